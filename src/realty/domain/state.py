@@ -1,0 +1,212 @@
+"""Conversation state and the actions a transition produces. Pure data."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from realty.domain.brief import Brief, Language, Modality, Slot
+from realty.domain.turn import Rejection
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+Phase = Literal["collecting", "complete"]
+
+
+class PendingCity(BaseModel):
+    """The bot offered city suggestions for a place it did not know."""
+
+    model_config = _FROZEN
+    kind: Literal["city"] = "city"
+    text: str
+    options: tuple[str, ...]
+
+
+class PendingCurrency(BaseModel):
+    """The bot asked which currency an amount is in."""
+
+    model_config = _FROZEN
+    kind: Literal["currency"] = "currency"
+    options: tuple[str, ...] = ("MXN", "USD")
+
+
+class PendingType(BaseModel):
+    """The bot is confirming an unusual property type kept as ``other``."""
+
+    model_config = _FROZEN
+    kind: Literal["type"] = "type"
+    text: str
+
+
+Pending = PendingCity | PendingCurrency | PendingType
+
+
+class ConversationState(BaseModel):
+    """Everything ``advance`` needs to continue a conversation; serialisable to JSON."""
+
+    model_config = _FROZEN
+
+    brief: Brief = Field(default_factory=Brief)
+    turn: int = 0  # number of user turns handled so far
+    language: Language = "en"
+    language_locked: bool = False  # True once a message was confidently in one language
+    phase: Phase = "collecting"
+    asked: tuple[str, ...] = ()  # fields the last reply asked for
+    pending: Pending | None = Field(default=None, discriminator="kind")
+    deferred: frozenset[str] = frozenset()  # fields the prospect does not know yet
+    modality: Modality | None = None  # rent/buy said before any budget
+    completed_once: bool = False  # the brief has been complete at least once
+
+
+# ---- actions: a closed union of frozen types; the responder renders each one ----
+
+
+class Greet(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["greet"] = "greet"
+
+
+class Acknowledge(BaseModel):
+    """New or changed values this turn (``previous`` holds the replaced slot, if any)."""
+
+    model_config = _FROZEN
+    kind: Literal["acknowledge"] = "acknowledge"
+    key: str
+    slot: Slot
+    previous: Slot | None = None
+
+
+class Removed(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["removed"] = "removed"
+    key: str
+
+
+class Reject(BaseModel):
+    """A value failed validation; ``kept`` is the value still in the brief, if any."""
+
+    model_config = _FROZEN
+    kind: Literal["reject"] = "reject"
+    rejection: Rejection
+    kept: Slot | None = None
+
+
+class AskFields(BaseModel):
+    """Ask for every listed field in one question."""
+
+    model_config = _FROZEN
+    kind: Literal["ask"] = "ask"
+    keys: tuple[str, ...]
+
+
+class ClarifyCity(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["clarify_city"] = "clarify_city"
+    text: str
+    options: tuple[str, ...]
+
+
+class ClarifyCurrency(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["clarify_currency"] = "clarify_currency"
+    amount: float
+    options: tuple[str, ...] = ("MXN", "USD")
+
+
+class ConfirmType(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["confirm_type"] = "confirm_type"
+    text: str
+
+
+class NotedUnknown(BaseModel):
+    """The prospect does not know these yet; we will not insist."""
+
+    model_config = _FROZEN
+    kind: Literal["noted_unknown"] = "noted_unknown"
+    keys: tuple[str, ...]
+
+
+class Redirect(BaseModel):
+    """Off-topic message: polite redirect to the search."""
+
+    model_config = _FROZEN
+    kind: Literal["redirect"] = "redirect"
+
+
+class Reprompt(BaseModel):
+    """Gibberish or nothing understood: nothing filled, ask again."""
+
+    model_config = _FROZEN
+    kind: Literal["reprompt"] = "reprompt"
+
+
+class Help(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["help"] = "help"
+
+
+class Restarted(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["restarted"] = "restarted"
+
+
+class Thanks(BaseModel):
+    model_config = _FROZEN
+    kind: Literal["thanks"] = "thanks"
+
+
+class Summary(BaseModel):
+    """The brief is complete: show it and ask for confirmation."""
+
+    model_config = _FROZEN
+    kind: Literal["summary"] = "summary"
+    brief: Brief
+    changed: bool = False  # True when re-confirming after a correction
+
+
+class Confirmed(BaseModel):
+    """The prospect confirmed the complete brief."""
+
+    model_config = _FROZEN
+    kind: Literal["confirmed"] = "confirmed"
+
+
+class BriefCompleted(BaseModel):
+    """Emitted once per completion (and again after changes): the seam where follow-through
+    features (listing matching, market check, financing, booking) attach. Renders nothing."""
+
+    model_config = _FROZEN
+    kind: Literal["brief_completed"] = "brief_completed"
+    brief: Brief
+
+
+Action = (
+    Greet
+    | Acknowledge
+    | Removed
+    | Reject
+    | AskFields
+    | ClarifyCity
+    | ClarifyCurrency
+    | ConfirmType
+    | NotedUnknown
+    | Redirect
+    | Reprompt
+    | Help
+    | Restarted
+    | Thanks
+    | Summary
+    | Confirmed
+    | BriefCompleted
+)
+
+
+class Transition(BaseModel):
+    """The result of one ``advance``: the next state and what to say/do, in order."""
+
+    model_config = _FROZEN
+
+    state: ConversationState
+    actions: tuple[Action, ...]
