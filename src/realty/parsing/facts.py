@@ -1,0 +1,665 @@
+"""Volunteered facts: yes/no extras, the top priority, the move-in date and withdrawals.
+
+Every extra is a row of ``_FACTS`` (folded phrases per key). A phrase is read as ``True``
+unless a negation stands just before it in the same clause ("no pets", "sin amueblar",
+"without an elevator") or right after it ("pets not allowed"); a withdrawal cue ("forget the
+parking", "ya no necesito estacionamiento") turns it into a ``remove`` candidate instead.
+
+Numbers that belong to these facts (a date, "#1 priority") are covered by the candidate
+spans, which the orchestrator passes to the quantity finder so they are not read as money.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dateparser
+
+from realty.domain.brief import Scalar
+from realty.domain.turn import Candidate, ParseContext
+from realty.parsing.text import Message
+
+
+@dataclass(frozen=True, slots=True)
+class _Cues:
+    """An immutable phrase list with its first words, for fast matching at a position."""
+
+    phrases: tuple[tuple[str, ...], ...]
+    heads: frozenset[str]
+
+    @classmethod
+    def of(cls, *phrases: tuple[str, ...]) -> _Cues:
+        ordered = tuple(sorted(phrases, key=len, reverse=True))
+        return cls(ordered, frozenset(p[0] for p in ordered))
+
+    def at(self, texts: Sequence[str], pos: int) -> tuple[str, ...] | None:
+        """The longest phrase starting at word ``pos``, if any."""
+        if pos >= len(texts) or texts[pos] not in self.heads:
+            return None
+        for phrase in self.phrases:
+            if tuple(texts[pos : pos + len(phrase)]) == phrase:
+                return phrase
+        return None
+
+
+_FACTS: dict[str, tuple[str, ...]] = {
+    "pets_allowed": (
+        "pet friendly",
+        "pets allowed",
+        "pets welcome",
+        "pets",
+        "pet",
+        "dog",
+        "dogs",
+        "cat",
+        "cats",
+        "mascotas",
+        "mascota",
+        "acepta mascotas",
+        "acepten mascotas",
+        "acepte mascotas",
+        "admite mascotas",
+        "se aceptan mascotas",
+        "perro",
+        "perros",
+        "gato",
+        "gatos",
+    ),
+    "furnished": (
+        "furnished",
+        "fully furnished",
+        "amueblado",
+        "amueblada",
+        "amueblados",
+        "amuebladas",
+        "amueblar",
+        "amoblado",
+        "amoblada",
+    ),
+    "three_phase_power": (
+        "trifasica",
+        "trifasico",
+        "energia trifasica",
+        "corriente trifasica",
+        "luz trifasica",
+        "three phase",
+        "three phase power",
+        "3 phase",
+        "3 phase power",
+    ),
+    "elevator": ("elevador", "elevadores", "ascensor", "ascensores", "elevator", "elevators"),
+    "air_conditioning": (
+        "aire acondicionado",
+        "air conditioning",
+        "air conditioner",
+        "air conditioned",
+        "a c",
+        "ac",
+        "con clima",
+        "minisplit",
+        "minisplits",
+    ),
+    "security_24h": (
+        "seguridad 24 7",
+        "seguridad 24 horas",
+        "seguridad las 24 horas",
+        "vigilancia",
+        "vigilancia 24 7",
+        "vigilancia 24 horas",
+        "24 hour security",
+        "24 hr security",
+        "24 hours security",
+        "24 7 security",
+        "security 24 7",
+        "security guard",
+        "security guards",
+        "guardia",
+        "caseta de vigilancia",
+        "seguridad privada",
+    ),
+    "parking": ("parking", "estacionamiento", "parking lot", "parking space", "cajones"),
+    "garage": ("garage", "garaje", "cochera"),
+    "in_unit_laundry": (
+        "in unit laundry",
+        "laundry in unit",
+        "in unit washer",
+        "washer dryer",
+        "washer and dryer",
+        "lavanderia",
+        "area de lavado",
+        "cuarto de lavado",
+        "laundry",
+    ),
+}
+# Phrases that state the negative themselves.
+_NEGATIVE: dict[str, str] = {
+    "unfurnished": "furnished",
+    "non furnished": "furnished",
+    "pet free": "pets_allowed",
+    "no pets allowed": "pets_allowed",
+}
+# Keys that can only be withdrawn here (their values come from other finders).
+_REMOVABLE: dict[str, tuple[str, ...]] = {
+    "move_in_date": ("move in date", "fecha de mudanza", "fecha de entrada", "move in"),
+    "zone": ("zona", "zone", "neighborhood", "colonia"),
+    "parking_spaces": ("cajones de estacionamiento", "parking spaces"),
+}
+
+_NEGATIONS = _Cues.of(
+    ("no",),
+    ("not",),
+    ("sin",),
+    ("without",),
+    ("non",),
+    ("ni",),
+    ("don't",),
+    ("dont",),
+    ("doesn't",),
+    ("never",),
+    ("nunca",),
+    ("isn't",),
+    ("won't",),
+    ("nada",),
+)
+_POST_NEGATIONS = _Cues.of(
+    ("not", "allowed"),
+    ("not", "needed"),
+    ("not", "required"),
+    ("not", "necessary"),
+    ("no", "permitidas"),
+    ("no", "permitidos"),
+    ("no", "necesario"),
+    ("no", "es", "necesario"),
+    ("prohibidas",),
+    ("prohibidos",),
+    ("prohibited",),
+)
+_REMOVALS = _Cues.of(
+    ("forget",),
+    ("olvida",),
+    ("olvidate",),
+    ("olvidalo",),
+    ("remove",),
+    ("quita",),
+    ("quitale",),
+    ("quitar",),
+    ("elimina",),
+    ("eliminar",),
+    ("borra",),
+    ("drop",),
+    ("scratch",),
+    ("cancel",),
+    ("cancela",),
+    ("never", "mind"),
+    ("no", "longer"),
+    ("ya", "no"),
+)
+_POST_REMOVALS = _Cues.of(
+    ("anymore",),
+    ("any", "more"),
+    ("after", "all"),
+    ("ya", "no"),
+)
+# Negation and withdrawal reach back at most this many words, within the clause.
+_NEGATION_REACH = 3
+_REMOVAL_REACH = 5
+# A positive word between a negation and the fact ends the negation ("sin mascotas, con …").
+_POSITIVE_BREAKS = frozenset({"con", "with", "but", "pero", "y", "and", "plus", "mas"})
+_CLAUSE_BREAK = re.compile(r"[,.;:!?()\n]")
+
+_PRIORITY_CUES = _Cues.of(
+    ("1", "priority"),
+    ("number", "one", "priority"),
+    ("top", "priority"),
+    ("main", "priority"),
+    ("first", "priority"),
+    ("biggest", "priority"),
+    ("most", "important"),
+    ("mas", "importante"),
+    ("prioridad", "numero", "1"),
+    ("prioridad", "numero", "uno"),
+    ("prioridad", "principal"),
+    ("principal", "prioridad"),
+    ("prioridad", "1"),
+    ("prioridad",),
+    ("priority",),
+    ("must", "have"),
+    ("indispensable",),
+    ("imprescindible",),
+)
+# Priorities that are not yes/no extras, normalised to a field key.
+_PRIORITY_WORDS: dict[str, str] = {
+    "precio": "budget",
+    "price": "budget",
+    "presupuesto": "budget",
+    "budget": "budget",
+    "costo": "budget",
+    "cost": "budget",
+    "ubicacion": "location",
+    "location": "location",
+    "zona": "zone",
+    "zone": "zone",
+    "size": "size",
+    "tamano": "size",
+    "espacio": "size",
+    "space": "size",
+    "superficie": "size",
+}
+_PRIORITY_REACH = 6
+
+_STRONG_DATE_CUES = _Cues.of(
+    ("move",),
+    ("moving",),
+    ("mudar",),
+    ("mudarme",),
+    ("mudarnos",),
+    ("mudarse",),
+    ("mudanza",),
+    ("a", "partir", "de"),
+    ("a", "partir", "del"),
+    ("starting",),
+    ("start",),
+    ("desde",),
+    ("from",),
+    ("available",),
+    ("disponible",),
+    ("entrar",),
+    ("ocupar",),
+    ("ocuparlo",),
+    ("ocuparla",),
+)
+# Weak cues ("para el 15 de febrero") only count when the date names a month.
+_WEAK_DATE_CUES = _Cues.of(("para",), ("by",), ("antes", "de"), ("before",))
+_ASAP = _Cues.of(
+    ("asap",),
+    ("as", "soon", "as", "possible"),
+    ("immediately",),
+    ("right", "away"),
+    ("lo", "antes", "posible"),
+    ("lo", "mas", "pronto", "posible"),
+    ("cuanto", "antes"),
+    ("de", "inmediato"),
+    ("inmediatamente",),
+)
+_MONTHS = frozenset(
+    {"january", "february", "march", "april", "may", "june", "july", "august", "september"}
+    | {"october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug"}
+    | {"sep", "sept", "oct", "nov", "dec", "enero", "febrero", "marzo", "abril", "mayo"}
+    | {"junio", "julio", "agosto", "septiembre", "setiembre", "octubre", "noviembre"}
+    | {"diciembre", "ene", "abr", "ago", "dic"}
+)
+_RELATIVE_UNITS = frozenset(
+    {"month", "months", "mes", "meses", "week", "weeks", "semana", "semanas", "year", "years"}
+    | {"ano", "anos", "day", "days", "dia", "dias", "tomorrow", "manana", "today", "hoy"}
+)
+_DATE_GLUE = frozenset(
+    {"de", "del", "of", "the", "el", "la", "next", "proximo", "proxima", "siguiente", "que"}
+    | {"viene", "in", "en", "dentro", "this", "este", "esta", "on", "principios", "inicios"}
+    | {"comienzos", "early", "beginning", "mediados", "mid", "finales", "end", "fin"}
+)
+_TRAILING_GLUE = frozenset({"de", "del", "of", "the", "el", "la", "in", "en", "on", "this"})
+_DATE_SKIP_AFTER_CUE = 3
+_DATE_MAX_WORDS = 7
+# Rewrites that make Mexican and US phrasings readable to dateparser.
+_DATE_REWRITES: tuple[tuple[str, str], ...] = (
+    ("el mes que viene", "el proximo mes"),
+    ("la semana que viene", "la proxima semana"),
+    ("el ano que viene", "el proximo ano"),
+    ("principios de ", ""),
+    ("inicios de ", ""),
+    ("comienzos de ", ""),
+    ("mediados de ", ""),
+    ("finales de ", ""),
+    ("fin de ", ""),
+    ("early ", ""),
+    ("beginning of ", ""),
+    ("mid ", ""),
+    ("end of ", ""),
+)
+_LEADING_ARTICLE = re.compile(r"^(?:el|la|the|on|on the|in|en)\s+(?=\d)")
+_DATE_SETTINGS_BASE = {"PREFER_DATES_FROM": "future", "PREFER_DAY_OF_MONTH": "first"}
+_DATE_LANGUAGES = ["es", "en"]
+_NUMBER_WORDS = frozenset(
+    {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "couple"}
+    | {"uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez"}
+)
+_COUNT_NOUNS = frozenset({"cajones", "lugares", "espacios", "spaces", "spots", "plazas"})
+
+
+_GLUE_WORDS = frozenset({"and", "del", "las", "los", "con", "the", "for", "que", "any"})
+
+
+def fact_vocabulary() -> frozenset[str]:
+    """Every folded word of the fact tables (so other finders do not misread them)."""
+    phrases = [p for group in _FACTS.values() for p in group] + list(_NEGATIVE)
+    return frozenset(w for p in phrases for w in p.split() if len(w) > 2 and w not in _GLUE_WORDS)
+
+
+def _texts(msg: Message) -> list[str]:
+    return [w.text.replace("’", "'") for w in msg.words]
+
+
+def _starts_with(texts: Sequence[str], pos: int, phrase: Sequence[str]) -> bool:
+    return tuple(texts[pos : pos + len(phrase)]) == tuple(phrase)
+
+
+@dataclass(frozen=True, slots=True)
+class _Mention:
+    key: str
+    first: int
+    last: int  # inclusive word index
+    positive: bool
+
+
+class FactFinder:
+    """Finds yes/no extras, the top priority, the move-in date and withdrawn facts."""
+
+    def __init__(self) -> None:
+        """Index the phrase tables and warm dateparser up (its first call is slow)."""
+        index: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
+        for key, group in _FACTS.items():
+            for phrase in group:
+                tokens = tuple(phrase.split())
+                index.setdefault(tokens[0], []).append((tokens, key, True))
+        for phrase, key in _NEGATIVE.items():
+            tokens = tuple(phrase.split())
+            index.setdefault(tokens[0], []).append((tokens, key, False))
+        self._index = {k: tuple(sorted(v, key=lambda e: -len(e[0]))) for k, v in index.items()}
+        self._removable = {
+            tuple(phrase.split()): key for key, group in _REMOVABLE.items() for phrase in group
+        }
+        self._removable_cues = _Cues.of(*self._removable)
+        for sample in ("1 de marzo de 2027", "next month"):
+            self._parse_date(sample, dt.datetime(2026, 1, 1))
+
+    def find(self, msg: Message, ctx: ParseContext) -> list[Candidate]:
+        """Facts stated or withdrawn in ``msg``, ordered by position.
+
+        Args:
+            msg: the user's message.
+            ctx: the conversation context; ``today`` anchors relative dates.
+
+        Returns:
+            Candidates for extras (``Scalar`` values), ``top_priority``, ``move_in_date`` and
+            ``remove`` candidates for withdrawn facts.
+        """
+        texts = _texts(msg)
+        if not texts:
+            return []
+        mentions = self._mentions(texts)
+        facts = (self._fact_candidate(msg, texts, m) for m in mentions)
+        out = [c for c in facts if c is not None]
+        out.extend(self._removals(msg, texts, mentions))
+        priority = self._priority(msg, texts, mentions)
+        if priority is not None:
+            out.append(priority)
+        date = self._move_in(msg, texts, ctx)
+        if date is not None:
+            out.append(date)
+        return sorted(out, key=lambda c: (c.span[0], c.key))
+
+    # ---- yes/no extras -------------------------------------------------------------------
+
+    def _mentions(self, texts: Sequence[str]) -> list[_Mention]:
+        found: list[_Mention] = []
+        pos = 0
+        while pos < len(texts):
+            for tokens, key, positive in self._index.get(texts[pos], ()):
+                if _starts_with(texts, pos, tokens):
+                    found.append(_Mention(key, pos, pos + len(tokens) - 1, positive))
+                    pos += len(tokens) - 1
+                    break
+            pos += 1
+        return found
+
+    def _fact_candidate(
+        self, msg: Message, texts: Sequence[str], mention: _Mention
+    ) -> Candidate | None:
+        if mention.key == "parking" and _has_count(texts, mention):
+            return None  # "3 parking spaces" is a count, read by the quantity finder
+        start, end = msg.words[mention.first].start, msg.words[mention.last].end
+        if (
+            _cue_before(msg, texts, mention.first, _REMOVALS, _REMOVAL_REACH, frozenset())
+            is not None
+        ):
+            return Candidate(key=mention.key, op="remove", span=(start, end))
+        if _post_cue(msg, texts, mention.last, _POST_REMOVALS) is not None:
+            return Candidate(key=mention.key, op="remove", span=(start, end))
+        value = mention.positive
+        negation = _cue_before(
+            msg, texts, mention.first, _NEGATIONS, _NEGATION_REACH, _POSITIVE_BREAKS
+        )
+        post = _post_cue(msg, texts, mention.last, _POST_NEGATIONS)
+        if negation is not None or post is not None:
+            value = not value
+            start = msg.words[negation].start if negation is not None else start
+            end = msg.words[post].end if post is not None else end
+        return Candidate(key=mention.key, value=Scalar(kind="bool", value=value), span=(start, end))
+
+    def _removals(
+        self, msg: Message, texts: Sequence[str], mentions: Sequence[_Mention]
+    ) -> list[Candidate]:
+        """Withdrawals of values other finders own ("forget the move-in date")."""
+        taken = {i for m in mentions for i in range(m.first, m.last + 1)}
+        out: list[Candidate] = []
+        for pos in range(len(texts)):
+            tokens = None if pos in taken else self._removable_cues.at(texts, pos)
+            if tokens is None:
+                continue
+            if _cue_before(msg, texts, pos, _REMOVALS, _REMOVAL_REACH, frozenset()) is None:
+                continue
+            span = (msg.words[pos].start, msg.words[pos + len(tokens) - 1].end)
+            out.append(Candidate(key=self._removable[tokens], op="remove", span=span))
+        return out
+
+    # ---- top priority --------------------------------------------------------------------
+
+    def _priority(
+        self, msg: Message, texts: Sequence[str], mentions: Sequence[_Mention]
+    ) -> Candidate | None:
+        for pos in range(len(texts)):
+            cue = _PRIORITY_CUES.at(texts, pos)
+            if cue is not None:
+                return self._priority_at(msg, texts, mentions, pos, pos + len(cue) - 1)
+        return None
+
+    def _priority_at(
+        self,
+        msg: Message,
+        texts: Sequence[str],
+        mentions: Sequence[_Mention],
+        first: int,
+        last: int,
+    ) -> Candidate | None:
+        after = [m for m in mentions if last < m.first <= last + _PRIORITY_REACH]
+        before = [m for m in mentions if first - _PRIORITY_REACH <= m.last < first]
+        if after or before:
+            mention = after[0] if after else before[-1]
+            key, lo, hi = mention.key, min(first, mention.first), max(last, mention.last)
+        else:
+            word = next(
+                (
+                    i
+                    for i in range(last + 1, min(len(texts), last + 1 + _PRIORITY_REACH))
+                    if texts[i] in _PRIORITY_WORDS
+                ),
+                None,
+            )
+            if word is None:
+                return None
+            key, lo, hi = _PRIORITY_WORDS[texts[word]], first, word
+        start = msg.words[lo].start
+        if start > 0 and msg.text[start - 1] == "#":
+            start -= 1  # keep "#1" whole so the quantity finder does not read the 1
+        return Candidate(
+            key="top_priority",
+            value=Scalar(kind="text", value=key),
+            span=(start, msg.words[hi].end),
+        )
+
+    # ---- move-in date --------------------------------------------------------------------
+
+    def _move_in(self, msg: Message, texts: Sequence[str], ctx: ParseContext) -> Candidate | None:
+        today = _today(ctx)
+        if today is None:
+            return None
+        for pos in range(len(texts)):
+            cue = _ASAP.at(texts, pos)
+            if cue is not None:
+                span = (msg.words[pos].start, msg.words[pos + len(cue) - 1].end)
+                return _date_candidate(today.date(), span)
+        for cues, weak in ((_STRONG_DATE_CUES, False), (_WEAK_DATE_CUES, True)):
+            for pos in range(len(texts)):
+                found = self._date_after_cue(msg, texts, pos, cues, weak, today)
+                if found is not None:
+                    return found
+        return None
+
+    def _date_after_cue(
+        self,
+        msg: Message,
+        texts: Sequence[str],
+        pos: int,
+        cues: _Cues,
+        weak: bool,
+        today: dt.datetime,
+    ) -> Candidate | None:
+        cue = cues.at(texts, pos)
+        if cue is None:
+            return None
+        words = _date_words(msg, texts, pos + len(cue))
+        if not words:
+            return None
+        has_month = any(texts[i] in _MONTHS for i in words)
+        anchored = has_month or any(
+            texts[i] in _RELATIVE_UNITS or _is_year(texts[i]) for i in words
+        )
+        if not anchored or (weak and not has_month):
+            return None
+        phrase = " ".join(texts[i] for i in words)
+        parsed = self._parse_date(phrase, today)
+        if parsed is None:
+            return None
+        return _date_candidate(parsed, (msg.words[pos].start, msg.words[words[-1]].end))
+
+    @staticmethod
+    def _parse_date(phrase: str, today: dt.datetime) -> dt.date | None:
+        for old, new in _DATE_REWRITES:
+            phrase = phrase.replace(old, new)
+        phrase = _LEADING_ARTICLE.sub("", phrase.strip())
+        settings = {**_DATE_SETTINGS_BASE, "RELATIVE_BASE": today}
+        try:
+            parsed = dateparser.parse(phrase, languages=_DATE_LANGUAGES, settings=settings)
+        except (ValueError, OverflowError, TypeError):
+            return None
+        return parsed.date() if parsed is not None else None
+
+
+def _withdrawn(msg: Message, texts: Sequence[str], mention: _Mention) -> bool:
+    before = _cue_before(msg, texts, mention.first, _REMOVALS, _REMOVAL_REACH, frozenset())
+    return before is not None or _post_cue(msg, texts, mention.last, _POST_REMOVALS) is not None
+
+
+def _gap_breaks(msg: Message, left: int, right: int) -> bool:
+    """True when punctuation separates word ``left`` from word ``right`` (left < right)."""
+    return bool(_CLAUSE_BREAK.search(msg.folded[msg.words[left].end : msg.words[right].start]))
+
+
+def _cue_before(
+    msg: Message,
+    texts: Sequence[str],
+    first: int,
+    cues: _Cues,
+    reach: int,
+    breaks: frozenset[str],
+) -> int | None:
+    """Index of the word starting a cue in the ``reach`` words before ``first``.
+
+    The search stops at punctuation (another clause) and at any word of ``breaks``.
+    """
+    for pos in range(first - 1, max(-1, first - reach - 1), -1):
+        if _gap_breaks(msg, pos, pos + 1) or texts[pos] in breaks:
+            return None
+        cue = cues.at(texts, pos)
+        if cue is not None and pos + len(cue) <= first:
+            return pos
+    return None
+
+
+def _post_cue(msg: Message, texts: Sequence[str], last: int, cues: _Cues) -> int | None:
+    """Index of the last word of a cue right after word ``last`` (same clause), if any."""
+    start = last + 1
+    if start >= len(texts) or _gap_breaks(msg, last, start):
+        return None
+    for skip in (0, 1):  # allow one word between ("pets are not allowed")
+        pos = start + skip
+        cue = cues.at(texts, pos)
+        if cue is not None:
+            return pos + len(cue) - 1
+    return None
+
+
+def _is_number(text: str) -> bool:
+    return text.isdigit() or text in _NUMBER_WORDS
+
+
+def _has_count(texts: Sequence[str], mention: _Mention) -> bool:
+    """True when a number goes with the parking mention ("3 cajones", "parking for 10")."""
+    first = mention.first
+    if first >= 1 and _is_number(texts[first - 1]):
+        return True
+    if first >= 3 and texts[first - 1] in {"de", "of"} and texts[first - 2] in _COUNT_NOUNS:
+        return _is_number(texts[first - 3])
+    nxt = mention.last + 1
+    if nxt + 1 < len(texts) and texts[nxt] in {"for", "para"}:
+        return _is_number(texts[nxt + 1])
+    return False
+
+
+def _date_words(msg: Message, texts: Sequence[str], start: int) -> list[int]:
+    """Indices of the date words following a cue (a few glue words may come first)."""
+    words: list[int] = []
+    pos = start
+    skipped = 0
+    while pos < len(texts) and len(words) < _DATE_MAX_WORDS:
+        if pos > start and _gap_breaks(msg, pos - 1, pos) and texts[pos - 1] not in _MONTHS:
+            break
+        text = texts[pos]
+        if _is_date_word(text):
+            words.append(pos)
+        elif not words and skipped < _DATE_SKIP_AFTER_CUE and text in {"to", "into", "a", "i"}:
+            skipped += 1
+        else:
+            break
+        pos += 1
+    while words and texts[words[-1]] in _TRAILING_GLUE:
+        words.pop()
+    return words
+
+
+def _is_date_word(text: str) -> bool:
+    if text in _MONTHS or text in _RELATIVE_UNITS or text in _DATE_GLUE:
+        return True
+    if text.isascii() and text.isdigit():
+        return len(text) <= 2 or _is_year(text)
+    return bool(re.fullmatch(r"\d{1,2}(?:st|nd|rd|th|ro|o)", text))
+
+
+def _is_year(text: str) -> bool:
+    return len(text) == 4 and text.isascii() and text.isdigit() and 2000 <= int(text) <= 2100
+
+
+def _today(ctx: ParseContext) -> dt.datetime | None:
+    try:
+        return dt.datetime.combine(dt.date.fromisoformat(ctx.today), dt.time())
+    except ValueError:
+        return None
+
+
+def _date_candidate(date: dt.date, span: tuple[int, int]) -> Candidate:
+    return Candidate(
+        key="move_in_date", value=Scalar(kind="date", value=date.isoformat()), span=span
+    )

@@ -1,0 +1,421 @@
+"""Property types: the closed list of kinds, found from a synonym table in both languages.
+
+Multi-word synonyms win over single words ("medical office" is medical, not office). A few
+words are also ordinary words ("store" the verb, "a lot of", "trabajo desde casa"); they only
+count in the positions listed in ``_GUARDS``. Typos are matched with rapidfuzz against the
+longer single-word synonyms. A type the table does not know ("I need a data center") is kept
+as ``other`` with the words used, at a lower confidence, so the bot can confirm it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from realty.domain.brief import PropertyKind, PropertyType
+from realty.domain.turn import Candidate, ParseContext
+from realty.parsing.facts import fact_vocabulary
+from realty.parsing.signals import vocabulary
+from realty.parsing.text import Message
+
+_SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
+    "office": (
+        "oficina",
+        "oficinas",
+        "office",
+        "offices",
+        "office space",
+        "office spaces",
+        "espacio de oficina",
+        "espacio de oficinas",
+        "espacio para oficina",
+        "espacio para oficinas",
+        "despacho",
+        "despachos",
+        "corporativo",
+        "corporativos",
+        "oficinas corporativas",
+        "corporate office",
+        "home office",
+    ),
+    "warehouse": (
+        "bodega",
+        "bodegas",
+        "almacen",
+        "almacenes",
+        "warehouse",
+        "warehouses",
+        "centro de distribucion",
+        "centros de distribucion",
+        "cedis",
+        "distribution center",
+        "distribution centre",
+        "storage",
+        "storage space",
+        "storage unit",
+    ),
+    "industrial": (
+        "nave industrial",
+        "naves industriales",
+        "nave",
+        "naves",
+        "planta industrial",
+        "fabrica",
+        "fabricas",
+        "factory",
+        "factories",
+        "industrial",
+        "industrial space",
+        "industrial unit",
+        "industrial building",
+        "manufacturing",
+        "manufacturing plant",
+        "parque industrial",
+        "industrial park",
+    ),
+    "retail": (
+        "local comercial",
+        "locales comerciales",
+        "local",
+        "locales",
+        "tienda",
+        "tiendas",
+        "store",
+        "stores",
+        "storefront",
+        "shop",
+        "shops",
+        "retail",
+        "retail space",
+        "retail store",
+        "showroom",
+        "plaza comercial",
+        "espacio comercial",
+        "commercial space",
+    ),
+    "land": (
+        "terreno",
+        "terrenos",
+        "lote",
+        "lotes",
+        "predio",
+        "predios",
+        "land",
+        "lot",
+        "plot",
+        "plot of land",
+    ),
+    "coworking": (
+        "coworking",
+        "co working",
+        "cowork",
+        "espacio de coworking",
+        "shared office",
+        "shared office space",
+        "hot desk",
+        "hot desking",
+    ),
+    "medical": (
+        "consultorio",
+        "consultorios",
+        "consultorio medico",
+        "clinica",
+        "clinicas",
+        "medical office",
+        "medical space",
+        "clinic",
+        "clinics",
+        "hospital space",
+    ),
+    "hotel": ("hotel", "hoteles", "hotels"),
+    "mixed_use": ("uso mixto", "mixed use"),
+    "apartment": (
+        "departamento",
+        "departamentos",
+        "depa",
+        "depas",
+        "apartment",
+        "apartments",
+        "flat",
+        "condo",
+        "condos",
+    ),
+    "house": ("casa", "casas", "house", "houses", "home"),
+}
+
+_DETERMINERS = frozenset(
+    {"a", "an", "the", "one", "my", "our", "this", "that", "un", "una", "el", "la", "los"}
+    | {"las", "unos", "unas", "mi", "nuestro", "nuestra", "este", "esta", "ese", "esa"}
+)
+_AFTER_LOT = frozenset({"in", "for", "near", "at", "with", "around", "that", "where", "en"})
+_NOT_AFTER_LOCAL = frozenset(
+    {"business", "company", "market", "area", "bank", "team", "agent", "broker", "firm"}
+    | {"partner", "time", "news", "people", "government", "office", "store", "shop"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """Where an ambiguous synonym counts.
+
+    Attributes:
+        determiner: a determiner must come within ``reach`` words before it.
+        reach: how far back the determiner may be ("a coffee shop").
+        not_before: words that must not precede it ("trabajo desde casa").
+        not_after: words that must not follow it ("a lot of", "a local business").
+        only_after: when set, a following word from this set (or a number) is required.
+    """
+
+    determiner: bool = False
+    reach: int = 1
+    not_before: frozenset[str] = frozenset()
+    not_after: frozenset[str] = frozenset()
+    only_after: frozenset[str] | None = None
+
+
+_GUARDS: dict[str, _Guard] = {
+    "local": _Guard(determiner=True, not_after=_NOT_AFTER_LOCAL),
+    "lot": _Guard(determiner=True, not_before=frozenset({"parking"}), only_after=_AFTER_LOT),
+    "plot": _Guard(determiner=True, reach=2),
+    "store": _Guard(determiner=True, reach=2),
+    "stores": _Guard(determiner=True, reach=2),
+    "shop": _Guard(determiner=True, reach=2),
+    "shops": _Guard(determiner=True, reach=2),
+    "home": _Guard(determiner=True, reach=2),
+    "flat": _Guard(
+        determiner=True,
+        reach=2,
+        not_after=frozenset({"fee", "rate", "price", "roof", "floor", "budget", "tax"}),
+    ),
+    "casa": _Guard(not_before=frozenset({"en", "desde", "de", "a", "mi", "tu", "su"})),
+    "casas": _Guard(not_before=frozenset({"en", "desde"})),
+    "office": _Guard(not_before=frozenset({"post", "box", "doctor's", "dentist's"})),
+    "land": _Guard(not_before=frozenset({"to", "will", "would", "should", "could", "i"})),
+}
+
+# Cues after which a noun phrase names what the prospect is looking for.
+_CUES: tuple[tuple[str, ...], ...] = (
+    ("need", "a"),
+    ("need", "an"),
+    ("want", "a"),
+    ("want", "an"),
+    ("looking", "for", "a"),
+    ("looking", "for", "an"),
+    ("searching", "for", "a"),
+    ("searching", "for", "an"),
+    ("interested", "in", "a"),
+    ("interested", "in", "an"),
+    ("busco", "un"),
+    ("busco", "una"),
+    ("buscamos", "un"),
+    ("buscamos", "una"),
+    ("buscando", "un"),
+    ("buscando", "una"),
+    ("necesito", "un"),
+    ("necesito", "una"),
+    ("necesitamos", "un"),
+    ("necesitamos", "una"),
+    ("quiero", "un"),
+    ("quiero", "una"),
+    ("queremos", "un"),
+    ("queremos", "una"),
+    ("requiero", "un"),
+    ("requiero", "una"),
+    ("ocupo", "un"),
+    ("ocupo", "una"),
+)
+# Words that end the noun phrase after a cue.
+_PHRASE_STOP = frozenset(
+    {"in", "for", "with", "near", "at", "to", "that", "which", "and", "or", "around", "by"}
+    | {"en", "para", "con", "por", "cerca", "que", "y", "o", "donde", "where", "of", "from"}
+    | {"please", "por", "favor", "asap", "urgently", "soon", "pronto", "ya"}
+)
+_CONNECTORS = frozenset({"de", "del"})
+_ADJECTIVES = frozenset(
+    {"new", "big", "small", "large", "nice", "good", "great", "modern", "cheap", "bigger"}
+    | {"smaller", "nuevo", "nueva", "grande", "pequeno", "pequena", "buen", "buena", "bonito"}
+    | {"bonita", "amplio", "amplia", "moderno", "moderna", "barato", "barata", "little"}
+)
+_GENERIC = frozenset(
+    {"space", "place", "property", "premises", "spot", "something", "espacio", "lugar"}
+    | {"inmueble", "propiedad", "algo", "ayuda", "help", "budget", "presupuesto", "unit"}
+    | {"building", "edificio", "location", "ubicacion", "site", "sitio", "area", "zona"}
+    | {"quote", "cotizacion", "price", "precio", "cita", "appointment", "visit", "visita"}
+    | {"tour", "call", "llamada", "agent", "agente", "broker", "asesor", "advisor", "loan"}
+    | {"credito", "mortgage", "hipoteca", "recommendation", "recomendacion", "idea"}
+    | {"answer", "respuesta", "information", "informacion", "deal", "oferta", "offer"}
+    | {"discount", "descuento", "contract", "contrato", "lawyer", "abogado", "minute"}
+    | {"moment", "momento", "favor", "job", "trabajo", "empleo", "partner", "socio", "one"}
+    | {"bit", "poco", "lot", "few", "couple", "par", "total", "maximum", "minimum", "way"}
+    | {"forma", "manera", "opcion", "option", "options", "opciones", "list", "lista"}
+    | {"month", "mes", "year", "ano", "week", "semana", "day", "dia", "date", "fecha"}
+    | {"parking", "estacionamiento", "elevator", "elevador", "view", "vista", "garden"}
+    | {"jardin", "terrace", "terraza", "pool", "alberca", "room", "cuarto", "bathroom"}
+    | {"bano", "bedroom", "recamara", "floor", "piso", "lease", "contrato", "rent", "renta"}
+    | {"sale", "venta", "city", "ciudad", "country", "pais", "neighborhood", "colonia"}
+)
+_MAX_PHRASE = 3
+_OTHER_CONFIDENCE = 0.6
+_TYPO_CONFIDENCE = 0.8
+_TYPO_MIN_WORD = 5
+_TYPO_MIN_TARGET = 6
+_LONG_WORD = 9
+# Real words one edit away from a synonym ("precio" and "predio", "tienen" and "tienda").
+_NOT_TYPOS = frozenset(
+    {"precio", "precios", "factor", "factors", "tienen", "tiene", "oficial", "officer"}
+    | {"despacio", "offices", "stored", "storey", "locale", "notes", "hostel", "motel"}
+    | {"planta", "plants", "lottery", "casados", "cosas", "bodies", "fabric", "nave"}
+    | {"almacenar", "oficio", "predios", "terrenal", "torreno", "houses", "horses"}
+)
+_MAX_NGRAM = max(len(p.split()) for group in _SYNONYMS.values() for p in group)
+
+
+def _key(word: str) -> str:
+    return word.replace("’", "'")
+
+
+def type_vocabulary() -> frozenset[str]:
+    """Every folded word used by the synonym table."""
+    return frozenset(w for group in _SYNONYMS.values() for p in group for w in p.split())
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    kind: PropertyKind
+    first: int
+    last: int  # inclusive word index
+    confidence: float
+
+
+class TypeFinder:
+    """Finds the property type(s) a message names, in order of appearance."""
+
+    def __init__(self) -> None:
+        """Index the synonym table and the typo targets."""
+        self._phrases: dict[tuple[str, ...], PropertyKind] = {
+            tuple(phrase.split()): kind for kind, group in _SYNONYMS.items() for phrase in group
+        }
+        singles = {p[0]: k for p, k in self._phrases.items() if len(p) == 1}
+        self._typo_targets: dict[str, PropertyKind] = {
+            w: k for w, k in singles.items() if len(w) >= _TYPO_MIN_TARGET and w not in _GUARDS
+        }
+        self._typo_choices = tuple(self._typo_targets)
+        self._facts = fact_vocabulary()
+        self._known = vocabulary() | type_vocabulary() | _NOT_TYPOS | _GENERIC | self._facts
+        self._cue_heads = frozenset(cue[0] for cue in _CUES)
+
+    def find(self, msg: Message, ctx: ParseContext) -> list[Candidate]:
+        """Property types named in ``msg``; the last one stated is the prospect's latest word.
+
+        Args:
+            msg: the user's message.
+            ctx: the conversation context (unused: types do not depend on it).
+
+        Returns:
+            Candidates with key ``property_type`` ordered by position.
+        """
+        del ctx  # types read the same whatever was asked
+        texts = [_key(w.text) for w in msg.words]
+        found = self._known_kinds(texts)
+        taken = {i for f in found for i in range(f.first, f.last + 1)}
+        found.extend(self._unknown_kinds(texts, taken))
+        found.sort(key=lambda f: f.first)
+        return [self._candidate(msg, f) for f in found]
+
+    def _candidate(self, msg: Message, found: _Found) -> Candidate:
+        span = (msg.words[found.first].start, msg.words[found.last].end)
+        return Candidate(
+            key="property_type",
+            value=PropertyType(value=found.kind, text=msg.snippet(span)),
+            span=span,
+            confidence=found.confidence,
+        )
+
+    def _known_kinds(self, texts: Sequence[str]) -> list[_Found]:
+        found: list[_Found] = []
+        pos = 0
+        while pos < len(texts):
+            hit = self._match_at(texts, pos)
+            if hit is None:
+                hit = self._typo_at(texts, pos)
+            if hit is None:
+                pos += 1
+                continue
+            found.append(hit)
+            pos = hit.last + 1
+        return found
+
+    def _match_at(self, texts: Sequence[str], pos: int) -> _Found | None:
+        for size in range(min(_MAX_NGRAM, len(texts) - pos), 0, -1):
+            kind = self._phrases.get(tuple(texts[pos : pos + size]))
+            if kind is None:
+                continue
+            if size == 1 and not _guard_ok(texts, pos):
+                return None
+            return _Found(kind, pos, pos + size - 1, 0.9)
+        return None
+
+    def _typo_at(self, texts: Sequence[str], pos: int) -> _Found | None:
+        word = texts[pos]
+        if len(word) < _TYPO_MIN_WORD or not word.isalpha() or word in self._known:
+            return None
+        limit = 2 if len(word) >= _LONG_WORD else 1
+        best = process.extractOne(word, self._typo_choices, scorer=OSA.distance, score_cutoff=limit)
+        if best is None or best[0][0] != word[0]:
+            return None
+        return _Found(self._typo_targets[best[0]], pos, pos, _TYPO_CONFIDENCE)
+
+    def _unknown_kinds(self, texts: Sequence[str], taken: set[int]) -> list[_Found]:
+        found: list[_Found] = []
+        for pos, text in enumerate(texts):
+            if text not in self._cue_heads:
+                continue
+            for cue in _CUES:
+                if tuple(texts[pos : pos + len(cue)]) == cue:
+                    phrase = self._noun_phrase(texts, pos + len(cue), taken)
+                    if phrase is not None:
+                        found.append(_Found("other", phrase[0], phrase[1], _OTHER_CONFIDENCE))
+        return found
+
+    def _noun_phrase(
+        self, texts: Sequence[str], start: int, taken: set[int]
+    ) -> tuple[int, int] | None:
+        """The (first, last) word indices of a short noun phrase that names no known kind."""
+        pos = start
+        while pos < len(texts) and texts[pos] in _ADJECTIVES:
+            pos += 1
+        first = pos
+        words: list[int] = []
+        while pos < len(texts) and len(words) < _MAX_PHRASE:
+            text = texts[pos]
+            if text in _PHRASE_STOP or not text.replace("'", "").isalpha():
+                break
+            words.append(pos)
+            pos += 1
+        while words and texts[words[-1]] in _CONNECTORS:
+            words.pop()
+        if not words or any(i in taken for i in words):
+            return None
+        if any(texts[i] in _GENERIC or texts[i] in self._facts for i in words):
+            return None
+        return first, words[-1]
+
+
+def _guard_ok(texts: Sequence[str], pos: int) -> bool:
+    guard = _GUARDS.get(texts[pos])
+    if guard is None:
+        return True
+    before = texts[pos - 1] if pos else ""
+    after = texts[pos + 1] if pos + 1 < len(texts) else ""
+    if before in guard.not_before or after in guard.not_after:
+        return False
+    if guard.determiner:
+        window = texts[max(0, pos - guard.reach) : pos]
+        if not any(w in _DETERMINERS for w in window):
+            return False
+    if guard.only_after is not None:
+        return after in guard.only_after or after.isdigit()
+    return True

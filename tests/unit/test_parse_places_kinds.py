@@ -1,0 +1,337 @@
+"""Cities, zones and property types found in messages, in Spanish and English."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from realty.domain.brief import City, PropertyType, Scalar
+from realty.domain.turn import ParseContext
+from realty.parsing.kinds import TypeFinder
+from realty.parsing.places import CityFinder, CityRecord, Gazetteer
+from realty.parsing.text import Message
+
+CTX = ParseContext()
+ASKED_CITY = ParseContext(asked=("city",))
+
+
+@pytest.fixture(scope="module")
+def gazetteer() -> Gazetteer:
+    return Gazetteer.load()
+
+
+@pytest.fixture(scope="module")
+def cities(gazetteer: Gazetteer) -> CityFinder:
+    return CityFinder(gazetteer)
+
+
+@pytest.fixture(scope="module")
+def types() -> TypeFinder:
+    return TypeFinder()
+
+
+def _cities(finder: CityFinder, text: str, ctx: ParseContext = CTX) -> list[tuple[str, str]]:
+    found, _ = finder.find(Message.of(text), ctx)
+    out = []
+    for cand in found:
+        if cand.key == "city":
+            assert isinstance(cand.value, City)
+            out.append((cand.value.value, cand.value.country))
+    return out
+
+
+# ---- cities ------------------------------------------------------------------------------
+
+CITY_CASES = [
+    ("I need an office in Mexico City.", [("Mexico City", "MX")]),
+    ("Busco oficina en CDMX", [("Mexico City", "MX")]),
+    ("en el DF", [("Mexico City", "MX")]),
+    ("una bodega en el D.F.", [("Mexico City", "MX")]),
+    ("Ciudad de México", [("Mexico City", "MX")]),
+    ("necesito un local en la capital", [("Mexico City", "MX")]),
+    ("oficina en GDL", [("Guadalajara", "MX")]),
+    ("MTY", [("Monterrey", "MX")]),
+    ("una nave en Monterey", [("Monterrey", "MX")]),
+    ("in Guadalajra please", [("Guadalajara", "MX")]),
+    ("en Qeretaro", [("Santiago de Querétaro", "MX")]),
+    ("Ciudad de Mexco", [("Mexico City", "MX")]),
+    ("Busco local en renta en Querétaro", [("Santiago de Querétaro", "MX")]),
+    ("QRO", [("Santiago de Querétaro", "MX")]),
+    ("Necesito una oficina de 200 m2 en Tijuana", [("Tijuana", "MX")]),
+    ("office in New York", [("New York City", "US")]),
+    ("a warehouse in NYC", [("New York City", "US")]),
+    ("busco depa en Nueva York", [("New York City", "US")]),
+    ("an office in LA", [("Los Angeles", "US")]),
+    ("I live in Austin, TX", [("Austin", "US")]),
+    ("en puebla", [("Puebla", "MX")]),
+    ("Zapopan", [("Zapopan", "MX")]),
+    ("en Naucalpan", [("Naucalpan de Juárez", "MX")]),
+    ("en San Pedro Garza García", [("San Pedro Garza García", "MX")]),
+    ("una bodega en Apodaca", [("Ciudad Apodaca", "MX")]),
+    ("en Juárez", [("Ciudad Juárez", "MX")]),
+    ("in York", [("York", "US")]),
+    ("in Mesa", [("Mesa", "US")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CITY_CASES)
+def test_finds_city(cities: CityFinder, text: str, expected: list[tuple[str, str]]) -> None:
+    assert _cities(cities, text) == expected
+
+
+NO_CITY_CASES = [
+    "como",
+    "para",
+    "I want a nice office",
+    "bodega",
+    "Mesa",
+    "mobile office",
+    "Mobile office for rent",
+    "York",
+    "la oficina",
+    "I love LA",
+    "for sale",
+    "move in March 2027",
+    "Edomex",
+    "en Edomex",
+    "Qeretaro está bien",
+    "I can spend 20,000 USD for 500m².",
+    "la reforma fiscal",
+    "reading the listing",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", NO_CITY_CASES)
+def test_common_words_are_not_cities(cities: CityFinder, text: str) -> None:
+    found, unknown = cities.find(Message.of(text), CTX)
+    assert found == []
+    assert unknown == []
+
+
+def test_city_carries_coordinates_and_state(cities: CityFinder) -> None:
+    found, _ = cities.find(Message.of("oficina en Monterrey"), CTX)
+    city = found[0].value
+    assert isinstance(city, City)
+    assert city.admin1 == "Nuevo León"
+    assert city.lat == pytest.approx(25.68, abs=0.01)
+    assert found[0].span == (11, 20)
+
+
+def test_unknown_place_after_preposition_has_suggestions(cities: CityFinder) -> None:
+    found, unknown = cities.find(Message.of("I need an office in Springfieldia"), CTX)
+    assert found == []
+    assert len(unknown) == 1
+    assert unknown[0].text == "Springfieldia"
+    assert unknown[0].span == (20, 33)
+    assert len(unknown[0].suggestions) == 3
+    assert unknown[0].suggestions[0] == "Springfield"
+
+
+def test_country_name_is_unknown_not_a_city(cities: CityFinder) -> None:
+    found, unknown = cities.find(Message.of("I need an office in Mexico"), CTX)
+    assert found == []
+    assert [u.text for u in unknown] == ["Mexico"]
+
+
+ASKED_CASES = [
+    ("Querétaro", [("Santiago de Querétaro", "MX")]),
+    ("Qeretaro", [("Santiago de Querétaro", "MX")]),
+    ("puebla", [("Puebla", "MX")]),
+    ("en tijuana creo", [("Tijuana", "MX")]),
+    ("Mesa", [("Mesa", "US")]),
+    ("no sé", []),
+    ("I don't know yet", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ASKED_CASES)
+def test_bare_answer_when_city_was_asked(
+    cities: CityFinder, text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert _cities(cities, text, ASKED_CITY) == expected
+
+
+def test_bare_unknown_answer_when_city_was_asked(cities: CityFinder) -> None:
+    found, unknown = cities.find(Message.of("Springfieldia"), ASKED_CITY)
+    assert found == []
+    assert unknown[0].text == "Springfieldia"
+
+
+OPTIONS = ParseContext(options=("Springfield", "Monterrey", "Guadalajara"))
+CHOICE_CASES = [
+    ("the second one", "Monterrey"),
+    ("la segunda", "Monterrey"),
+    ("2", "Monterrey"),
+    ("the first", "Springfield"),
+    ("el primero", "Springfield"),
+    ("el último", "Guadalajara"),
+    ("option 3", "Guadalajara"),
+    ("guadalajara", "Guadalajara"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CHOICE_CASES)
+def test_choice_among_offered_cities(cities: CityFinder, text: str, expected: str) -> None:
+    assert [name for name, _ in _cities(cities, text, OPTIONS)] == [expected]
+
+
+def test_choice_out_of_range_is_ignored(cities: CityFinder) -> None:
+    assert _cities(cities, "the fifth one", OPTIONS) == []
+
+
+ZONE_CASES = [
+    ("oficina en Polanco", "Polanco", "Mexico City"),
+    ("en Santa Fe", "Santa Fe", "Mexico City"),
+    ("algo sobre Reforma", "Reforma", "Mexico City"),
+    ("Roma Norte", "Roma Norte", "Mexico City"),
+    ("office in Valle Oriente", "Valle Oriente", "Monterrey"),
+    ("en Providencia", "Providencia", "Guadalajara"),
+    ("en Coyoacán", "Coyoacán", "Mexico City"),
+]
+
+
+@pytest.mark.parametrize(("text", "zone", "city"), ZONE_CASES)
+def test_zone_implies_its_city(cities: CityFinder, text: str, zone: str, city: str) -> None:
+    found, _ = cities.find(Message.of(text), CTX)
+    zones = [c.value for c in found if c.key == "zone"]
+    assert zones == [Scalar(kind="text", value=zone)]
+    implied = [c for c in found if c.key == "city"]
+    assert [c.value.value for c in implied if isinstance(c.value, City)] == [city]
+    assert implied[0].confidence == pytest.approx(0.8)
+
+
+def test_zone_with_named_city_keeps_the_named_city(cities: CityFinder) -> None:
+    found, _ = cities.find(Message.of("oficina en Polanco, CDMX"), CTX)
+    assert [(c.key, c.confidence) for c in found] == [("zone", 0.9), ("city", 0.95)]
+
+
+def test_gazetteer_resolve_and_suggest(gazetteer: Gazetteer) -> None:
+    resolved = gazetteer.resolve("Guadalajra")
+    assert resolved is not None
+    assert resolved.value == "Guadalajara"
+    assert gazetteer.resolve("Springfieldia") is None
+    assert gazetteer.resolve("Edomex") is None
+    assert "Springfield" in gazetteer.suggest("Springfeld", limit=3)
+
+
+def test_small_gazetteer_prefers_large_home_city() -> None:
+    records = [
+        CityRecord("Monterey", "US", 36.6, -121.9, 28_000),
+        CityRecord("Monterrey", "MX", 25.7, -100.3, 1_100_000, alternates=("Monterey",)),
+    ]
+    gaz = Gazetteer(records)
+    resolved = gaz.resolve("Monterey")
+    assert resolved is not None
+    assert (resolved.value, resolved.country) == ("Monterrey", "MX")
+
+
+# ---- property types ----------------------------------------------------------------------
+
+TYPE_CASES = [
+    ("I need an office in Mexico City.", [("office", "office")]),
+    ("Busco oficinas en renta", [("office", "oficinas")]),
+    ("office space downtown", [("office", "office space")]),
+    ("un despacho pequeño", [("office", "despacho")]),
+    ("una bodega de 500 m2", [("warehouse", "bodega")]),
+    ("un almacén", [("warehouse", "almacén")]),
+    ("a distribution center", [("warehouse", "distribution center")]),
+    ("centro de distribución", [("warehouse", "centro de distribución")]),
+    ("nave industrial", [("industrial", "nave industrial")]),
+    ("a factory", [("industrial", "factory")]),
+    ("fábrica", [("industrial", "fábrica")]),
+    ("un local comercial", [("retail", "local comercial")]),
+    ("un local en Polanco", [("retail", "local")]),
+    ("a storefront", [("retail", "storefront")]),
+    ("a coffee shop", [("retail", "shop")]),
+    ("un terreno", [("land", "terreno")]),
+    ("a lot in Austin", [("land", "lot")]),
+    ("coworking", [("coworking", "coworking")]),
+    ("a shared office", [("coworking", "shared office")]),
+    ("a hot desk", [("coworking", "hot desk")]),
+    ("un consultorio", [("medical", "consultorio")]),
+    ("a medical office", [("medical", "medical office")]),
+    ("un hotel", [("hotel", "hotel")]),
+    ("mixed-use building", [("mixed_use", "mixed-use")]),
+    ("de uso mixto", [("mixed_use", "uso mixto")]),
+    ("un depa", [("apartment", "depa")]),
+    ("a condo", [("apartment", "condo")]),
+    ("busco una casa", [("house", "casa")]),
+    ("a house", [("house", "house")]),
+    ("ofcina en polanco", [("office", "ofcina")]),
+    ("oficna", [("office", "oficna")]),
+    ("warehose", [("warehouse", "warehose")]),
+    ("bodga", [("warehouse", "bodga")]),
+    ("I need a data center in Monterrey", [("other", "data center")]),
+    ("busco un salón de eventos", [("other", "salón de eventos")]),
+    ("una oficina, mejor una bodega", [("office", "oficina"), ("warehouse", "bodega")]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TYPE_CASES)
+def test_finds_property_type(types: TypeFinder, text: str, expected: list[tuple[str, str]]) -> None:
+    found = types.find(Message.of(text), CTX)
+    values = [c.value for c in found]
+    assert all(isinstance(v, PropertyType) for v in values)
+    assert [(v.value, v.text) for v in values if isinstance(v, PropertyType)] == expected
+
+
+NO_TYPE_CASES = [
+    "a lot of parking",
+    "thanks a lot",
+    "I want to store goods",
+    "trabajo desde casa",
+    "post office",
+    "a local business",
+    "I need a place to park",
+    "I need a budget",
+    "I need a garage",
+    "¿cuál es el precio?",
+    "Tienen algo?",
+    "quiero una cita",
+]
+
+
+@pytest.mark.parametrize("text", NO_TYPE_CASES)
+def test_no_property_type(types: TypeFinder, text: str) -> None:
+    assert types.find(Message.of(text), CTX) == []
+
+
+def test_unknown_type_has_low_confidence(types: TypeFinder) -> None:
+    (found,) = types.find(Message.of("I need a data center"), CTX)
+    assert found.confidence == pytest.approx(0.6)
+    assert found.span == (9, 20)
+
+
+# ---- robustness --------------------------------------------------------------------------
+
+ODD_TEXTS = [
+    "",
+    " ",
+    "🙂🙂🙂",
+    "\x00\x01\x02",
+    "a" * 10_000,
+    "en " * 3_000,
+    "in " + "Springfieldia " * 500,
+    "¿¡!?",
+    "ñññ ÑÑÑ",
+    "m² ²²²",
+    "\u202e\u200b",
+]
+
+
+@pytest.mark.parametrize("text", ODD_TEXTS)
+def test_never_raises_on_odd_text(cities: CityFinder, types: TypeFinder, text: str) -> None:
+    msg = Message.of(text)
+    for ctx in (CTX, ASKED_CITY, OPTIONS):
+        cities.find(msg, ctx)
+        types.find(msg, ctx)
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=st.text(max_size=200))
+def test_never_raises_on_random_text(cities: CityFinder, types: TypeFinder, text: str) -> None:
+    msg = Message.of(text)
+    cities.find(msg, ASKED_CITY)
+    types.find(msg, CTX)
