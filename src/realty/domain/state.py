@@ -173,6 +173,16 @@ class Confirmed(BaseModel):
     kind: Literal["confirmed"] = "confirmed"
 
 
+class Blocked(BaseModel):
+    """The guard refused the message (e.g. over the length limit); nothing was processed."""
+
+    model_config = _FROZEN
+    kind: Literal["blocked"] = "blocked"
+    reason: Literal["empty", "too_long"]
+    limit: int | None = None
+    length: int | None = None
+
+
 class BriefCompleted(BaseModel):
     """Emitted once per completion (and again after changes): the seam where follow-through
     features (listing matching, market check, financing, booking) attach. Renders nothing."""
@@ -199,6 +209,7 @@ Action = (
     | Thanks
     | Summary
     | Confirmed
+    | Blocked
     | BriefCompleted
 )
 
