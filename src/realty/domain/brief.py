@@ -209,9 +209,7 @@ class Brief(BaseModel):
         """The canonical JSON contract (see README, "The brief")."""
         required = tuple(required)
         in_fields = set(CORE_FIELDS) | set(required)
-        fields = {
-            k: slot_json(s, with_type=False) for k, s in self.slots.items() if k in in_fields
-        }
+        fields = {k: slot_json(s, with_type=False) for k, s in self.slots.items() if k in in_fields}
         extras = {
             k: slot_json(s, with_type=True) for k, s in self.slots.items() if k not in in_fields
         }

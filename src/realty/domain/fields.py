@@ -15,7 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from realty.domain.brief import CORE_FIELDS, Language
 from realty.errors import ConfigurationError
 
-FieldType = Literal["money", "area", "property_type", "city", "int", "float", "bool", "date", "text"]
+FieldType = Literal[
+    "money", "area", "property_type", "city", "int", "float", "bool", "date", "text"
+]
 FIELD_TYPES: tuple[FieldType, ...] = get_args(FieldType)
 
 

@@ -1,0 +1,169 @@
+"""The ``realty`` command line: terminal chat and batch replay of transcripts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, Literal, TextIO
+
+import typer
+from pydantic import BaseModel, ConfigDict, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from realty.errors import ConfigurationError
+from realty.services.conversation import ConversationService, TurnResult
+from realty.services.factory import build_service
+from realty.settings import get_settings
+
+app = typer.Typer(
+    name="realty",
+    help="Conversational assistant for commercial real estate.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+LanguageOption = Annotated[
+    Literal["en", "es"] | None,
+    typer.Option("--language", "-l", help="Conversation language to start in (en or es)."),
+]
+
+
+def _service() -> ConversationService:
+    try:
+        return build_service(get_settings())
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _brief_table(brief: dict[str, Any]) -> Table:
+    table = Table(title="Brief", show_header=True, header_style="bold")
+    table.add_column("field")
+    table.add_column("value")
+    table.add_column("status")
+    for section in ("fields", "extras"):
+        for key, item in brief[section].items():
+            shown = {
+                k: v
+                for k, v in item.items()
+                if v is not None and k not in ("status", "confidence", "source", "turn", "span")
+            }
+            table.add_row(key, json.dumps(shown, ensure_ascii=False), item["status"])
+    missing = ", ".join(brief["missing"]) or "nothing"
+    table.caption = f"missing: {missing} · complete: {brief['complete']} · {brief['language']}"
+    return table
+
+
+@app.command()
+def chat(
+    language: LanguageOption = None,
+    show_json: Annotated[
+        bool, typer.Option("--json", help="Print the canonical brief JSON after each turn.")
+    ] = False,
+) -> None:
+    """Chat in the terminal; the brief is shown after each turn. /quit ends, /reset restarts."""
+    asyncio.run(_chat(_service(), language, show_json, Console()))
+
+
+async def _chat(
+    service: ConversationService, language: str | None, show_json: bool, console: Console
+) -> None:
+    result = await service.start(language if language in ("en", "es") else None)  # type: ignore[arg-type]
+    cid = result.conversation_id
+    console.print(f"[bold green]realty[/]: {result.reply}")
+    while True:
+        try:
+            text = console.input("[bold cyan]you[/]: ")
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if text.strip() in ("/quit", "/exit"):
+            return
+        if text.strip() == "/reset":
+            result = await service.start(language if language in ("en", "es") else None)  # type: ignore[arg-type]
+            cid = result.conversation_id
+            console.print(f"[bold green]realty[/]: {result.reply}")
+            continue
+        result = await service.handle_turn(cid, text)
+        console.print(f"[bold green]realty[/]: {result.reply}")
+        if show_json:
+            console.print_json(json.dumps(result.brief, ensure_ascii=False))
+        else:
+            console.print(_brief_table(result.brief))
+
+
+class ReplayItem(BaseModel):
+    """One input line of ``realty replay``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    turns: list[str]
+    language: Literal["en", "es"] | None = None
+
+
+def _line(item_id: str, result: TurnResult) -> str:
+    return json.dumps(
+        {
+            "id": item_id,
+            "turn": result.turn,
+            "reply": result.reply,
+            "brief": result.brief,
+            "blocked": result.blocked,
+            "llm_calls": result.llm_calls,
+            "latency_ms": result.latency_ms,
+        },
+        ensure_ascii=False,
+    )
+
+
+async def replay_stream(service: ConversationService, source: TextIO, out: TextIO) -> int:
+    """Replay every conversation in ``source``; returns the number of invalid input lines."""
+    errors = 0
+    for number, raw in enumerate(source, start=1):
+        if not raw.strip():
+            continue
+        try:
+            item = ReplayItem.model_validate_json(raw)
+        except ValidationError as exc:
+            errors += 1
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "line"
+            typer.echo(f"line {number}: invalid input ({where}: {first['msg']})", err=True)
+            continue
+        started = await service.start(item.language)
+        for text in item.turns:
+            result = await service.handle_turn(started.conversation_id, text)
+            out.write(_line(item.id, result) + "\n")
+    return errors
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="JSONL: one {'id', 'turns': [...]} per line.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write JSONL here instead of stdout.")
+    ] = None,
+) -> None:
+    """Replay conversations in bulk: one output line per user turn (see README)."""
+    if not file.is_file():
+        typer.echo(f"error: {file} is not a readable file", err=True)
+        raise typer.Exit(2)
+    service = _service()
+    with file.open(encoding="utf-8") as source:
+        if out is None:
+            errors = asyncio.run(replay_stream(service, source, sys.stdout))
+        else:
+            with out.open("w", encoding="utf-8") as sink:
+                errors = asyncio.run(replay_stream(service, source, sink))
+    if errors:
+        typer.echo(f"{errors} input line(s) skipped; see the messages above", err=True)
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point of the ``realty`` console script."""
+    app()

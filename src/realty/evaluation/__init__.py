@@ -1,0 +1,1 @@
+"""realty.evaluation: golden conversations and (later) dataset evaluations."""

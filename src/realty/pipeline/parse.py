@@ -1,0 +1,101 @@
+"""The deterministic parser stage: runs every finder over a message and merges their output.
+
+Finders each own one kind of fact (signals, places, property types, volunteered facts,
+quantities). The merge resolves overlaps (a span belongs to the most specific reading),
+decides whether the message was gibberish or off-topic, and measures how much of the text
+was explained, which tells the LLM stage whether it is needed at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from realty.domain.turn import Candidate, Extraction, ParseContext, Signal
+from realty.parsing.facts import FactFinder
+from realty.parsing.kinds import TypeFinder
+from realty.parsing.places import CityFinder, Gazetteer
+from realty.parsing.quantities import QuantityFinder
+from realty.parsing.signals import LanguageDetector, SignalFinder, is_filler
+from realty.parsing.text import Message
+
+Span = tuple[int, int]
+
+# Below this confidence a candidate is a guess (an unknown type, a bare number) and yields to
+# any overlapping, more certain reading of the same words.
+_GUESS = 0.7
+
+
+def _overlaps(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _drop_overlapping_guesses(candidates: Sequence[Candidate]) -> list[Candidate]:
+    """Remove low-confidence candidates whose words another candidate already explains."""
+    sure = [c for c in candidates if c.confidence >= _GUESS]
+    kept = list(sure)
+    for cand in candidates:
+        if cand.confidence < _GUESS and not any(_overlaps(cand.span, s.span) for s in sure):
+            kept.append(cand)
+    return sorted(kept, key=lambda c: (c.span[0], c.span[1]))
+
+
+def _coverage(msg: Message, spans: Iterable[Span]) -> float:
+    """Fraction of word characters that are explained (inside a span, or filler words)."""
+    spans = sorted(spans)
+    total = explained = 0
+    for word in msg.words:
+        size = word.end - word.start
+        total += size
+        if is_filler(word.text) or any(s[0] <= word.start and word.end <= s[1] for s in spans):
+            explained += size
+    return 1.0 if total == 0 else round(explained / total, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class Parser:
+    """Parses one message into an :class:`Extraction`. Build once per process with ``build``."""
+
+    signals: SignalFinder
+    cities: CityFinder
+    types: TypeFinder
+    facts: FactFinder
+    quantities: QuantityFinder
+
+    @classmethod
+    def build(cls) -> Parser:
+        """Load the gazetteer and language model and assemble the finders (about a second)."""
+        return cls(
+            signals=SignalFinder(LanguageDetector()),
+            cities=CityFinder(Gazetteer.load()),
+            types=TypeFinder(),
+            facts=FactFinder(),
+            quantities=QuantityFinder(),
+        )
+
+    def parse(self, text: str, ctx: ParseContext) -> Extraction:
+        """Everything ``text`` says, in the context of the conversation so far."""
+        msg = Message.of(text)
+        found = self.signals.find(msg, ctx)
+        cities, unknown = self.cities.find(msg, ctx)
+        kinds = self.types.find(msg, ctx)
+        facts = self.facts.find(msg, ctx)
+        claimed = [c.span for c in (*cities, *facts)] + [u.span for u in unknown]
+        quantities = self.quantities.find(msg, ctx, claimed)
+        candidates = _drop_overlapping_guesses([*cities, *kinds, *facts, *quantities])
+        signals: set[Signal] = set(found.signals)
+        if "gibberish" in signals:  # a keyboard mash is not an unknown city
+            unknown = []
+        unknown = [u for u in unknown if not any(_overlaps(u.span, c.span) for c in candidates)]
+        if candidates or unknown or found.choice is not None:
+            signals -= {"gibberish", "off_topic"}
+        spans = [c.span for c in candidates] + [u.span for u in unknown] + list(found.spans)
+        return Extraction(
+            candidates=tuple(candidates),
+            signals=frozenset(signals),
+            language=found.language,
+            language_confidence=found.language_confidence,
+            unknown_cities=tuple(unknown),
+            coverage=_coverage(msg, spans),
+            choice=found.choice,
+        )
