@@ -593,6 +593,13 @@ def test_unusual_type_confirmed_by_affirm() -> None:
     assert kinds(second) == ["summary", "brief_completed"]
 
 
+def test_unusual_type_confirmation_is_acknowledged_while_collecting() -> None:
+    _, second = run(upd(SILO, city()), upd(signals=["affirm"]))
+    assert kinds(second)[0] == "acknowledge"
+    assert second.state.brief.slots["property_type"].meta.status == "valid"
+    assert second.state.asked == ("budget", "size")
+
+
 def test_unusual_type_denied_is_asked_again() -> None:
     _, t = run(upd(SILO), upd(signals=["deny"]))
     assert t.state.brief.get("property_type") is None

@@ -108,7 +108,24 @@ REMOVAL_CASES = [
 
 @pytest.mark.parametrize(("text", "key"), REMOVAL_CASES)
 def test_withdrawals(facts: FactFinder, text: str, key: str) -> None:
-    assert _facts(facts, text) == [(key, "remove", None)]
+    found = _facts(facts, text)
+    assert found[0] == (key, "remove", None)
+    # Withdrawing parking also withdraws a parking-space count stated earlier.
+    companions = [("parking_spaces", "remove", None)] if key == "parking" else []
+    assert found[1:] == companions
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("forget the loading docks", "loading_docks"),
+        ("ya no necesito los andenes", "loading_docks"),
+        ("remove the floor requirement", "floor"),
+        ("olvida la altura libre", "ceiling_height"),
+    ],
+)
+def test_withdrawals_of_counted_extras(facts: FactFinder, text: str, key: str) -> None:
+    assert (key, "remove", None) in _facts(facts, text)
 
 
 PRIORITY_CASES = [

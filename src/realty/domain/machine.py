@@ -223,7 +223,9 @@ def _answer_type(work: _Turn) -> None:
         work.brief = work.brief.without(PROPERTY_TYPE)
     elif "affirm" in signals and slot is not None:
         meta = slot.meta.model_copy(update={"status": "valid"})
-        work.brief = work.brief.with_slot(PROPERTY_TYPE, slot.model_copy(update={"meta": meta}))
+        confirmed = slot.model_copy(update={"meta": meta})
+        work.brief = work.brief.with_slot(PROPERTY_TYPE, confirmed)
+        work.opening.append(Acknowledge(key=PROPERTY_TYPE, slot=confirmed))
     else:
         return
     work.pending = None

@@ -145,7 +145,14 @@ _NEGATIVE: dict[str, str] = {
 _REMOVABLE: dict[str, tuple[str, ...]] = {
     "move_in_date": ("move in date", "fecha de mudanza", "fecha de entrada", "move in"),
     "zone": ("zona", "zone", "neighborhood", "colonia"),
-    "parking_spaces": ("cajones de estacionamiento", "parking spaces"),
+    "parking_spaces": ("cajones de estacionamiento", "parking spaces", "cajones"),
+    "loading_docks": ("loading docks", "docks", "andenes", "andenes de carga"),
+    "bedrooms": ("bedrooms", "recamaras", "habitaciones"),
+    "bathrooms": ("bathrooms", "baths", "banos"),
+    "floor": ("floor", "piso"),
+    "ceiling_height": ("ceiling height", "altura libre", "altura"),
+    "lease_term_months": ("lease term", "plazo del contrato", "plazo"),
+    "employees": ("employees", "empleados"),
 }
 
 _NEGATIONS = _Cues.of(
@@ -399,6 +406,7 @@ class FactFinder:
         date = self._move_in(msg, texts, ctx)
         if date is not None:
             out.append(date)
+        out.extend(_companion_removals(out))
         return sorted(out, key=lambda c: (c.span[0], c.key))
 
     # ---- yes/no extras -------------------------------------------------------------------
@@ -663,3 +671,16 @@ def _date_candidate(date: dt.date, span: tuple[int, int]) -> Candidate:
     return Candidate(
         key="move_in_date", value=Scalar(kind="date", value=date.isoformat()), span=span
     )
+
+
+# Withdrawing a fact also withdraws its detailed form: "forget the parking" drops the count.
+_COMPANIONS = {"parking": "parking_spaces"}
+
+
+def _companion_removals(found: list[Candidate]) -> list[Candidate]:
+    keys = {c.key for c in found if c.op == "remove"}
+    return [
+        Candidate(key=_COMPANIONS[c.key], op="remove", span=c.span)
+        for c in found
+        if c.op == "remove" and c.key in _COMPANIONS and _COMPANIONS[c.key] not in keys
+    ]

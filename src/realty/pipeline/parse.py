@@ -30,8 +30,18 @@ def _overlaps(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def _inside(a: Span, b: Span) -> bool:
+    return b[0] <= a[0] and a[1] <= b[1] and a != b
+
+
 def _drop_overlapping_guesses(candidates: Sequence[Candidate]) -> list[Candidate]:
-    """Remove low-confidence candidates whose words another candidate already explains."""
+    """Remove low-confidence candidates whose words another candidate already explains, and
+    readings of the same key nested inside a longer one ("docks" within "loading docks")."""
+    candidates = [
+        c
+        for c in candidates
+        if not any(o.key == c.key and o.op == c.op and _inside(c.span, o.span) for o in candidates)
+    ]
     sure = [c for c in candidates if c.confidence >= _GUESS]
     kept = list(sure)
     for cand in candidates:
