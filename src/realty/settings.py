@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from realty.domain.fields import FieldRegistry
@@ -44,6 +44,41 @@ class Settings(BaseSettings):
         max_length=2,
         description="ISO country whose cities and currency win ties (e.g. a bare '$').",
     )
+
+    # ---- language model (see docs/llm.md) ----
+    llm_provider: Literal["auto", "local", "openai", "fake", "none"] = Field(
+        default="auto",
+        description="auto: the embedded model when installed, else parser only (with a warning).",
+    )
+    llm_mode: Literal["hybrid", "every_turn"] = Field(
+        default="hybrid",
+        description="hybrid: call the model only when the parser cannot explain the message.",
+    )
+    llm_timeout_s: float = Field(
+        default=30.0, gt=0, le=600, description="Longest wait for one model call, in seconds."
+    )
+    llm_model_path: Path | None = Field(
+        default=None, description="GGUF file for the local provider; default: the installed one."
+    )
+    llm_threads: int = Field(default=2, ge=1, le=256, description="llama.cpp CPU threads.")
+    llm_context: int = Field(default=2048, ge=512, le=32768, description="llama.cpp context.")
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1."
+    )
+    llm_api_key: SecretStr | None = Field(default=None, description="Bearer key for base_url.")
+    llm_model: str | None = Field(default=None, description="Model name for the openai provider.")
+    llm_response_format: Literal["auto", "json_schema", "json_object"] = Field(
+        default="auto",
+        description="Structured-output form; auto tries json_schema, then json_object+schema.",
+    )
+    llm_fake_responses: Path | None = Field(
+        default=None, description="JSON list of scripted answers for the fake provider."
+    )
+
+    @property
+    def models_dir(self) -> Path:
+        """Where ``realty model install`` puts model files."""
+        return self.data_dir / "models"
 
     @field_validator("home_country")
     @classmethod

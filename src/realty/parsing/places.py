@@ -445,6 +445,11 @@ class CityFinder:
         self._common = _COMMON_WORDS | vocabulary() | type_vocabulary() | fact_vocabulary()
         self._not_places = self._common | _NOT_PLACES
 
+    @property
+    def gazetteer(self) -> Gazetteer:
+        """The gazetteer this finder resolves names with."""
+        return self._gaz
+
     def find(self, msg: Message, ctx: ParseContext) -> tuple[list[Candidate], list[UnknownCity]]:
         """Cities (and zones) the message names, and place names the gazetteer lacks.
 

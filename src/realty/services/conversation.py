@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -17,7 +17,7 @@ from realty.domain.brief import Brief, Language
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import advance
 from realty.domain.state import AskFields, Blocked, ConversationState, Greet, Transition
-from realty.domain.turn import ParseContext, TurnUpdate
+from realty.domain.turn import Candidate, ParseContext, TurnUpdate
 from realty.pipeline.guard import Guard, GuardVerdict
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
@@ -38,6 +38,8 @@ class TurnResult:
     llm_calls: int = 0
     latency_ms: float = 0.0
     state: ConversationState = field(default_factory=ConversationState, repr=False)
+    # What this message was understood to say (accepted candidates, with their source).
+    extracted: tuple[Candidate, ...] = ()
 
 
 class UnknownConversationError(LookupError):
@@ -106,6 +108,7 @@ class ConversationService:
         transition = advance(state, update, self._registry)
         reply = self._responder.render(transition)
         result = self._result(conversation_id, transition, reply, blocked=False, started=started)
+        result = replace(result, extracted=update.accepted)
         await self._store.save(conversation_id, transition.state, self._record(update, result))
         return result
 
