@@ -89,6 +89,39 @@ def test_yes_no_extras(facts: FactFinder, text: str, expected: list[object]) -> 
     assert _facts(facts, text) == expected
 
 
+# A question about a property's features is not a requirement; a request still is.
+QUESTION_CASES = [
+    ("Is it furnished?", []),
+    ("Is the apartment furnished? What is the phone number?", []),
+    ("Are pets allowed?", []),
+    ("Yes, that's right. Does it have in-unit laundry and a garage?", []),
+    ("What's their number, and do they have a garage", []),
+    ("Tell me the phone number and if it is furnished", []),
+    ("Does the home have laundry machines? A garage?", []),
+    ("¿Está amueblado?", []),
+    ("Can you find me a place with a garage?", [("garage", "set", True)]),
+    ("Do you have anything furnished?", [("furnished", "set", True)]),
+    ("Anything with a garage?", [("garage", "set", True)]),
+    ("Is there an office with parking in Monterrey?", [("parking", "set", True)]),
+    ("Are there any apartments that allow pets?", [("pets_allowed", "set", True)]),
+    ("Is there a garage?", []),
+    (
+        "I need a place that has parking and is furnished.",
+        [("parking", "set", True), ("furnished", "set", True)],
+    ),
+    ("I'd also prefer if it was furnished.", [("furnished", "set", True)]),
+    ("¿Tienen oficinas con estacionamiento?", [("parking", "set", True)]),
+    ("Busco oficina amueblada?", [("furnished", "set", True)]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), QUESTION_CASES)
+def test_questions_about_features_set_nothing(
+    facts: FactFinder, text: str, expected: list[object]
+) -> None:
+    assert _facts(facts, text) == expected
+
+
 def test_negation_span_covers_the_negation(facts: FactFinder) -> None:
     (cand,) = facts.find(Message.of("Busco algo sin mascotas"), TODAY)
     assert cand.span == (11, 23)
@@ -183,6 +216,40 @@ NO_DATE_CASES = [
 @pytest.mark.parametrize("text", NO_DATE_CASES)
 def test_no_date_without_a_move_cue(facts: FactFinder, text: str) -> None:
     assert [c for c in facts.find(Message.of(text), TODAY) if c.key == "move_in_date"] == []
+
+
+# TODAY is Tuesday 2026-03-10.
+VISIT_CASES = [
+    ("I want to visit the apartment on the 11th of this month", "2026-03-11"),
+    ("Can you schedule a visit for the 20th of March?", "2026-03-20"),
+    ("I'd like to schedule a tour on Wednesday next week.", "2026-03-18"),
+    ("I would like to go see the apartment on Sunday this week.", "2026-03-15"),
+    ("Yes, I want to visit later today.", "2026-03-10"),
+    ("I'd like to see it on the 3rd", "2026-04-03"),
+    ("I want to go on the 14th.", "2026-03-14"),
+    ("Me gustaría visitarla el 15 de marzo", "2026-03-15"),
+    ("¿Podemos agendar una cita el próximo lunes?", "2026-03-16"),
+    ("Quiero visitarla el miércoles de la próxima semana", "2026-03-18"),
+]
+
+
+@pytest.mark.parametrize(("text", "iso"), VISIT_CASES)
+def test_visit_date(facts: FactFinder, text: str, iso: str) -> None:
+    found = [c for c in facts.find(Message.of(text), TODAY) if c.key.endswith("date")]
+    assert [(c.key, c.value) for c in found] == [("visit_date", Scalar(kind="date", value=iso))]
+
+
+NO_VISIT_CASES = [
+    "I want to visit",
+    "schedule a call with the agent",
+    "I want to go with 3 bedrooms",
+    "Can I schedule a visit? I need 500 m2 by March",
+]
+
+
+@pytest.mark.parametrize("text", NO_VISIT_CASES)
+def test_no_visit_date_without_a_date_after_the_cue(facts: FactFinder, text: str) -> None:
+    assert [c for c in facts.find(Message.of(text), TODAY) if c.key == "visit_date"] == []
 
 
 def test_date_span_covers_the_numbers(facts: FactFinder) -> None:

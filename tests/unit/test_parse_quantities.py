@@ -362,6 +362,9 @@ EXTRA_CASES: list[tuple[str, str, Scalar]] = [
     ("3 recámaras", "bedrooms", Scalar(kind="int", value=3)),
     ("tres habitaciones", "bedrooms", Scalar(kind="int", value=3)),
     ("2 cuartos", "bedrooms", Scalar(kind="int", value=2)),
+    ("I need 3 bed rooms", "bedrooms", Scalar(kind="int", value=3)),
+    ("an apartment with 4 rooms", "bedrooms", Scalar(kind="int", value=4)),
+    ("at least two bed rooms", "bedrooms", Scalar(kind="int", value=2)),
     ("2 baths", "bathrooms", Scalar(kind="int", value=2)),
     ("2 bathrooms", "bathrooms", Scalar(kind="int", value=2)),
     ("dos baños", "bathrooms", Scalar(kind="int", value=2)),
@@ -439,6 +442,11 @@ ASKED_CASES: list[tuple[str, tuple[str, ...], list[tuple[str, float]]]] = [
     ("500", (), []),
     ("tengo 2 hijos", ("budget",), []),
     ("the second one", ("size",), []),
+    # a bare single digit answers another question (rooms, floor), never the budget
+    ("3", ("budget", "size"), []),
+    ("3", ("budget",), []),
+    ("5 mil", ("budget",), [("budget", 5000)]),
+    ("50", ("budget",), [("budget", 50)]),
 ]
 
 

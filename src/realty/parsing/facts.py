@@ -335,6 +335,109 @@ _NUMBER_WORDS = frozenset(
 )
 _COUNT_NOUNS = frozenset({"cajones", "lugares", "espacios", "spaces", "spots", "plazas"})
 
+# A clause that opens with one of these asks about a property ("Is it furnished?", "Does it
+# have a garage?"): the extras it names are questions, not requirements. "Can you …" and
+# "Do you have …" are requests, so a following "you" keeps the facts.
+_QUESTION_OPENERS = frozenset(
+    {"is", "are", "does", "do", "did", "has", "have", "will", "would", "can", "could", "esta"}
+    | {"estan", "isnt", "arent", "doesnt"}
+)
+_REQUEST_AFTER_OPENER = frozenset({"you", "u", "ya"})
+# Words that may precede the opener in its clause ("yes, also is there a garage?").
+_LEAD_INS = frozenset(
+    {"yes", "yeah", "yep", "ok", "okay", "and", "also", "so", "hmm", "well", "but", "then"}
+    | {"oh", "absolutely", "great", "perfect", "sure", "please", "and", "nice", "cool", "y"}
+)
+# "tell me if it has a garage", "check whether they have laundry": an indirect question.
+_ASK_VERBS = frozenset(
+    {"know", "tell", "confirm", "check", "ask", "wondering", "wonder", "whether", "find"}
+    | {"saber", "confirmar", "preguntar", "checar", "revisar"}
+)
+_ASK_LINKS = frozenset({"if", "whether", "about", "si"})
+# "…, and does it have a garage?": an opener after "and" starts a question when a subject
+# follows it (unlike "a place that has parking and is furnished").
+_QUESTION_JOINS = frozenset({"and", "also", "but", "plus"})
+_QUESTION_SUBJECTS = frozenset(
+    {"it", "they", "there", "the", "this", "that", "these", "those", "pets", "its", "he", "she"}
+)
+# "Is there an office with parking?" searches listings; "Is there a garage?" asks about one.
+_SEARCH_WORDS = frozenset(
+    {
+        "anything",
+        "something",
+        "office",
+        "offices",
+        "warehouse",
+        "warehouses",
+        "apartment",
+        "apartments",
+        "place",
+        "places",
+    }
+    | {"home", "homes", "house", "houses", "property", "properties", "space", "spaces"}
+    | {"unit", "units", "listing", "listings", "building", "buildings", "store", "stores"}
+)
+_ARTICLES = frozenset({"a", "an", "any", "some", "other", "another", "more"})
+# A sentence ending in "?" with none of these words asks about the property ("A garage?",
+# "The apartment is furnished?"); with them it is a request ("Anything with a garage?").
+_REQUEST_WORDS = frozenset(
+    {"i", "we", "me", "my", "us", "our", "you", "any", "anything", "something", "other"}
+    | {"another", "more", "else", "some", "need", "want", "find", "show", "look", "looking"}
+    | {"busco", "buscamos", "necesito", "necesitamos", "quiero", "queremos", "quisiera", "me"}
+    | {"mi", "nos", "yo", "algo", "alguna", "alguno", "algun", "otra", "otro", "otras", "otros"}
+    | {"tienen", "hay", "puedes", "puede", "pueden", "buscar", "encontrar"}
+)
+_SENTENCE_BREAK = re.compile(r"[.;:!?\n¿¡]")
+
+# Cues of a visit: the date that follows is when the prospect wants to see the property.
+_VISIT_CUES = _Cues.of(
+    ("visit",),
+    ("visiting",),
+    ("tour",),
+    ("viewing",),
+    ("see", "it"),
+    ("see", "the"),
+    ("see", "this"),
+    ("see", "that"),
+    ("look", "at", "it"),
+    ("schedule",),
+    ("appointment",),
+    ("go",),
+    ("come",),
+    ("stop", "by"),
+    ("drop", "by"),
+    ("visita",),
+    ("visitar",),
+    ("visitarlo",),
+    ("visitarla",),
+    ("verlo",),
+    ("verla",),
+    ("cita",),
+    ("recorrido",),
+)
+# How far after a visit cue its date may start ("visit the apartment on the 9th").
+_VISIT_REACH = 8
+_WEEKDAYS = frozenset(
+    {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "lunes"}
+    | {"martes", "miercoles", "jueves", "viernes", "sabado", "domingo"}
+)
+_DAY_STARTS = frozenset({"today", "tomorrow", "tonight", "hoy", "manana", "pasado"})
+_WEEKDAY_INDEX = (
+    {name: i for i, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday"))}
+    | {"saturday": 5, "sunday": 6, "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3}
+    | {"viernes": 4, "sabado": 5, "domingo": 6}
+)
+# "Wednesday next week" / "el miércoles de la próxima semana": that weekday of next week.
+_NEXT_WEEK = re.compile(
+    r"^(\w+) (?:of )?next week$|^(?:el )?(\w+) de la (?:proxima|siguiente) semana$"
+)
+_ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|ro|o)?$")
+_VISIT_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(?:later|earlier|sometime)\s+"), ""),
+    (re.compile(r"^(\w+day) this week$"), r"this \1"),
+    (re.compile(r"\s+of (?:this|the) month$"), ""),
+)
+
 
 _GLUE_WORDS = frozenset({"and", "del", "las", "los", "con", "the", "for", "que", "any"})
 
@@ -397,14 +500,18 @@ class FactFinder:
         if not texts:
             return []
         mentions = self._mentions(texts)
-        facts = (self._fact_candidate(msg, texts, m) for m in mentions)
+        asked = _questions(msg, texts) if mentions else frozenset()
+        facts = (self._fact_candidate(msg, texts, m) for m in mentions if m.first not in asked)
         out = [c for c in facts if c is not None]
         out.extend(self._removals(msg, texts, mentions))
         priority = self._priority(msg, texts, mentions)
         if priority is not None:
             out.append(priority)
+        visit = self._visit(msg, texts, ctx)
+        if visit is not None:
+            out.append(visit)
         date = self._move_in(msg, texts, ctx)
-        if date is not None:
+        if date is not None and (visit is None or not _overlap(date.span, visit.span)):
             out.append(date)
         out.extend(_companion_removals(out))
         return sorted(out, key=lambda c: (c.span[0], c.key))
@@ -553,6 +660,44 @@ class FactFinder:
             return None
         return _date_candidate(parsed, (msg.words[pos].start, msg.words[words[-1]].end))
 
+    # ---- visit date ---------------------------------------------------------------------
+
+    def _visit(self, msg: Message, texts: Sequence[str], ctx: ParseContext) -> Candidate | None:
+        """The date after a visit cue ("schedule a visit for the 8th", "see it on Monday")."""
+        today = _today(ctx)
+        if today is None:
+            return None
+        for pos in range(len(texts)):
+            cue = _VISIT_CUES.at(texts, pos)
+            if cue is None:
+                continue
+            first = _date_start(msg, texts, pos + len(cue))
+            if first is None:
+                continue
+            words = _visit_words(msg, texts, first)
+            parsed = self._visit_date(" ".join(texts[i] for i in words), today)
+            if parsed is not None:
+                span = (msg.words[pos].start, msg.words[words[-1]].end)
+                return Candidate(
+                    key="visit_date", value=Scalar(kind="date", value=parsed.isoformat()), span=span
+                )
+        return None
+
+    def _visit_date(self, phrase: str, today: dt.datetime) -> dt.date | None:
+        phrase = _LEADING_ARTICLE.sub("", phrase.strip())
+        phrase = re.sub(r"^(?:on|for|the|el|la)\s+", "", phrase)
+        phrase = re.sub(r"^(?:the|el)\s+", "", phrase)
+        for pattern, replacement in _VISIT_REWRITES:
+            phrase = pattern.sub(replacement, phrase)
+        day = _ORDINAL.match(phrase)
+        if day:
+            return _day_of_month(int(day.group(1)), today.date())
+        weekday = _NEXT_WEEK.match(phrase)
+        name = (weekday.group(1) or weekday.group(2)) if weekday else None
+        if name in _WEEKDAY_INDEX:
+            return _in_next_week(_WEEKDAY_INDEX[name], today.date())
+        return self._parse_date(phrase, today)
+
     @staticmethod
     def _parse_date(phrase: str, today: dt.datetime) -> dt.date | None:
         for old, new in _DATE_REWRITES:
@@ -684,3 +829,137 @@ def _companion_removals(found: list[Candidate]) -> list[Candidate]:
         for c in found
         if c.op == "remove" and c.key in _COMPANIONS and _COMPANIONS[c.key] not in keys
     ]
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _questions(msg: Message, texts: Sequence[str]) -> frozenset[int]:
+    """Indices of the words that sit in a question about the property."""
+    asked: set[int] = set()
+    clause: list[int] = []
+    for pos in range(len(texts) + 1):
+        if pos == len(texts) or (clause and _breaks_question(msg, texts, pos)):
+            if _is_question(texts, clause) or _bare_question(msg, texts, clause):
+                asked.update(clause)
+            clause = []
+        if pos < len(texts):
+            clause.append(pos)
+    return frozenset(asked)
+
+
+def _breaks_question(msg: Message, texts: Sequence[str], pos: int) -> bool:
+    """Whether a new clause (possibly a question) starts at word ``pos``."""
+    if _breaks_sentence(msg, pos - 1, pos):
+        return True
+    return (
+        texts[pos - 1] in _QUESTION_JOINS
+        and texts[pos] in _QUESTION_OPENERS
+        and pos + 1 < len(texts)
+        and texts[pos + 1] in _QUESTION_SUBJECTS
+    )
+
+
+def _bare_question(msg: Message, texts: Sequence[str], clause: Sequence[int]) -> bool:
+    """A short sentence ending in "?" that names no one and requests nothing."""
+    if not clause:
+        return False
+    end = msg.words[clause[-1]].end
+    if not msg.folded[end : end + 3].lstrip(" ").startswith("?"):
+        return False
+    words = [texts[i].replace("'", "") for i in clause]
+    if any(w in _REQUEST_WORDS for w in words):
+        return False
+    return not any(w in _ARTICLES and _searches(words[i:]) for i, w in enumerate(words))
+
+
+def _searches(words: Sequence[str]) -> bool:
+    """Whether the words after "is there" name listings ("an office", "any apartments")."""
+    pos = 0
+    while pos < len(words) and words[pos] in _ARTICLES:
+        if words[pos] in _REQUEST_WORDS:
+            return True  # "any", "other", "another", "some"
+        pos += 1
+    return pos < len(words) and words[pos] in _SEARCH_WORDS
+
+
+def _breaks_sentence(msg: Message, left: int, right: int) -> bool:
+    """Punctuation ends a sentence; a comma does when a question opens after it."""
+    gap = msg.folded[msg.words[left].end : msg.words[right].start]
+    if _SENTENCE_BREAK.search(gap):
+        return True
+    return "," in gap and msg.words[right].text in _QUESTION_OPENERS
+
+
+def _is_question(texts: Sequence[str], clause: Sequence[int]) -> bool:
+    words = [texts[i].replace("'", "") for i in clause]
+    lead = 0
+    while lead < len(words) and words[lead] in _LEAD_INS:
+        lead += 1
+    if lead < len(words) and words[lead] in _QUESTION_OPENERS:
+        nxt = words[lead + 1] if lead + 1 < len(words) else ""
+        searching = nxt == "there" and _searches(words[lead + 2 :])
+        if nxt not in _REQUEST_AFTER_OPENER and not searching:
+            return True
+    return any(
+        w in _ASK_LINKS and any(v in _ASK_VERBS for v in words[max(0, i - 6) : i])
+        for i, w in enumerate(words)
+    ) or (bool(words) and words[0] == "whether")
+
+
+def _starts_date(text: str) -> bool:
+    return (
+        text in _MONTHS
+        or text in _WEEKDAYS
+        or text in _DAY_STARTS
+        or (bool(_ORDINAL.match(text)) and not text.isdigit())
+    )
+
+
+def _date_start(msg: Message, texts: Sequence[str], start: int) -> int | None:
+    """The first word of a date within reach after a visit cue, in the same sentence."""
+    for pos in range(start, min(len(texts), start + _VISIT_REACH)):
+        if pos > 0 and _breaks_sentence(msg, pos - 1, pos):
+            return None
+        text = texts[pos]
+        if _starts_date(text):
+            return pos
+        if text in {"the", "el"} and pos + 1 < len(texts) and _ORDINAL.match(texts[pos + 1]):
+            return pos + 1
+        if text == "next" and pos + 1 < len(texts) and texts[pos + 1] in _WEEKDAYS:
+            return pos
+    return None
+
+
+def _visit_words(msg: Message, texts: Sequence[str], first: int) -> list[int]:
+    words = [first]
+    pos = first + 1
+    while pos < len(texts) and len(words) < _DATE_MAX_WORDS:
+        if _gap_breaks(msg, pos - 1, pos):
+            break
+        text = texts[pos]
+        if not (_is_date_word(text) or text in _WEEKDAYS) or text in {"in", "en"}:
+            break
+        words.append(pos)
+        pos += 1
+    while len(words) > 1 and texts[words[-1]] in _TRAILING_GLUE:
+        words.pop()
+    return words
+
+
+def _day_of_month(day: int, today: dt.date) -> dt.date | None:
+    """A bare day ("the 6th") is this month's, or next month's when it has passed."""
+    year, month = today.year, today.month
+    if day < today.day:
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _in_next_week(weekday: int, today: dt.date) -> dt.date:
+    """That weekday in the calendar week (Monday to Sunday) after today's."""
+    monday = today + dt.timedelta(days=7 - today.weekday())
+    return monday + dt.timedelta(days=weekday)

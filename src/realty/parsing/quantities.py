@@ -105,8 +105,9 @@ _COUNTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         "autos", "coches", "carros", "vehiculos",
     ), ("parking for", "estacionamiento para", "space for", "room for", "espacio para")),
     ("bedrooms", (
-        "bedrooms", "bedroom", "beds", "bed", "br", "recamaras", "recamara", "habitaciones",
-        "habitacion", "cuartos", "dormitorios", "dormitorio",
+        "bedrooms", "bedroom", "bed rooms", "bed room", "beds", "bed", "br", "bdrm", "bdrms",
+        "rooms", "room", "recamaras", "recamara", "habitaciones", "habitacion", "cuartos",
+        "dormitorios", "dormitorio",
     ), ()),
     ("bathrooms", (
         "bathrooms", "bathroom", "baths", "bath", "banos completos", "banos", "bano",
@@ -232,6 +233,7 @@ _SURE = 1.0  # explicit unit or currency
 _HINTED = 0.9  # a bare "$", or an extra recognised by its noun
 _CONTEXT = 0.85  # a context word ("budget", "hasta")
 _ASKED = 0.7  # only the question the bot asked
+_MIN_BARE_BUDGET = 10  # smallest bare number (no currency, no "mil") read as a budget
 
 
 # ---- regex helpers ----
@@ -710,6 +712,8 @@ class QuantityFinder:
                 continue
             if wanted[0] == "budget" and not self._amount_like(f, group):
                 continue  # "tengo 2 hijos" does not answer "what is your budget?"
+            if wanted[0] == "budget" and not _plausible_bare_budget(group.numbers[-1]):
+                continue  # a bare "3" answers another question (rooms, floor), not the budget
             key = wanted.pop(0)
             group.kind = {"budget": "money", "size": "area"}.get(key, key)
             group.unit = "m2" if key == "size" else None
@@ -842,6 +846,11 @@ def _inherit(group: _Group, previous: _Group) -> None:
     group.currency, group.hint = previous.currency, previous.hint
     group.unit, group.period = previous.unit, previous.period
     group.confidence = previous.confidence
+
+
+def _plausible_bare_budget(n: Number) -> bool:
+    """No property budget is a single-digit amount with no currency or multiplier."""
+    return n.scale > 1 or abs(n.value) >= _MIN_BARE_BUDGET
 
 
 def _bare_answer(n: Number) -> bool:
