@@ -65,7 +65,7 @@ def main() -> None:
     args = cli.parse_args()
     messages = _messages()
     parser = Parser.build()
-    service = build_service(Settings(), parser=parser)
+    service = build_service(Settings(llm_provider="none"), parser=parser)
     loop = asyncio.new_event_loop()
     ctx = ParseContext(language="en", asked=("budget", "size"), today="2026-11-22")
 

@@ -23,10 +23,13 @@ def parser() -> Parser:
 
 @pytest.fixture
 def make_service(parser: Parser) -> Callable[..., ConversationService]:
-    """A service over an in-memory store with a fixed date; settings may be overridden."""
+    """A parser-only service over an in-memory store with a fixed date.
+
+    Settings may be overridden (e.g. ``llm_provider="fake"``); the default never loads a model.
+    """
 
     def make(**overrides: object) -> ConversationService:
-        settings = Settings(**overrides)  # type: ignore[arg-type]
+        settings = Settings(**{"llm_provider": "none", **overrides})  # type: ignore[arg-type]
         return build_service(settings, store=InMemoryStore(), parser=parser, today=lambda: TODAY)
 
     return make

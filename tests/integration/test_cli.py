@@ -13,7 +13,9 @@ from realty.settings import get_settings
 
 
 @pytest.fixture(autouse=True)
-def _fresh_settings() -> None:
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    # These tests check the deterministic pipeline; the model has its own (slow) tests.
+    monkeypatch.setenv("REALTY_LLM_PROVIDER", "none")
     get_settings.cache_clear()
 
 

@@ -1,4 +1,7 @@
-"""The one orchestrator: load → guard → parse → validate → advance → respond → save.
+"""The one orchestrator: load → guard → parse → LLM extract → validate → advance → respond → save.
+
+The LLM stage runs only when the parser could not explain the message (or on every turn in
+``every_turn`` mode); it can only add grounded values and never fails a turn.
 
 Channels (terminal, batch replay, and later HTTP, WebSocket and WhatsApp) only translate their
 input and call :meth:`ConversationService.handle_turn`.
@@ -19,6 +22,7 @@ from realty.domain.machine import advance
 from realty.domain.state import AskFields, Blocked, ConversationState, Greet, Transition
 from realty.domain.turn import Candidate, ParseContext, TurnUpdate
 from realty.pipeline.guard import Guard, GuardVerdict
+from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
 from realty.pipeline.validate import Validator
@@ -57,6 +61,7 @@ class ConversationService:
         parser: Parser,
         responder: Responder,
         store: ConversationStore,
+        extractor: LLMExtractor | None = None,
         home_country: str = "MX",
         default_language: Language = "en",
         today: Callable[[], date] = date.today,
@@ -67,6 +72,7 @@ class ConversationService:
         self._validator = Validator(registry)
         self._responder = responder
         self._store = store
+        self._extractor = extractor
         self._home_country = home_country
         self._default_language = default_language
         self._today = today
@@ -104,15 +110,16 @@ class ConversationService:
         verdict = self._guard.check(text)
         if not verdict.allowed:
             return await self._blocked(conversation_id, state, verdict, started)
-        update = self._understand(state, verdict.text)
+        update, llm_calls = await self._understand(state, verdict.text)
         transition = advance(state, update, self._registry)
         reply = self._responder.render(transition)
         result = self._result(conversation_id, transition, reply, blocked=False, started=started)
-        result = replace(result, extracted=update.accepted)
+        result = replace(result, extracted=update.accepted, llm_calls=llm_calls)
         await self._store.save(conversation_id, transition.state, self._record(update, result))
         return result
 
-    def _understand(self, state: ConversationState, text: str) -> TurnUpdate:
+    async def _understand(self, state: ConversationState, text: str) -> tuple[TurnUpdate, int]:
+        """Parse, ask the LLM when the parser could not explain the text, then validate."""
         today = self._today().isoformat()
         options: tuple[str, ...] = ()
         if state.pending is not None and state.pending.kind in ("city", "currency"):
@@ -125,7 +132,11 @@ class ConversationService:
             home_country=self._home_country,
         )
         extraction = self._parser.parse(text, ctx)
-        return self._validator.validate(extraction, text, today)
+        calls = 0
+        if self._extractor is not None and self._extractor.needs_llm(text, extraction):
+            outcome = await self._extractor.extract(text, extraction, state)
+            extraction, calls = outcome.extraction, outcome.calls
+        return self._validator.validate(extraction, text, today), calls
 
     async def _blocked(
         self, cid: str, state: ConversationState, verdict: GuardVerdict, started: float
@@ -172,5 +183,6 @@ class ConversationService:
             rejected=[r.model_dump(mode="json") for r in update.rejected],
             actions=list(result.actions),
             reply=result.reply,
+            llm_calls=result.llm_calls,
             latency_ms=result.latency_ms,
         )

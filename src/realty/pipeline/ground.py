@@ -1,0 +1,595 @@
+"""Grounding: nothing the prospect did not write reaches the brief.
+
+A language model may invent a budget nobody gave, a currency "because the city is in Mexico",
+or a city the prospect never named. Every value it reports is checked against the message
+itself: numbers must be numbers the prospect wrote, a currency must be named, a city must be
+written and known to the gazetteer, a property type must be worded, and a volunteered fact
+needs verbatim evidence. What fails is dropped and reported as a :class:`DroppedValue`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+from rapidfuzz import fuzz
+
+from realty.domain.brief import (
+    CORE_FIELDS,
+    Area,
+    City,
+    Modality,
+    Money,
+    Period,
+    PropertyKind,
+    PropertyType,
+    Scalar,
+)
+from realty.domain.turn import Candidate, CandidateOp
+from realty.parsing.numbers import find_numbers
+from realty.parsing.text import Message, fold
+from realty.pipeline.prompt import ExtraClaim, LLMAnswer
+
+Span = tuple[int, int]
+NO_SPAN: Span = (0, 0)  # a claim whose words were not found in the message
+
+logger = logging.getLogger("realty.llm")
+_T = TypeVar("_T", bound=str)
+
+# Grounded values are never as trustworthy as the parser's own readings.
+CONFIDENCE = 0.8
+EXTRA_CONFIDENCE = 0.75
+CITY_MIN_SCORE = 85
+EVIDENCE_MIN_SCORE = 90
+_MIN_EVIDENCE_CHARS = 2
+_MAX_KEY_CHARS = 40
+
+# ---- vocabularies (folded: lower case, no accents) ----
+
+# Words that name each currency. "$" alone is MXN or USD: it is kept as a hint, never a code.
+_CURRENCY_WORDS: dict[str, tuple[str, ...]] = {
+    "USD": ("usd", "us$", "u$s", "dolar", "dolares", "dollar", "dollars", "dls", "dlls", "bucks"),
+    "MXN": ("mxn", "mx$", "peso", "pesos", "m.n.", "mn", "mdp"),
+    "EUR": ("eur", "euro", "euros", "€"),
+    "CREDITS": ("credit", "credits", "credito", "creditos"),
+}
+_DOLLAR_SIGN = "$"
+
+
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """Folded words that state something: whole words, or any word with one of the prefixes."""
+
+    exact: frozenset[str] = frozenset()
+    prefixes: tuple[str, ...] = ()
+
+    def matches(self, word: str) -> bool:
+        return word in self.exact or word.startswith(self.prefixes)
+
+
+def _words(*exact: str, prefixes: tuple[str, ...] = ()) -> _Words:
+    return _Words(frozenset(exact), prefixes)
+
+
+# Words that state a period or a modality.
+_PERIOD_WORDS: dict[Period, _Words] = {
+    "month": _words("mes", "meses", "mo", "mensualidad", prefixes=("mensual", "month")),
+    "total": _words("total", "totales", "contado"),
+}
+_MODALITY_WORDS: dict[Modality, _Words] = {
+    "rent": _words("sublease", prefixes=("rent", "alquil", "arrend", "lease")),
+    "buy": _words("buy", "sale", "venta", prefixes=("compr", "purchas", "adquir", "buying")),
+}
+# Common words for each property kind. ``other`` has none: its own words must be written.
+_KIND_WORDS: dict[PropertyKind, _Words] = {
+    "office": _words("despacho", "corporativo", prefixes=("ofic", "office")),
+    "warehouse": _words("nave", prefixes=("bodeg", "warehouse", "almacen")),
+    "industrial": _words("nave", "planta", "plant", prefixes=("industrial", "fabric", "factor")),
+    "retail": _words(
+        "local", "locales", "retail", prefixes=("tienda", "shop", "store", "comercial")
+    ),
+    "land": _words("land", "lote", "lot", "plot", prefixes=("terreno", "predio")),
+    "coworking": _words(prefixes=("cowork", "co-work")),
+    "medical": _words("dental", prefixes=("consultorio", "clinic", "clinica", "medic", "hospital")),
+    "hotel": _words(prefixes=("hotel", "hostal", "motel")),
+    "mixed_use": _words("mixed", "mixto"),
+    "apartment": _words(
+        "depa", "flat", prefixes=("departamento", "apartment", "apartamento", "condo")
+    ),
+    "house": _words("casa", "casas", "house", "houses", "home"),
+    "other": _words(),
+}
+
+# Obvious synonyms of registry keys: numeric readings, yes/no readings, any reading.
+_NUMERIC_KEYS: dict[str, str] = {
+    "parking": "parking_spaces",
+    "parking_spot": "parking_spaces",
+    "parking_spots": "parking_spaces",
+    "parking_space": "parking_spaces",
+    "cajones": "parking_spaces",
+    "cajones_de_estacionamiento": "parking_spaces",
+    "estacionamiento": "parking_spaces",
+    "docks": "loading_docks",
+    "loading_dock": "loading_docks",
+    "people": "employees",
+    "headcount": "employees",
+    "staff": "employees",
+    "employee": "employees",
+    "lease_term": "lease_term_months",
+    "bedroom": "bedrooms",
+    "bathroom": "bathrooms",
+}
+_BOOL_KEYS: dict[str, str] = {
+    "pets": "pets_allowed",
+    "pet": "pets_allowed",
+    "pet_friendly": "pets_allowed",
+    "mascotas": "pets_allowed",
+    "parking_spaces": "parking",
+    "estacionamiento": "parking",
+    "ac": "air_conditioning",
+    "air_conditioner": "air_conditioning",
+    "aire_acondicionado": "air_conditioning",
+    "lift": "elevator",
+    "elevators": "elevator",
+    "elevador": "elevator",
+    "security": "security_24h",
+    "laundry": "in_unit_laundry",
+    "furniture": "furnished",
+    "amueblado": "furnished",
+}
+_ANY_KEYS: dict[str, str] = {
+    "move_in": "move_in_date",
+    "move_in_by": "move_in_date",
+    "moving_date": "move_in_date",
+    "priority": "top_priority",
+    "neighborhood": "zone",
+    "neighbourhood": "zone",
+    "colonia": "zone",
+}
+# Keys that restate the core fields; the LLM reports those in their own attributes.
+_RESERVED_KEYS: frozenset[str] = frozenset(CORE_FIELDS) | {
+    "price",
+    "cost",
+    "rent",
+    "currency",
+    "area",
+    "surface",
+    "m2",
+    "sqm",
+    "location",
+    "type",
+    "modality",
+    "period",
+    "budget_amount",
+    "budget_currency",
+    "budget_period",
+    "size_m2",
+    "property_text",
+}
+_NON_KEY = re.compile(r"[^a-z0-9]+")
+_VALID_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+_TRUE_WORDS = frozenset({"true", "yes", "si"})
+_FALSE_WORDS = frozenset({"false", "no"})
+
+
+@dataclass(frozen=True)
+class DroppedValue:
+    """A value the model reported that the message does not support.
+
+    Attributes:
+        key: The field or extra key.
+        value: The value as the model gave it.
+        reason: Why it was dropped.
+    """
+
+    key: str
+    value: str
+    reason: str
+
+
+def _phrase_pattern(words: Sequence[str]) -> re.Pattern[str]:
+    """A pattern matching any of ``words`` as whole words (symbols match anywhere)."""
+    alternatives = sorted(words, key=len, reverse=True)
+    body = "|".join(re.escape(w) for w in alternatives)
+    return re.compile(rf"(?<![a-z])(?:{body})(?![a-z])")
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """One message, read once: its fold, its words and the numbers it contains."""
+
+    msg: Message
+    numbers: tuple[tuple[float, Span], ...]
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        msg = Message.of(text)
+        found = find_numbers(msg)
+        return cls(msg, tuple((n.value, (n.start, n.end)) for n in found))
+
+    def number_span(self, value: float, within: Span | None = None) -> Span | None:
+        """Where the prospect wrote ``value`` (inside ``within`` when given)."""
+        for number, span in self.numbers:
+            if within is not None and not (within[0] <= span[0] and span[1] <= within[1]):
+                continue
+            if math.isclose(number, value, rel_tol=1e-9, abs_tol=1e-9):
+                return span
+        return None
+
+    def first_word(self, words: _Words) -> Span | None:
+        """The span of the first word that ``words`` matches."""
+        for word in self.msg.words:
+            if words.matches(word.text):
+                return (word.start, word.end)
+        return None
+
+    def locate(self, phrase: str, min_score: int) -> Span | None:
+        """Where ``phrase`` occurs (exactly, or fuzzily on whole words), if anywhere."""
+        needle = fold(phrase).strip()
+        if len(needle) < _MIN_EVIDENCE_CHARS:
+            return None
+        exact = self._exact(needle)
+        if exact is not None:
+            return exact
+        found = fuzz.partial_ratio_alignment(needle, self.msg.folded, score_cutoff=min_score)
+        if found is None:
+            return None
+        span = self._whole_words((found.dest_start, found.dest_end))
+        if span is None:
+            return None
+        # The whole words must still read as the phrase ("lima" is not in "climate").
+        if fuzz.ratio(needle, self.msg.folded[span[0] : span[1]]) < min_score:
+            return None
+        return span
+
+    def _exact(self, needle: str) -> Span | None:
+        """The first occurrence of ``needle`` that starts and ends on word boundaries."""
+        folded = self.msg.folded
+        start = folded.find(needle)
+        while start != -1:
+            end = start + len(needle)
+            before = folded[start - 1] if start else " "
+            after = folded[end] if end < len(folded) else " "
+            if not (before.isalnum() and needle[0].isalnum()) and not (
+                after.isalnum() and needle[-1].isalnum()
+            ):
+                return (start, end)
+            start = folded.find(needle, start + 1)
+        return None
+
+    def _whole_words(self, span: Span) -> Span | None:
+        inside = [w for w in self.msg.words if w.start < span[1] and span[0] < w.end]
+        if not inside:
+            return None
+        return (inside[0].start, inside[-1].end)
+
+
+def snake_key(raw: str) -> str:
+    """``raw`` as a snake_case key (``"Parking spots"`` → ``"parking_spots"``).
+
+    Returns an empty string when nothing usable is left.
+    """
+    key = _NON_KEY.sub("_", fold(raw)).strip("_")[:_MAX_KEY_CHARS].strip("_")
+    return key if _VALID_KEY.match(key) else ""
+
+
+def registry_key(raw: str, numeric: bool, boolean: bool) -> str:
+    """Map an extra's key to the registry's name for it when it is an obvious synonym."""
+    key = snake_key(raw)
+    if numeric and key in _NUMERIC_KEYS:
+        return _NUMERIC_KEYS[key]
+    if boolean and key in _BOOL_KEYS:
+        return _BOOL_KEYS[key]
+    return _ANY_KEYS.get(key, key)
+
+
+def _scalar(claim: ExtraClaim) -> Scalar | None:
+    """The claim's value as a typed scalar, or ``None`` when value and type disagree."""
+    value = claim.value
+    if claim.type in ("int", "float"):
+        if isinstance(value, str):
+            try:
+                value = float(value.replace(",", ""))
+            except ValueError:
+                return None
+        if isinstance(value, bool) or not math.isfinite(value):
+            return None
+        if claim.type == "int":
+            return Scalar(kind="int", value=int(value)) if float(value).is_integer() else None
+        return Scalar(kind="float", value=float(value))
+    if claim.type == "bool":
+        return _bool_scalar(value)
+    if claim.type == "date":
+        try:
+            return Scalar(kind="date", value=dt.date.fromisoformat(str(value)).isoformat())
+        except ValueError:
+            return None
+    text = str(value).strip()
+    return Scalar(kind="text", value=text) if text else None
+
+
+def _bool_scalar(value: bool | int | float | str) -> Scalar | None:
+    if isinstance(value, bool):
+        return Scalar(kind="bool", value=value)
+    word = fold(str(value)).strip()
+    if word in _TRUE_WORDS or word in _FALSE_WORDS:
+        return Scalar(kind="bool", value=word in _TRUE_WORDS)
+    return None
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, Money):
+        return f"{value.amount} {value.currency} {value.period} {value.modality}"
+    if isinstance(value, Area):
+        return f"{value.m2:g} m2"
+    if isinstance(value, PropertyType):
+        return f"{value.value} ({value.text})"
+    if isinstance(value, City | Scalar):
+        return str(value.value)
+    return str(value)
+
+
+class Grounder:
+    """Keeps only the values a message actually states; everything else is dropped."""
+
+    def __init__(self, resolve_city: Callable[[str], City | None]) -> None:
+        """Compile the currency patterns.
+
+        Args:
+            resolve_city: The gazetteer's resolver (a name → the canonical city or ``None``).
+        """
+        self._resolve_city = resolve_city
+        self._currencies = {code: _phrase_pattern(words) for code, words in _CURRENCY_WORDS.items()}
+
+    def ground_answer(
+        self, text: str, answer: LLMAnswer
+    ) -> tuple[list[Candidate], list[DroppedValue]]:
+        """Turn a model's answer into grounded candidates for ``text``.
+
+        Args:
+            text: The user's message exactly as written.
+            answer: The model's parsed answer.
+
+        Returns:
+            The grounded candidates (``source="llm"``) and the values that were dropped.
+        """
+        read = _Text.of(text)
+        claims, dropped = _claims(read, answer)
+        for item in dropped:
+            _log(item)
+        kept, more = self._ground(read, claims)
+        return kept, dropped + more
+
+    def ground(
+        self, text: str, candidates: Sequence[Candidate]
+    ) -> tuple[list[Candidate], list[DroppedValue]]:
+        """Keep the parts of ``candidates`` that ``text`` states.
+
+        A city may come as a text scalar (the model's spelling); it is resolved to the
+        gazetteer's city. An extra's span is where its evidence was found in the text; an
+        empty span means there is no evidence.
+
+        Args:
+            text: The user's message exactly as written.
+            candidates: Values claimed for the message (``key``/``value`` as in the brief).
+
+        Returns:
+            The grounded candidates (``source="llm"``, a span in ``text``, confidence at most
+            0.8) and the values that were dropped, with the reason.
+        """
+        return self._ground(_Text.of(text), candidates)
+
+    def _ground(
+        self, read: _Text, candidates: Sequence[Candidate]
+    ) -> tuple[list[Candidate], list[DroppedValue]]:
+        kept: list[Candidate] = []
+        dropped: list[DroppedValue] = []
+        for cand in candidates:
+            grounded, lost = self._ground_one(read, cand)
+            if grounded is not None:
+                kept.append(grounded)
+            for item in lost:
+                _log(item)
+            dropped.extend(lost)
+        return kept, dropped
+
+    def _ground_one(self, read: _Text, cand: Candidate) -> _Grounded:
+        value = cand.value
+        if isinstance(value, Money):
+            return self._money(read, cand, value)
+        if isinstance(value, Area):
+            span = read.number_span(value.m2)
+            if span is None:
+                return None, [_drop(cand, f"size {value.m2:g} not written in the message")]
+            area = Area(m2=value.m2, original=read.msg.snippet(span))
+            return _grounded(cand, area, span), []
+        if isinstance(value, PropertyType):
+            return _property_type(read, cand, value)
+        if isinstance(value, City) or (cand.key == "city" and isinstance(value, Scalar)):
+            return self._city(read, cand, str(value.value))
+        if isinstance(value, Scalar):
+            return _extra(read, cand, value)
+        return None, [_drop(cand, "no value")]
+
+    def _money(self, read: _Text, cand: Candidate, money: Money) -> _Grounded:
+        dropped: list[DroppedValue] = []
+        amount, span = money.amount, None
+        if amount is not None:
+            span = read.number_span(amount)
+            if span is None:
+                dropped.append(_drop(cand, f"amount {amount:g} not written in the message"))
+                amount = None
+        currency, hint = self._currency(read, money.currency)
+        if money.currency is not None and currency is None:
+            dropped.append(_drop(cand, f"currency {money.currency} not named in the message"))
+        period = _stated(read, money.period, _PERIOD_WORDS)
+        modality = _stated(read, money.modality, _MODALITY_WORDS)
+        if money.period and period is None:
+            dropped.append(_drop(cand, f"period {money.period} not stated"))
+        if money.modality and modality is None:
+            dropped.append(_drop(cand, f"modality {money.modality} not stated"))
+        grounded = Money(
+            amount=amount,
+            currency=currency,
+            period=period,
+            modality=modality,
+        )
+        if grounded == Money():
+            return None, dropped
+        where = span or self._stated_span(read, grounded)
+        if span is not None:
+            grounded = grounded.model_copy(update={"original": read.msg.snippet(span)})
+        # Without an amount the stated parts update an existing budget rather than replace it.
+        op: CandidateOp = "set" if amount is not None else "merge"
+        return _grounded(cand, grounded, where, op=op, currency_hint=hint), dropped
+
+    def _currency(self, read: _Text, code: str | None) -> tuple[str | None, str | None]:
+        """The model's currency code when the message names it; else a bare-``$`` hint."""
+        if code is None:
+            return None, None
+        pattern = self._currencies.get(code)
+        if pattern is not None and pattern.search(read.msg.folded):
+            return code, None
+        return None, _DOLLAR_SIGN if _DOLLAR_SIGN in read.msg.folded else None
+
+    def _stated_span(self, read: _Text, money: Money) -> Span:
+        """Where the stated parts of an amount-less budget are written."""
+        if money.currency is not None:
+            found = self._currencies[money.currency].search(read.msg.folded)
+            if found is not None:
+                return (found.start(), found.end())
+        words = [
+            *([_PERIOD_WORDS[money.period]] if money.period else []),
+            *([_MODALITY_WORDS[money.modality]] if money.modality else []),
+        ]
+        spans = [span for w in words if (span := read.first_word(w)) is not None]
+        return spans[0] if spans else NO_SPAN
+
+    def _city(self, read: _Text, cand: Candidate, name: str) -> _Grounded:
+        span = read.locate(name, CITY_MIN_SCORE)
+        if span is None:
+            return None, [_drop(cand, "city not written in the message")]
+        city = self._resolve_city(name) or self._resolve_city(read.msg.snippet(span))
+        if city is None:
+            return None, [_drop(cand, "city not in the gazetteer")]
+        return _grounded(cand, city, span), []
+
+
+_Grounded = tuple[Candidate | None, list[DroppedValue]]
+
+
+def _claims(read: _Text, answer: LLMAnswer) -> tuple[list[Candidate], list[DroppedValue]]:
+    """The answer as candidates to ground; extras carry the span of their evidence."""
+    claims: list[Candidate] = []
+    dropped: list[DroppedValue] = []
+    money = Money(
+        amount=answer.budget_amount,
+        currency=(answer.budget_currency or "").upper() or None,
+        period=answer.budget_period,
+        modality=answer.modality,
+    )
+    if money != Money():
+        claims.append(_claim("budget", money))
+    if answer.size_m2 is not None:
+        claims.append(_claim("size", Area(m2=answer.size_m2)))
+    if answer.property_type is not None or answer.property_text:
+        kind = answer.property_type or "other"
+        claims.append(_claim("property_type", PropertyType(value=kind, text=answer.property_text)))
+    if answer.city and answer.city.strip():
+        claims.append(_claim("city", Scalar(kind="text", value=answer.city.strip())))
+    for extra in answer.extras:
+        claim = _extra_claim(read, extra)
+        if isinstance(claim, DroppedValue):
+            dropped.append(claim)
+        else:
+            claims.append(claim)
+    return claims, dropped
+
+
+def _extra_claim(read: _Text, extra: ExtraClaim) -> Candidate | DroppedValue:
+    scalar = _scalar(extra)
+    if scalar is None:
+        return DroppedValue(extra.key, str(extra.value), f"value is not a valid {extra.type}")
+    numeric = scalar.kind in ("int", "float")
+    key = registry_key(extra.key, numeric=numeric, boolean=scalar.kind == "bool")
+    if not key or key in _RESERVED_KEYS:
+        return DroppedValue(extra.key, str(extra.value), "not a usable extra key")
+    span = read.locate(extra.evidence, EVIDENCE_MIN_SCORE) or NO_SPAN
+    return _claim(key, scalar, span)
+
+
+def _stated(read: _Text, value: _T | None, table: Mapping[_T, _Words]) -> _T | None:
+    """``value`` when one of its words is in the message."""
+    if value is None:
+        return None
+    return value if read.first_word(table[value]) is not None else None
+
+
+def _property_type(read: _Text, cand: Candidate, value: PropertyType) -> _Grounded:
+    words = _KIND_WORDS[value.value]
+    span = read.locate(value.text, EVIDENCE_MIN_SCORE) if value.text else None
+    if span is not None and not _supports(read, span, value.value):
+        return None, [_drop(cand, f"{value.text!r} does not name a {value.value}")]
+    if span is None:
+        span = read.first_word(words)
+    if span is None:
+        return None, [_drop(cand, "property type not worded in the message")]
+    text = read.msg.snippet(span)
+    return _grounded(cand, PropertyType(value=value.value, text=text), span), []
+
+
+def _supports(read: _Text, span: Span, kind: PropertyKind) -> bool:
+    """False when the words name another kind only ("bodega" reported as an office)."""
+    inside = [w.text for w in read.msg.words if span[0] <= w.start and w.end <= span[1]]
+    if any(_KIND_WORDS[kind].matches(w) for w in inside):
+        return True
+    others = (k for k in _KIND_WORDS if k not in (kind, "other"))
+    return not any(_KIND_WORDS[k].matches(w) for k in others for w in inside)
+
+
+def _extra(read: _Text, cand: Candidate, value: Scalar) -> _Grounded:
+    if cand.span == NO_SPAN or cand.span[1] > len(read.msg.text):
+        return None, [_drop(cand, "no evidence in the message")]
+    numeric = value.kind in ("int", "float") and not isinstance(value.value, str)
+    if numeric and read.number_span(float(value.value), within=cand.span) is None:
+        return None, [_drop(cand, f"{value.value} not in the evidence")]
+    return _grounded(cand, value, cand.span, confidence=EXTRA_CONFIDENCE), []
+
+
+def _claim(
+    key: str, value: Money | Area | PropertyType | Scalar, span: Span = NO_SPAN
+) -> Candidate:
+    return Candidate(key=key, value=value, span=span, confidence=CONFIDENCE, source="llm")
+
+
+def _grounded(
+    cand: Candidate,
+    value: Money | Area | PropertyType | City | Scalar,
+    span: Span,
+    *,
+    op: CandidateOp = "set",
+    currency_hint: str | None = None,
+    confidence: float = CONFIDENCE,
+) -> Candidate:
+    return Candidate(
+        key=cand.key,
+        value=value,
+        op=op,
+        span=span,
+        confidence=min(cand.confidence, confidence),
+        source="llm",
+        currency_hint=currency_hint,
+    )
+
+
+def _drop(cand: Candidate, reason: str) -> DroppedValue:
+    return DroppedValue(cand.key, _shown(cand.value), reason)
+
+
+def _log(item: DroppedValue) -> None:
+    logger.info("dropped %s=%r: %s", item.key, item.value, item.reason)

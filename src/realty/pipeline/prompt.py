@@ -1,0 +1,232 @@
+"""The extraction prompt: a fixed system message, a compact user message and the answer model.
+
+The system message never changes between calls so a local model can reuse its prompt-prefix
+cache; everything that varies (the message, what the bot asked, what is already known) goes in
+a one-line JSON user message. The answer is parsed with :class:`LLMAnswer`; a malformed answer
+gets exactly one re-ask that quotes the error back to the model.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from realty.domain.brief import PROPERTY_KINDS, Area, City, Money, PropertyKind, PropertyType, Slot
+from realty.domain.state import ConversationState
+from realty.llm.base import ChatMessage, LLMRequest
+
+SYSTEM_PROMPT = (
+    "Extract facts about a commercial real-estate search from the user's message. "
+    "Use only what THIS message states; use null (or an empty list) for anything not stated. "
+    "Never guess, infer or convert numbers, cities or currencies. "
+    "budget_currency is an ISO code and only when the message names a currency. "
+    "size_m2 is the total surface in square metres. "
+    "extras are other stated requirements; evidence is copied verbatim from the message. "
+    "Reply with JSON only."
+)
+SCHEMA_NAME = "realty_extraction"
+# Long messages are cut: the model only needs the part a prospect could reasonably mean, and a
+# short prompt keeps a local model within its time budget.
+MAX_MESSAGE_CHARS = 1200
+MAX_BAD_ANSWER_CHARS = 400
+MAX_EXTRAS = 12
+MAX_CLAIM_CHARS = 300
+_MAX_ERRORS_QUOTED = 3
+
+ExtraType = Literal["int", "float", "bool", "date", "text"]
+
+_LOOSE = ConfigDict(frozen=True, extra="ignore")
+
+
+class ExtraClaim(BaseModel):
+    """One volunteered fact as the model reported it (not yet grounded)."""
+
+    model_config = _LOOSE
+
+    key: str
+    value: bool | int | float | str
+    type: ExtraType
+    evidence: str
+
+    @field_validator("key", "evidence", mode="before")
+    @classmethod
+    def _bounded(cls, raw: Any) -> Any:
+        """Cut over-long strings: grounding only needs their start."""
+        return raw[:MAX_CLAIM_CHARS] if isinstance(raw, str) else raw
+
+
+class LLMAnswer(BaseModel):
+    """The model's structured answer (not yet grounded in the user's text)."""
+
+    model_config = _LOOSE
+
+    property_type: PropertyKind | None = None
+    property_text: str | None = None
+    city: str | None = None
+    budget_amount: float | None = None
+    budget_currency: str | None = None
+    budget_period: Literal["month", "total"] | None = None
+    modality: Literal["rent", "buy"] | None = None
+    size_m2: float | None = None
+    extras: list[ExtraClaim] = Field(default_factory=list)
+
+    @field_validator("extras", mode="before")
+    @classmethod
+    def _few_extras(cls, raw: Any) -> Any:
+        """Keep the first extras only; a model that lists dozens is rambling."""
+        return raw[:MAX_EXTRAS] if isinstance(raw, list) else raw
+
+    @field_validator("property_type", mode="before")
+    @classmethod
+    def _known_kind(cls, raw: Any) -> Any:
+        """Accept any casing; an unlisted kind is an ``other`` (its words are grounded later)."""
+        if not isinstance(raw, str):
+            return raw
+        kind = raw.strip().lower().replace(" ", "_").replace("-", "_")
+        return kind if kind in PROPERTY_KINDS else "other"
+
+    @field_validator("budget_period", "modality", "budget_currency", mode="before")
+    @classmethod
+    def _trimmed(cls, raw: Any) -> Any:
+        """Small models vary the case of closed values; an empty string means not stated."""
+        if not isinstance(raw, str):
+            return raw
+        text = raw.strip()
+        return text or None
+
+
+# Schema keywords that only cost prompt tokens, or that OpenAI's strict mode rejects.
+_DROPPED_KEYWORDS = ("title", "description", "default", "minLength", "maxLength", "maxItems")
+
+
+def _strict_objects(node: Any) -> None:
+    """Make every object of the schema closed with all its properties required (nullable).
+
+    Both OpenAI's strict mode and llama.cpp's grammar need every key listed; defaults are kept
+    in the Pydantic model so a lenient answer still parses.
+    """
+    if isinstance(node, dict):
+        for keyword in _DROPPED_KEYWORDS:
+            if not isinstance(node.get(keyword), dict):  # a property may be named so
+                node.pop(keyword, None)
+        if node.get("type") == "object" and "properties" in node:
+            node["required"] = list(node["properties"])
+            node["additionalProperties"] = False
+        for child in node.values():
+            _strict_objects(child)
+    elif isinstance(node, list):
+        for child in node:
+            _strict_objects(child)
+
+
+def answer_schema() -> dict[str, Any]:
+    """The JSON schema sent with every request (built from :class:`LLMAnswer`)."""
+    schema = LLMAnswer.model_json_schema()
+    _strict_objects(schema)
+    return schema
+
+
+def _short_value(slot: Slot) -> str | float | bool | int:
+    """A few words for one known value, enough for the model to read follow-ups in context."""
+    value = slot.value
+    if isinstance(value, Money):
+        parts = [f"{value.amount:g}" if value.amount is not None else "?"]
+        parts += [p for p in (value.currency, value.period and f"/{value.period}") if p]
+        return " ".join(parts)
+    if isinstance(value, Area):
+        return f"{value.m2:g} m2"
+    if isinstance(value, PropertyType | City):
+        return value.value
+    return value.value
+
+
+def compact_brief(state: ConversationState) -> dict[str, str | float | bool | int]:
+    """The brief so far as ``key → short value`` (valid values only)."""
+    return {
+        key: _short_value(slot)
+        for key, slot in state.brief.slots.items()
+        if slot.meta.status != "invalid"
+    }
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, ValidationError):
+        quoted = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}"
+            for e in error.errors()[:_MAX_ERRORS_QUOTED]
+        ]
+        return "; ".join(quoted)
+    return str(error)[:200]
+
+
+class PromptBuilder:
+    """Builds extraction requests and parses their answers."""
+
+    def __init__(self, *, max_tokens: int = 256) -> None:
+        """Build the schema once; it is identical for every request.
+
+        Args:
+            max_tokens: Completion budget per call (a full answer needs about 120 tokens).
+        """
+        self._schema = answer_schema()
+        self._system = ChatMessage(role="system", content=SYSTEM_PROMPT)
+        self._max_tokens = max_tokens
+
+    @property
+    def schema(self) -> dict[str, Any]:
+        """A copy of the JSON schema requests carry."""
+        return json.loads(json.dumps(self._schema))  # type: ignore[no-any-return]
+
+    def request(self, text: str, state: ConversationState) -> LLMRequest:
+        """The first request for ``text`` in the conversation ``state``."""
+        payload = {
+            "message": text[:MAX_MESSAGE_CHARS],
+            "asked": list(state.asked),
+            "known": compact_brief(state),
+        }
+        user = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+        return self._build((self._system, ChatMessage(role="user", content=user)))
+
+    def reask(self, request: LLMRequest, bad_answer: str, error: Exception) -> LLMRequest:
+        """``request`` followed by the unusable answer and what was wrong with it."""
+        follow_up = (
+            f"That answer was invalid ({_error_text(error)}). "
+            "Reply again with one JSON object that matches the schema, nothing else."
+        )
+        return self._build(
+            (
+                *request.messages,
+                ChatMessage(role="assistant", content=bad_answer[:MAX_BAD_ANSWER_CHARS]),
+                ChatMessage(role="user", content=follow_up),
+            )
+        )
+
+    @staticmethod
+    def parse(answer: str) -> LLMAnswer:
+        """Parse the model's text.
+
+        Raises:
+            ValidationError: The text is not JSON or does not match the answer model.
+        """
+        return LLMAnswer.model_validate_json(_strip_fences(answer))
+
+    def _build(self, messages: tuple[ChatMessage, ...]) -> LLMRequest:
+        return LLMRequest(
+            messages=messages,
+            json_schema=self._schema,
+            schema_name=SCHEMA_NAME,
+            max_tokens=self._max_tokens,
+            temperature=0.0,
+        )
+
+
+def _strip_fences(answer: str) -> str:
+    """Models without constrained decoding wrap JSON in a code fence; keep only the object."""
+    text = answer.strip()
+    if text.startswith("```"):
+        start, end = text.find("{"), text.rfind("}")
+        if start != -1 and end > start:
+            return text[start : end + 1]
+    return text
