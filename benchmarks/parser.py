@@ -13,10 +13,12 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from realty.domain.turn import ParseContext
 from realty.evaluation.dialogues import load_dir
 from realty.pipeline.parse import Parser
+from realty.services.conversation import TurnResult
 from realty.services.factory import build_service
 from realty.settings import Settings
 
@@ -40,10 +42,10 @@ def _messages() -> list[str]:
 
 
 def _time(
-    fn: Callable[[str, str], object],
+    fn: Callable[[Any, str], object],
     messages: list[str],
     rounds: int,
-    prepare: Callable[[], str] = lambda: "",
+    prepare: Callable[[], Any] = lambda: None,
 ) -> list[float]:
     """Microseconds per call of ``fn(prepared, text)``; ``prepare`` runs outside the clock."""
     for text in messages:  # warm caches and lazily loaded models
@@ -69,15 +71,17 @@ def main() -> None:
     loop = asyncio.new_event_loop()
     ctx = ParseContext(language="en", asked=("budget", "size"), today="2026-11-22")
 
-    def parse_only(_: str, text: str) -> object:
+    def parse_only(_: object, text: str) -> object:
         return parser.parse(text, ctx)
 
-    def new_conversation() -> str:
+    def new_conversation() -> TurnResult:
         # A fresh conversation per message keeps every turn comparable.
-        return loop.run_until_complete(service.start()).conversation_id
+        return loop.run_until_complete(service.start())
 
-    def whole_turn(cid: str, text: str) -> object:
-        return loop.run_until_complete(service.handle_turn(cid, text))
+    def whole_turn(start: TurnResult, text: str) -> object:
+        return loop.run_until_complete(
+            service.handle_turn(start.conversation_id, text, access=start.access)
+        )
 
     rows = [
         ("parser", _time(parse_only, messages, args.rounds)),

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from realty.domain.fields import FieldRegistry
@@ -22,7 +29,9 @@ from realty.errors import ConfigurationError
 class Settings(BaseSettings):
     """Every tunable of the product, with its limit documented in README.md."""
 
-    model_config = SettingsConfigDict(env_prefix="REALTY_", extra="forbid", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="REALTY_", extra="forbid", frozen=True, populate_by_name=True
+    )
 
     data_dir: Path = Field(default=Path("data"), description="Where local state is kept.")
     fields_file: Path | None = Field(
@@ -75,10 +84,86 @@ class Settings(BaseSettings):
         default=None, description="JSON list of scripted answers for the fake provider."
     )
 
+    # ---- service (see docs/api.md and docs/architecture.md) ----
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "REALTY_DATABASE_URL"),
+        description="SQLAlchemy URL; default: a SQLite file in the data directory. "
+        "postgresql://… uses PostgreSQL through psycopg 3.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("REDIS_URL", "REALTY_REDIS_URL"),
+        description="Redis for shared rate limits and cross-process events; default: in-process.",
+    )
+    redis_prefix: str = Field(
+        default="realty", min_length=1, max_length=64, description="Prefix of every Redis key."
+    )
+    db_auto_migrate: bool = Field(
+        default=True, description="Apply database migrations at start-up."
+    )
+    db_pool_size: int = Field(
+        default=20, ge=1, le=500, description="Database connections per process (PostgreSQL)."
+    )
+    conversation_ttl_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=60,
+        le=366 * 24 * 3600,
+        description="Idle seconds after which a conversation expires and is erased.",
+    )
+    purge_interval_s: float = Field(
+        default=3600.0, ge=0, le=7 * 24 * 3600, description="Seconds between purges; 0: never."
+    )
+    max_body_bytes: int = Field(
+        default=65_536, ge=1024, le=16 * 2**20, description="Largest request body, in bytes."
+    )
+    rate_limit_messages: int = Field(
+        default=30, ge=0, le=1_000_000, description="Messages per conversation per window; 0: off."
+    )
+    rate_limit_conversations: int = Field(
+        default=20,
+        ge=0,
+        le=1_000_000,
+        description="New conversations per client address per window; 0: off.",
+    )
+    rate_limit_window_s: int = Field(
+        default=60, ge=1, le=86_400, description="Rate-limit window in seconds."
+    )
+    trust_forwarded_for: bool = Field(
+        default=False,
+        description="Take the client address from X-Forwarded-For (only behind a trusted proxy).",
+    )
+    staff_api_key: SecretStr | None = Field(
+        default=None, description="Key for /v1/leads and /v1/stats (X-API-Key); unset: disabled."
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        default=None, description="Twilio auth token; unset: the WhatsApp webhook is disabled."
+    )
+    twilio_webhook_url: str | None = Field(
+        default=None,
+        description="Public URL Twilio posts to (signatures are computed over it); "
+        "default: the URL of the request as received.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `realty api` listens on.")
+    port: int = Field(default=8000, ge=1, le=65_535, description="Port `realty api` listens on.")
+    workers: int = Field(default=1, ge=1, le=64, description="API worker processes.")
+
     @property
     def models_dir(self) -> Path:
         """Where ``realty model install`` puts model files."""
         return self.data_dir / "models"
+
+    @model_validator(mode="after")
+    def _body_fits_a_message(self) -> Settings:
+        # A message of max_message_chars must fit in a body: JSON may spend 6 bytes on a
+        # character (\uXXXX), plus room for the other members.
+        needed = 6 * self.max_message_chars + 1024
+        if self.max_body_bytes < needed:
+            raise ValueError(
+                f"REALTY_MAX_BODY_BYTES={self.max_body_bytes} cannot hold a message of "
+                f"REALTY_MAX_MESSAGE_CHARS={self.max_message_chars}; raise it to at least {needed}"
+            )
+        return self
 
     @field_validator("home_country")
     @classmethod
@@ -112,11 +197,21 @@ class Settings(BaseSettings):
         return registry
 
 
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field``."""
+    alias = (
+        Settings.model_fields[field].validation_alias if field in Settings.model_fields else None
+    )
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return f"REALTY_{field.upper()}"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     """Settings from the environment, validated once per process."""
     try:
         return Settings()
     except ValidationError as exc:
-        names = ", ".join(f"REALTY_{str(e['loc'][0]).upper()}" for e in exc.errors() if e["loc"])
+        names = ", ".join(env_name(str(e["loc"][0])) for e in exc.errors() if e["loc"])
         raise ConfigurationError(f"invalid settings ({names}): {exc}") from exc

@@ -35,13 +35,13 @@ async def _run(service: ConversationService, conv: GoldenConversation) -> list[s
     problems = []
     expected = ExpectedBrief()
     for number, turn in enumerate(conv.turns, start=1):
-        result = await service.handle_turn(start.conversation_id, turn.user)
+        result = await service.handle_turn(start.conversation_id, turn.user, access=start.access)
         issues = check_turn(
             expected.after(turn.expect),
             brief=result.brief,
             reply=result.reply,
             actions=result.actions,
-            asked=result.state.asked,
+            asked=result.asked,
         )
         problems += [f"turn {number} ({turn.user[:60]!r}): {p}" for p in issues]
     return problems

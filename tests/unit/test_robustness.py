@@ -59,7 +59,7 @@ def test_conversation_never_raises_and_always_replies(
     async def run() -> None:
         start = await service.start()
         for text in messages:
-            result = await service.handle_turn(start.conversation_id, text)
+            result = await service.handle_turn(start.conversation_id, text, access=start.access)
             assert result.reply.strip()
             assert set(result.brief) == {"fields", "extras", "missing", "complete", "language"}
 

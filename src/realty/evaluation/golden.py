@@ -139,14 +139,14 @@ async def run_golden(
         start = await service.start(_language(conv.language))
         expected = ExpectedBrief()
         for number, turn in enumerate(conv.turns, start=1):
-            out = await service.handle_turn(start.conversation_id, turn.user)
+            out = await service.handle_turn(start.conversation_id, turn.user, access=start.access)
             want = expected.after(turn.expect)
             result.stats.record(out.latency_ms, out.llm_calls)
             for section in SECTIONS:
                 score_brief(want[section], out.brief[section], result.scores)
             result.joint_hits += joint_ok(want["fields"], out.brief["fields"], required)
             problems = check_turn(
-                want, brief=out.brief, reply=out.reply, actions=out.actions, asked=out.state.asked
+                want, brief=out.brief, reply=out.reply, actions=out.actions, asked=out.asked
             )
             if problems:
                 result.failures.append(f"{conv.name} turn {number}: {problems[0]}")

@@ -349,7 +349,7 @@ async def run_sgd(
         slots = SERVICE_SLOTS.get(dialogue.service, frozenset(KEY_MAP.values()))
         start = await service.start()
         for turn in dialogue.turns:
-            out = await service.handle_turn(start.conversation_id, turn.text)
+            out = await service.handle_turn(start.conversation_id, turn.text, access=start.access)
             result.stats.record(out.latency_ms, out.llm_calls)
             score_turn(turn, predicted_pairs(out.extracted), slots, result.scores, alias)
         result.dialogues += 1

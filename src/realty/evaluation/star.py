@@ -185,7 +185,7 @@ async def run_star(
         start = await service.start()
         brief = start.brief
         for text in row.user_turns:
-            out = await service.handle_turn(start.conversation_id, text)
+            out = await service.handle_turn(start.conversation_id, text, access=start.access)
             result.stats.record(out.latency_ms, out.llm_calls)
             brief = out.brief
         score_row(row, brief, result)

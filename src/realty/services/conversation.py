@@ -3,30 +3,83 @@
 The LLM stage runs only when the parser could not explain the message (or on every turn in
 ``every_turn`` mode); it can only add grounded values and never fails a turn.
 
-Channels (terminal, batch replay, and later HTTP, WebSocket and WhatsApp) only translate their
-input and call :meth:`ConversationService.handle_turn`.
+Channels (terminal, batch replay, HTTP, WebSocket and WhatsApp) only translate their input and
+call :meth:`ConversationService.handle_turn`. The service keeps no conversation in memory: each
+turn loads the stored snapshot, and the new one is saved only if nobody saved another in the
+meantime (a version check); otherwise the turn runs again on the newer state. Concurrent
+messages to one conversation are therefore all applied, one after the other, whichever
+processes receive them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import random
+import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
-from realty.domain.brief import Brief, Language
+from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import advance
 from realty.domain.state import AskFields, Blocked, ConversationState, Greet, Transition
-from realty.domain.turn import Candidate, ParseContext, TurnUpdate
+from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
+from realty.errors import RealtyError
+from realty.pipeline.edit import BriefEditor, BriefPatch
 from realty.pipeline.guard import Guard, GuardVerdict
 from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
 from realty.pipeline.validate import Validator
-from realty.store.base import ConversationStore, TurnRecord
+from realty.services.events import EventBus, NullEventBus
+from realty.store.base import (
+    Channel,
+    ConversationStore,
+    DuplicateChannelKeyError,
+    DuplicateMessageError,
+    LeadChange,
+    StoredConversation,
+    TurnKind,
+    TurnRecord,
+    VersionConflictError,
+    utcnow,
+)
+
+logger = logging.getLogger("realty.service")
+
+# Version conflicts are retried this often before the caller is told to come back later;
+# with the in-process lock only writers in other processes can cause them.
+MAX_ATTEMPTS = 25
+_BACKOFF_S = 0.005
+_BACKOFF_CAP_S = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class Bearer:
+    """Access by the conversation's bearer token (HTTP API, WebSocket)."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelIdentity:
+    """Access by the prospect's identity on a channel whose requests are authenticated
+    themselves (a WhatsApp number in a Twilio-signed webhook)."""
+
+    channel: Channel
+    key: str
+
+
+Access = Bearer | ChannelIdentity
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,14 +93,96 @@ class TurnResult:
     blocked: bool
     actions: tuple[str, ...]
     llm_calls: int = 0
+    llm_ms: float = 0.0
     latency_ms: float = 0.0
-    state: ConversationState = field(default_factory=ConversationState, repr=False)
+    seq: int = 1
+    client_message_id: str | None = None
+    # True when the result was read back from the log (a repeated client_message_id).
+    replayed: bool = False
+    # The bearer token: only on the result of :meth:`ConversationService.start`.
+    token: str | None = field(default=None, repr=False)
+    expires_at: dt.datetime | None = None
+    # The fields the reply asks for (empty on a replayed result).
+    asked: tuple[str, ...] = ()
+    state: ConversationState | None = field(default=None, repr=False)
     # What this message was understood to say (accepted candidates, with their source).
     extracted: tuple[Candidate, ...] = ()
 
+    @property
+    def access(self) -> Bearer:
+        """Bearer access with this result's token (results of ``start`` only)."""
+        if self.token is None:
+            raise ValueError("only the result of start() carries the conversation's token")
+        return Bearer(self.token)
 
-class UnknownConversationError(LookupError):
-    """No conversation with that id (or it expired)."""
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    """A conversation as its owner may see it."""
+
+    id: str
+    channel: Channel
+    language: Language
+    brief: dict[str, Any]
+    turns: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime
+    history: tuple[TurnRecord, ...]
+
+
+class UnknownConversationError(RealtyError, LookupError):
+    """No conversation with that id for these credentials (or it expired)."""
+
+
+class ConversationBusyError(RealtyError):
+    """Too many concurrent writers kept winning; the message was not processed."""
+
+
+class EditRejectedError(RealtyError):
+    """A direct brief edit failed validation; nothing was changed.
+
+    Attributes:
+        problems: ``(field, message)`` for every value that was refused.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{key}: {message}" for key, message in problems))
+        self.problems = problems
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class _KeyedLocks:
+    """One asyncio lock per conversation id, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    transition: Transition
+    reply: str
+    record: TurnRecord
+    result: TurnResult
 
 
 class ConversationService:
@@ -62,104 +197,373 @@ class ConversationService:
         responder: Responder,
         store: ConversationStore,
         extractor: LLMExtractor | None = None,
+        events: EventBus | None = None,
         home_country: str = "MX",
         default_language: Language = "en",
+        ttl: dt.timedelta = dt.timedelta(days=7),
         today: Callable[[], date] = date.today,
+        now: Callable[[], dt.datetime] = utcnow,
     ) -> None:
         self._registry = registry
         self._guard = guard
         self._parser = parser
         self._validator = Validator(registry)
+        self._editor = BriefEditor(registry, parser)
         self._responder = responder
         self._store = store
         self._extractor = extractor
+        self._events: EventBus = events or NullEventBus()
         self._home_country = home_country
         self._default_language = default_language
+        self._ttl = ttl
         self._today = today
+        self._now = now
+        self._locks = _KeyedLocks()
+        self.version_conflicts = 0  # lost version checks, retried (writers in other processes)
 
     @property
     def registry(self) -> FieldRegistry:
         """The field registry this service collects."""
         return self._registry
 
+    @property
+    def store(self) -> ConversationStore:
+        """The store conversations live in."""
+        return self._store
+
+    @property
+    def events(self) -> EventBus:
+        """Where turn events are published."""
+        return self._events
+
+    def now(self) -> dt.datetime:
+        """The service's clock (UTC)."""
+        return self._now()
+
     def brief_json(self, brief: Brief) -> dict[str, Any]:
         """The canonical JSON of ``brief`` under this deployment's required fields."""
         return brief.to_json(self._registry.required)
 
+    # ---- opening, reading and erasing ----
+
     async def start(
-        self, language: Language | None = None, conversation_id: str | None = None
+        self,
+        language: Language | None = None,
+        conversation_id: str | None = None,
+        *,
+        channel: Channel = "api",
+        channel_key: str | None = None,
     ) -> TurnResult:
-        """Open a conversation and return the greeting (turn 0)."""
+        """Open a conversation and return the greeting (entry 1) with the bearer token.
+
+        Raises:
+            DuplicateChannelKeyError: a live conversation already has ``channel_key``.
+        """
+        started = time.perf_counter()
         cid = conversation_id or uuid.uuid4().hex
         lang = language or self._default_language
         state = ConversationState(
-            language=lang, language_locked=language is not None, brief=Brief(language=lang)
+            language=lang,
+            language_locked=language is not None,
+            brief=Brief(language=lang),
+            asked=self._registry.required,
         )
-        state = state.model_copy(update={"asked": self._registry.required})
         transition = Transition(state=state, actions=(Greet(), AskFields(keys=state.asked)))
         reply = self._responder.render(transition)
-        await self._store.save(cid, state, None)
-        return self._result(cid, transition, reply, blocked=False, started=time.perf_counter())
-
-    async def handle_turn(self, conversation_id: str, text: str) -> TurnResult:
-        """Process one user message and persist the outcome."""
-        started = time.perf_counter()
-        state = await self._store.load(conversation_id)
-        if state is None:
-            raise UnknownConversationError(conversation_id)
-        verdict = self._guard.check(text)
-        if not verdict.allowed:
-            return await self._blocked(conversation_id, state, verdict, started)
-        update, llm_calls = await self._understand(state, verdict.text)
-        transition = advance(state, update, self._registry)
-        reply = self._responder.render(transition)
-        result = self._result(conversation_id, transition, reply, blocked=False, started=started)
-        result = replace(result, extracted=update.accepted, llm_calls=llm_calls)
-        await self._store.save(conversation_id, transition.state, self._record(update, result))
+        token = secrets.token_urlsafe(32)
+        now = self._now()
+        result = replace(
+            self._result(cid, transition, reply, blocked=False, started=started, seq=1),
+            token=token,
+            expires_at=now + self._ttl,
+        )
+        conversation = StoredConversation(
+            id=cid,
+            state=state,
+            version=1,
+            token_hash=hash_token(token),
+            channel=channel,
+            channel_key=channel_key,
+            created_at=now,
+            updated_at=now,
+            expires_at=now + self._ttl,
+        )
+        greeting = self._record(result, kind="start", text="", update=None, created_at=now)
+        await self._store.create(conversation, greeting)
         return result
 
-    async def _understand(self, state: ConversationState, text: str) -> tuple[TurnUpdate, int]:
-        """Parse, ask the LLM when the parser could not explain the text, then validate."""
-        today = self._today().isoformat()
+    async def open_channel(self, channel: Channel, key: str) -> tuple[str, bool]:
+        """The id of the prospect's live conversation on ``channel``, started if needed.
+
+        Returns:
+            The conversation id and whether it was started now.
+        """
+        found = await self._store.find_by_channel(channel, key, self._now())
+        if found is not None:
+            return found.id, False
+        try:
+            return (await self.start(channel=channel, channel_key=key)).conversation_id, True
+        except DuplicateChannelKeyError:
+            # Two first messages raced; the other one created it.
+            again = await self._store.find_by_channel(channel, key, self._now())
+            if again is None:
+                raise
+            return again.id, False
+
+    async def view(
+        self, conversation_id: str, *, access: Access, after: int = 0, limit: int = 1000
+    ) -> ConversationView:
+        """The brief and the history (entries after ``after``) of a conversation."""
+        stored = await self._authorized(conversation_id, access)
+        history = await self._store.history(conversation_id, after=after, limit=limit)
+        return ConversationView(
+            id=stored.id,
+            channel=stored.channel,
+            language=stored.state.language,
+            brief=self.brief_json(stored.state.brief),
+            turns=stored.state.turn,
+            created_at=stored.created_at,
+            updated_at=stored.updated_at,
+            expires_at=stored.expires_at,
+            history=tuple(history),
+        )
+
+    async def authorize(self, conversation_id: str, access: Access) -> StoredConversation:
+        """The conversation when ``access`` may reach it.
+
+        Raises:
+            UnknownConversationError: unknown, expired, or not reachable with ``access``.
+        """
+        return await self._authorized(conversation_id, access)
+
+    async def erase(self, conversation_id: str, *, access: Access) -> None:
+        """Delete the conversation, its history and its lead."""
+        await self._authorized(conversation_id, access)
+        if not await self._store.delete(conversation_id):
+            raise UnknownConversationError(conversation_id)
+        await self._events.publish(conversation_id, {"type": "erased"})
+
+    async def purge(self) -> int:
+        """Erase every conversation idle past its expiry; returns how many."""
+        return await self._store.purge_expired(self._now())
+
+    # ---- turns ----
+
+    async def handle_turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        access: Access,
+        client_message_id: str | None = None,
+        admit: Callable[[], Awaitable[None]] | None = None,
+    ) -> TurnResult:
+        """Process one user message and persist the outcome.
+
+        A ``client_message_id`` seen before returns the stored result and processes nothing.
+        ``admit`` runs once a message is known to be new, before any work (a channel's rate
+        limit: a repeated message is answered from the log without counting against it); an
+        exception it raises refuses the message.
+
+        Raises:
+            UnknownConversationError: no such conversation for ``access``.
+            ConversationBusyError: other writers kept winning the version check.
+            StorageError: the store failed.
+        """
+
+        async def run(stored: StoredConversation, started: float) -> _Outcome:
+            return await self._message(stored, text, client_message_id, started)
+
+        return await self._write(conversation_id, access, client_message_id, run, admit)
+
+    async def edit_brief(
+        self,
+        conversation_id: str,
+        patch: BriefPatch,
+        *,
+        access: Access,
+        admit: Callable[[], Awaitable[None]] | None = None,
+    ) -> TurnResult:
+        """Apply direct edits (from a form), validated like chat input.
+
+        Raises:
+            EditRejectedError: a value was refused; nothing was changed.
+            UnknownConversationError: no such conversation for ``access``.
+        """
+
+        async def run(stored: StoredConversation, started: float) -> _Outcome:
+            return self._edit(stored, patch, started)
+
+        return await self._write(conversation_id, access, None, run, admit)
+
+    async def _write(
+        self,
+        cid: str,
+        access: Access,
+        client_message_id: str | None,
+        run: Callable[[StoredConversation, float], Awaitable[_Outcome]],
+        admit: Callable[[], Awaitable[None]] | None,
+    ) -> TurnResult:
+        started = time.perf_counter()
+        async with self._locks.hold(cid):
+            for attempt in range(MAX_ATTEMPTS):
+                stored = await self._authorized(cid, access)
+                if client_message_id is not None:
+                    found = await self._store.find_turn(cid, client_message_id)
+                    if found is not None:
+                        return self._replayed(cid, found)
+                if attempt == 0:
+                    if admit is not None:
+                        await admit()
+                    await self._events.publish(cid, {"type": "typing"})
+                outcome = await run(stored, started)
+                try:
+                    await self._store.commit(
+                        cid,
+                        stored.version,
+                        outcome.transition.state,
+                        outcome.record,
+                        expires_at=outcome.record.created_at + self._ttl,
+                        lead=self._lead(stored, outcome),
+                    )
+                except VersionConflictError:
+                    self.version_conflicts += 1
+                    await asyncio.sleep(_backoff(attempt))
+                    continue
+                except DuplicateMessageError:
+                    found = await self._store.find_turn(cid, client_message_id or "")
+                    if found is None:
+                        raise
+                    return self._replayed(cid, found)
+                await self._publish(cid, outcome.result)
+                return outcome.result
+        logger.warning("conversation %s: gave up after %d version conflicts", cid, MAX_ATTEMPTS)
+        raise ConversationBusyError(cid)
+
+    async def _message(
+        self, stored: StoredConversation, text: str, client_message_id: str | None, started: float
+    ) -> _Outcome:
+        state = stored.state
+        verdict = self._guard.check(text)
+        if not verdict.allowed:
+            return self._blocked(stored, verdict, client_message_id, started)
+        update, calls, llm_ms = await self._understand(state, verdict.text)
+        transition = advance(state, update, self._registry)
+        reply = self._responder.render(transition)
+        result = self._result(
+            stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
+        )
+        result = replace(
+            result,
+            extracted=update.accepted,
+            llm_calls=calls,
+            llm_ms=llm_ms,
+            client_message_id=client_message_id,
+        )
+        record = self._record(result, kind="message", text=update.text, update=update)
+        return _Outcome(transition, reply, record, result)
+
+    def _edit(self, stored: StoredConversation, patch: BriefPatch, started: float) -> _Outcome:
+        state = stored.state
+        ctx = self._context(state)
+        extraction, problems = self._editor.extraction(patch, ctx)
+        text = patch.model_dump_json(exclude_unset=True)
+        update = self._validator.validate(extraction, text, ctx.today)
+        problems += [(_edit_field(r.candidate.key), r.detail or r.reason) for r in update.rejected]
+        if problems:
+            raise EditRejectedError(problems)
+        transition = advance(state, update, self._registry)
+        reply = self._responder.render(transition)
+        result = self._result(
+            stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
+        )
+        result = replace(result, extracted=update.accepted)
+        record = self._record(result, kind="edit", text=text, update=update)
+        return _Outcome(transition, reply, record, result)
+
+    def _context(self, state: ConversationState) -> ParseContext:
         options: tuple[str, ...] = ()
         if state.pending is not None and state.pending.kind in ("city", "currency"):
             options = state.pending.options
-        ctx = ParseContext(
+        return ParseContext(
             language=state.language if state.language_locked else None,
             asked=state.asked,
             options=options,
-            today=today,
+            today=self._today().isoformat(),
             home_country=self._home_country,
         )
-        extraction = self._parser.parse(text, ctx)
-        calls = 0
+
+    async def _understand(
+        self, state: ConversationState, text: str
+    ) -> tuple[TurnUpdate, int, float]:
+        """Parse, ask the LLM when the parser could not explain the text, then validate."""
+        ctx = self._context(state)
+        extraction: Extraction = self._parser.parse(text, ctx)
+        calls, llm_ms = 0, 0.0
         if self._extractor is not None and self._extractor.needs_llm(text, extraction):
             outcome = await self._extractor.extract(text, extraction, state)
-            extraction, calls = outcome.extraction, outcome.calls
-        return self._validator.validate(extraction, text, today), calls
+            extraction, calls, llm_ms = outcome.extraction, outcome.calls, outcome.latency_ms
+        return self._validator.validate(extraction, text, ctx.today), calls, llm_ms
 
-    async def _blocked(
-        self, cid: str, state: ConversationState, verdict: GuardVerdict, started: float
-    ) -> TurnResult:
+    def _blocked(
+        self,
+        stored: StoredConversation,
+        verdict: GuardVerdict,
+        client_message_id: str | None,
+        started: float,
+    ) -> _Outcome:
         assert verdict.reason is not None
         action = Blocked(reason=verdict.reason, limit=verdict.limit, length=verdict.length)
-        transition = Transition(state=state, actions=(action,))
+        transition = Transition(state=stored.state, actions=(action,))
         reply = self._responder.render(transition)
-        result = self._result(cid, transition, reply, blocked=True, started=started)
-        record = TurnRecord(
-            turn=state.turn,
-            text=verdict.text,
-            blocked=True,
-            block_reason=verdict.reason,
-            actions=list(result.actions),
-            reply=reply,
-            latency_ms=result.latency_ms,
+        result = self._result(
+            stored.id, transition, reply, blocked=True, started=started, seq=stored.version + 1
         )
-        await self._store.save(cid, state, record)
-        return result
+        result = replace(result, client_message_id=client_message_id)
+        record = self._record(result, kind="message", text=verdict.text, update=None)
+        record = record.model_copy(update={"block_reason": verdict.reason})
+        return _Outcome(transition, reply, record, result)
+
+    # ---- helpers ----
+
+    async def _authorized(self, cid: str, access: Access) -> StoredConversation:
+        stored = await self._store.load(cid, self._now())
+        if stored is None or not _allows(stored, access):
+            raise UnknownConversationError(cid)
+        return stored
+
+    def _lead(self, stored: StoredConversation, outcome: _Outcome) -> LeadChange | None:
+        actions = outcome.result.actions
+        if "confirmed" in actions:
+            status = "confirmed"
+        elif "brief_completed" in actions:
+            status = "new"
+        else:
+            return None
+        return LeadChange(
+            status=status,
+            brief=outcome.result.brief,
+            language=outcome.transition.state.language,
+            channel=stored.channel,
+            contact=stored.channel_key,
+        )
+
+    async def _publish(self, cid: str, result: TurnResult) -> None:
+        await self._events.publish(cid, reply_event(result))
+        await self._events.publish(cid, brief_event(result.seq, result.brief))
+
+    def _replayed(self, cid: str, record: TurnRecord) -> TurnResult:
+        return result_of(cid, record)
 
     def _result(
-        self, cid: str, transition: Transition, reply: str, *, blocked: bool, started: float
+        self,
+        cid: str,
+        transition: Transition,
+        reply: str,
+        *,
+        blocked: bool,
+        started: float,
+        seq: int,
     ) -> TurnResult:
         return TurnResult(
             conversation_id=cid,
@@ -169,20 +573,87 @@ class ConversationService:
             blocked=blocked,
             actions=tuple(a.kind for a in transition.actions),
             latency_ms=round((time.perf_counter() - started) * 1000, 3),
+            seq=seq,
+            asked=transition.state.asked,
             state=transition.state,
         )
 
-    @staticmethod
-    def _record(update: TurnUpdate, result: TurnResult) -> TurnRecord:
+    def _record(
+        self,
+        result: TurnResult,
+        *,
+        kind: TurnKind,
+        text: str,
+        update: TurnUpdate | None,
+        created_at: dt.datetime | None = None,
+    ) -> TurnRecord:
         return TurnRecord(
+            seq=result.seq,
             turn=result.turn,
-            text=update.text,
-            blocked=False,
-            candidates=[c.model_dump(mode="json") for c in update.accepted],
-            accepted=[c.key for c in update.accepted],
-            rejected=[r.model_dump(mode="json") for r in update.rejected],
+            kind=kind,
+            client_message_id=result.client_message_id,
+            text=text,
+            blocked=result.blocked,
+            candidates=[c.model_dump(mode="json") for c in update.accepted] if update else [],
+            accepted=[c.key for c in update.accepted] if update else [],
+            rejected=[r.model_dump(mode="json") for r in update.rejected] if update else [],
             actions=list(result.actions),
             reply=result.reply,
+            brief=result.brief,
             llm_calls=result.llm_calls,
+            llm_ms=round(result.llm_ms, 3),
             latency_ms=result.latency_ms,
+            created_at=created_at or self._now(),
         )
+
+
+def _edit_field(key: str) -> str:
+    """Where a key sits in a brief patch (extras are nested)."""
+    return key if key in CORE_FIELDS else f"extras.{key}"
+
+
+def _allows(stored: StoredConversation, access: Access) -> bool:
+    if isinstance(access, Bearer):
+        return hmac.compare_digest(stored.token_hash, hash_token(access.token))
+    return stored.channel == access.channel and stored.channel_key == access.key
+
+
+def _backoff(attempt: int) -> float:
+    """Jittered exponential backoff, so racing writers spread out."""
+    return float(random.uniform(0, min(_BACKOFF_CAP_S, _BACKOFF_S * 2**attempt)))
+
+
+def result_of(conversation_id: str, record: TurnRecord) -> TurnResult:
+    """The result a stored log entry records (``replayed``)."""
+    return TurnResult(
+        conversation_id=conversation_id,
+        turn=record.turn,
+        reply=record.reply,
+        brief=record.brief,
+        blocked=record.blocked,
+        actions=tuple(record.actions),
+        llm_calls=record.llm_calls,
+        llm_ms=record.llm_ms,
+        latency_ms=record.latency_ms,
+        seq=record.seq,
+        client_message_id=record.client_message_id,
+        replayed=True,
+    )
+
+
+def reply_event(result: TurnResult) -> dict[str, Any]:
+    """The ``reply`` event of a turn (WebSocket and pub/sub payload)."""
+    return {
+        "type": "reply",
+        "seq": result.seq,
+        "turn": result.turn,
+        "reply": result.reply,
+        "actions": list(result.actions),
+        "blocked": result.blocked,
+        "client_message_id": result.client_message_id,
+    }
+
+
+def brief_event(seq: int, brief: dict[str, Any]) -> dict[str, Any]:
+    """The ``brief`` event of a turn."""
+    return {"type": "brief", "seq": seq, "brief": brief}

@@ -1,7 +1,8 @@
-"""Builds the conversation service from settings (used by the CLI; the API's lifespan later)."""
+"""Builds the conversation service from settings (the CLI, evaluations and the API lifespan)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -14,9 +15,12 @@ from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
 from realty.services.conversation import ConversationService
+from realty.services.events import EventBus
 from realty.settings import Settings
-from realty.store.base import ConversationStore
+from realty.store.base import ConversationStore, utcnow
 from realty.store.memory import InMemoryStore
+
+_UNSET = object()
 
 
 def build_service(
@@ -25,21 +29,25 @@ def build_service(
     store: ConversationStore | None = None,
     parser: Parser | None = None,
     today: Callable[[], date] = date.today,
-    llm: LLM | None = None,
+    now: Callable[[], dt.datetime] = utcnow,
+    llm: LLM | object | None = _UNSET,
+    events: EventBus | None = None,
 ) -> ConversationService:
     """Assemble every stage once.
 
-    Pass ``parser`` to share one across services (tests) and ``llm`` to use a given provider
-    instead of the one the settings select (tests, evaluations with a shared loaded model).
+    Pass ``parser`` to share one across services (tests), ``llm`` to use a given provider (or
+    ``None`` for the parser alone) instead of the one the settings select (tests, evaluations
+    and the API, which load a model once), and ``store``/``events`` for the service's
+    persistence and event fan-out (default: in memory, no events).
     """
     registry = settings.field_registry()
     parser = parser or Parser.build()
-    if llm is None:
+    if llm is _UNSET:
         llm, warning = build_llm(settings)
         if warning:
             logging.getLogger("realty").warning(warning)
     extractor = None
-    if llm is not None:
+    if isinstance(llm, LLM):
         extractor = LLMExtractor(
             llm,
             Grounder(parser.cities.gazetteer.resolve),
@@ -53,7 +61,10 @@ def build_service(
         extractor=extractor,
         responder=Responder(registry),
         store=store or InMemoryStore(),
+        events=events,
         home_country=settings.home_country,
         default_language=settings.default_language,
+        ttl=dt.timedelta(seconds=settings.conversation_ttl_s),
         today=today,
+        now=now,
     )

@@ -1,41 +1,237 @@
-"""What the conversation service needs from a store (in memory now, SQL for the service)."""
+"""What the conversation service needs from a store, as records and two Protocols.
+
+Every conversation is a JSON snapshot of its :class:`ConversationState` plus a version, and an
+append-only log of :class:`TurnRecord` rows. A new snapshot is written only if the version the
+turn started from is still current (:meth:`ConversationStore.commit`), so any process may serve
+any message: concurrent writers to one conversation are detected, and the loser re-runs its
+turn on the newer state. Implementations: :mod:`realty.store.memory` (terminal chat, replay,
+evaluations) and :mod:`realty.store.sql` (the service: SQLite or PostgreSQL).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import base64
+import datetime as dt
+from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from realty.domain.state import ConversationState
+from realty.errors import StorageError
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid")
+
+TurnKind = Literal["start", "message", "edit"]
+LeadStatus = Literal["new", "confirmed"]
+Channel = Literal["api", "whatsapp", "cli"]
+
+
+def utcnow() -> dt.datetime:
+    """The current time in UTC (timezone-aware)."""
+    return dt.datetime.now(dt.UTC)
 
 
 class TurnRecord(BaseModel):
-    """One user turn as audited: what came in, what was understood, what was answered."""
+    """One entry of the append-only turn log: what came in, what was understood, what was said.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ``seq`` numbers every entry of a conversation from 1 (the greeting); ``turn`` is the user
+    turn the conversation had reached (blocked messages do not advance it). ``brief`` is the
+    brief after the entry, so a repeated request can be answered from the log alone.
+    """
 
-    turn: int
+    model_config = _FROZEN
+
+    seq: int = Field(ge=1)
+    turn: int = Field(ge=0)
+    kind: TurnKind = "message"
+    client_message_id: str | None = None
     text: str
-    blocked: bool
+    blocked: bool = False
     block_reason: str | None = None
     candidates: list[dict[str, Any]] = []
     accepted: list[str] = []
     rejected: list[dict[str, Any]] = []
     actions: list[str] = []
     reply: str
+    brief: dict[str, Any] = {}
     llm_calls: int = 0
-    latency_ms: float
+    llm_ms: float = 0.0
+    latency_ms: float = 0.0
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class StoredConversation(BaseModel):
+    """A conversation as stored: its state snapshot, version and who may reach it.
+
+    ``token_hash`` is the sha256 of the bearer token handed out at creation (the token itself
+    is never stored); ``channel_key`` identifies the prospect on a channel (a WhatsApp number).
+    """
+
+    model_config = _FROZEN
+
+    id: str
+    state: ConversationState
+    version: int = Field(ge=1)
+    token_hash: str
+    channel: Channel = "api"
+    channel_key: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class LeadChange(BaseModel):
+    """A lead to create or update together with a turn (same transaction)."""
+
+    model_config = _FROZEN
+
+    status: LeadStatus
+    brief: dict[str, Any]
+    language: str
+    channel: Channel
+    contact: str | None = None
+
+
+class Lead(BaseModel):
+    """A completed brief handed to brokers: one per conversation, updated as it changes."""
+
+    model_config = _FROZEN
+
+    id: str
+    conversation_id: str | None
+    status: LeadStatus
+    brief: dict[str, Any]
+    language: str
+    channel: Channel
+    contact: str | None = None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class Stats(BaseModel):
+    """Aggregate numbers for staff."""
+
+    model_config = _FROZEN
+
+    conversations: int
+    conversations_complete: int
+    conversations_by_channel: dict[str, int]
+    turns: int
+    blocked_turns: int
+    llm_calls: int
+    llm_calls_per_turn: float
+    mean_latency_ms: float
+    leads: int
+    leads_by_status: dict[str, int]
+
+
+def lead_cursor(lead: Lead) -> str:
+    """An opaque cursor that pages past ``lead`` (ordering: updated_at, then id, descending)."""
+    raw = f"{lead.updated_at.isoformat()}~{lead.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def parse_lead_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    """The ``(updated_at, id)`` a cursor points past.
+
+    Raises:
+        ValueError: not a cursor :func:`lead_cursor` made.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        stamp, lead_id = raw.split("~", 1)
+        when = dt.datetime.fromisoformat(stamp)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"invalid cursor {cursor[:40]!r}") from exc
+    if when.tzinfo is None or not lead_id:
+        raise ValueError(f"invalid cursor {cursor[:40]!r}")
+    return when, lead_id
+
+
+class VersionConflictError(StorageError):
+    """Another writer saved the conversation first; reload and run the turn again."""
+
+
+class DuplicateMessageError(StorageError):
+    """A turn with this ``client_message_id`` is already stored for the conversation."""
+
+
+class DuplicateChannelKeyError(StorageError):
+    """A live conversation already exists for this channel key (a concurrent first message)."""
 
 
 class ConversationStore(Protocol):
-    """Persistence of conversation state snapshots and the append-only turn log."""
+    """Conversations, their append-only turn log and their lead."""
 
-    async def load(self, conversation_id: str) -> ConversationState | None:
-        """The latest state, or ``None`` for an unknown conversation."""
+    async def create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
+        """Store a new conversation (version 1) with its greeting as entry 1.
+
+        Raises:
+            DuplicateChannelKeyError: a live conversation already has this channel key.
+        """
         ...
 
-    async def save(
-        self, conversation_id: str, state: ConversationState, record: TurnRecord | None
+    async def load(self, conversation_id: str, now: dt.datetime) -> StoredConversation | None:
+        """The conversation, or ``None`` when unknown or expired at ``now``."""
+        ...
+
+    async def find_by_channel(
+        self, channel: Channel, key: str, now: dt.datetime
+    ) -> StoredConversation | None:
+        """The live conversation of a prospect on a channel, if any."""
+        ...
+
+    async def commit(
+        self,
+        conversation_id: str,
+        expected_version: int,
+        state: ConversationState,
+        record: TurnRecord,
+        *,
+        expires_at: dt.datetime,
+        lead: LeadChange | None = None,
     ) -> None:
-        """Store the new state and append the turn record (if any)."""
+        """Save ``state`` as version ``expected_version + 1`` and append ``record``, atomically.
+
+        Raises:
+            VersionConflictError: the stored version is no longer ``expected_version``.
+            DuplicateMessageError: ``record.client_message_id`` is already stored.
+        """
+        ...
+
+    async def find_turn(self, conversation_id: str, client_message_id: str) -> TurnRecord | None:
+        """The stored entry with this client message id, if any."""
+        ...
+
+    async def history(
+        self, conversation_id: str, *, after: int = 0, limit: int = 1000
+    ) -> list[TurnRecord]:
+        """Entries with ``seq > after``, oldest first, at most ``limit``."""
+        ...
+
+    async def delete(self, conversation_id: str) -> bool:
+        """Erase the conversation, its turns and its lead; False when there was none."""
+        ...
+
+    async def purge_expired(self, now: dt.datetime) -> int:
+        """Erase conversations expired at ``now`` (their leads stay); returns how many."""
+        ...
+
+
+class StaffStore(Protocol):
+    """Read models for staff: leads and aggregate numbers."""
+
+    async def leads(
+        self, *, status: LeadStatus | None = None, limit: int = 50, before: str | None = None
+    ) -> list[Lead]:
+        """Leads, most recently updated first; ``before`` is :func:`lead_cursor` of the last
+        lead of the previous page.
+
+        Raises:
+            ValueError: ``before`` is not a cursor this store issued.
+        """
+        ...
+
+    async def stats(self, now: dt.datetime) -> Stats:
+        """Counts over live conversations, turns and leads."""
         ...

@@ -1,0 +1,230 @@
+"""Database engines and migrations: a SQLite file (WAL) by default, PostgreSQL by URL.
+
+URLs are accepted as operators write them (``postgresql://…``, ``postgres://…``,
+``sqlite:///path``) and mapped to the drivers the project ships: psycopg 3 for PostgreSQL,
+aiosqlite (async) and the standard library (migrations) for SQLite. Engines are built by the
+caller (the API's lifespan, the CLI), never at import time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psycopg
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from realty.errors import ConfigurationError
+from realty.settings import Settings
+
+# Any fixed number works; it only has to be the same for every process of the deployment.
+_MIGRATION_LOCK = 7_303_011
+_SQLITE_BUSY_MS = 10_000
+# A primitive, not a resource: guards Alembic's module-global command state (see _local_lock).
+_ALEMBIC_LOCK = threading.Lock()
+
+
+def database_url(settings: Settings) -> str:
+    """The configured database URL as written (default: ``data_dir/realty.db``)."""
+    if settings.database_url is None:
+        return f"sqlite:///{settings.data_dir / 'realty.db'}"
+    return settings.database_url
+
+
+def _driver_url(url: str, *, asynchronous: bool) -> str:
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError) as exc:
+        raise ConfigurationError(f"DATABASE_URL={url!r} is not a database URL: {exc}") from exc
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        driver = "sqlite+aiosqlite" if asynchronous else "sqlite+pysqlite"
+        return parsed.set(drivername=driver).render_as_string(hide_password=False)
+    raise ConfigurationError(
+        f"DATABASE_URL={parsed.render_as_string()!r}: only postgresql:// and sqlite:/// are "
+        "supported"
+    )
+
+
+def async_url(url: str) -> str:
+    """``url`` with the async driver (psycopg 3 or aiosqlite)."""
+    return _driver_url(url, asynchronous=True)
+
+
+def sync_url(url: str) -> str:
+    """``url`` with the synchronous driver (psycopg 3 or the standard library's sqlite3)."""
+    return _driver_url(url, asynchronous=False)
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether ``url`` names a SQLite database."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers proceed while one writer commits; NORMAL is durable across process
+    # crashes (a power cut may lose the last commits, never corrupt the file).
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+    cursor.close()
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """An async engine for ``url`` (SQLite files get WAL, foreign keys and a busy timeout).
+
+    Raises:
+        ConfigurationError: the URL is malformed, of another database, or its folder cannot be
+            created.
+    """
+    driver = async_url(url)
+    options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+    if is_sqlite(url):
+        _ensure_folder(url)
+        options["connect_args"] = {"timeout": _SQLITE_BUSY_MS / 1000}
+    else:
+        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_async_engine(driver, **options)
+    if is_sqlite(url):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _ensure_folder(url: str) -> None:
+    path = _sqlite_file(url)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot create the database folder {path.parent}: {exc}") from exc
+
+
+def make_sync_engine(url: str) -> Engine:
+    """A synchronous engine for migrations and maintenance commands."""
+    if is_sqlite(url):
+        _ensure_folder(url)
+    engine = create_engine(sync_url(url))
+    if is_sqlite(url):
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+@contextmanager
+def _database_lock(connection: Connection) -> Iterator[None]:
+    """Serialise migrations of pods starting together (PostgreSQL advisory lock)."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _MIGRATION_LOCK})
+    try:
+        yield
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _MIGRATION_LOCK})
+
+
+@contextmanager
+def _local_lock(url: str) -> Iterator[None]:
+    """Serialise migrations within this process and, for a SQLite file, on this machine.
+
+    Alembic's command API keeps module-global state, so one migration runs per process at a
+    time; SQLite runs DDL outside transactions, so processes sharing a file (``realty api
+    --workers N``) take an exclusive lock on a file beside it.
+    """
+    with _ALEMBIC_LOCK:
+        path = _sqlite_file(url) if is_sqlite(url) else None
+        if path is None:
+            yield
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.with_name(path.name + ".migrate.lock").open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def alembic_config(url: str) -> Any:
+    """An Alembic configuration for ``url`` using the packaged migrations."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("realty.store") / "migrations"))
+    config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+    return config
+
+
+def _migrate(url: str, action: Callable[[Any], None]) -> None:
+    config = alembic_config(url)
+    try:
+        with _local_lock(url):
+            engine = make_sync_engine(url)
+            try:
+                with engine.connect() as connection, _database_lock(connection):
+                    config.attributes["connection"] = connection
+                    action(config)
+                    connection.commit()
+            finally:
+                engine.dispose()
+    except (OSError, sqlite3.Error, SQLAlchemyError, psycopg.Error) as exc:
+        raise ConfigurationError(f"cannot migrate the database: {exc}") from exc
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply migrations up to ``revision`` (idempotent; safe for pods starting together).
+
+    Raises:
+        ConfigurationError: the database cannot be reached or migrated.
+    """
+    from alembic import command
+
+    _migrate(url, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Revert migrations down to ``revision`` (``base``: an empty database).
+
+    Raises:
+        ConfigurationError: the database cannot be reached or migrated.
+    """
+    from alembic import command
+
+    _migrate(url, lambda config: command.downgrade(config, revision))
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database is at (``None``: not migrated)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_sync_engine(url)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()

@@ -1,0 +1,137 @@
+"""The database tables (SQLAlchemy Core). Migrations in ``migrations/`` create exactly these.
+
+```
+conversations 1 ── * turns        (append-only log, ON DELETE CASCADE)
+conversations 1 ── 0..1 leads     (ON DELETE SET NULL: a lead outlives its expired chat)
+```
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER keys only
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("channel_key", String(128), nullable=True),
+    Column("state", Json, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("turns", Integer, nullable=False),
+    Column("complete", Boolean, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel", "channel_key"),
+    Index("ix_conversations_expires_at", "expires_at"),
+)
+
+turns = Table(
+    "turns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column(
+        "conversation_id",
+        String(32),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("seq", Integer, nullable=False),
+    Column("turn", Integer, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("client_message_id", String(128), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("blocked", Boolean, nullable=False),
+    Column("block_reason", String(32), nullable=True),
+    Column("candidates", Json, nullable=False),
+    Column("accepted", Json, nullable=False),
+    Column("rejected", Json, nullable=False),
+    Column("actions", Json, nullable=False),
+    Column("reply", Text, nullable=False),
+    Column("brief", Json, nullable=False),
+    Column("llm_calls", Integer, nullable=False),
+    Column("llm_ms", Float, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("conversation_id", "seq"),
+    UniqueConstraint("conversation_id", "client_message_id"),
+)
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "conversation_id",
+        String(32),
+        ForeignKey("conversations.id", ondelete="SET NULL"),
+        nullable=True,
+        unique=True,
+    ),
+    Column("status", String(16), nullable=False),
+    Column("brief", Json, nullable=False),
+    Column("language", String(2), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("contact", String(128), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_leads_updated_at_id", "updated_at", "id"),
+)

@@ -1,0 +1,218 @@
+"""Fixtures for the service: real databases, real Redis and a real uvicorn server per test.
+
+* ``database_url``: a SQLite file in the test's folder, or a fresh PostgreSQL database
+  (created for the test and dropped afterwards) — tests using it run on both.
+* ``redis_url`` / ``redis_prefix``: the real Redis with a key prefix of the test's own.
+* ``serve(settings)``: starts ``create_app(settings)`` under uvicorn on a free port in a
+  background thread (lifespan, HTTP and WebSocket exactly as ``realty api`` runs them) and
+  returns its base URL; several servers over one database stand for several pods.
+
+PostgreSQL and Redis addresses come from ``REALTY_TEST_POSTGRES_URL`` and
+``REALTY_TEST_REDIS_URL`` (defaults: the local servers ``.ci/run`` starts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import psycopg
+import pytest
+import uvicorn
+
+from realty.api.app import create_app
+from realty.pipeline.parse import Parser
+from realty.settings import Settings
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "REALTY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+T = TypeVar("T")
+REDIS_URL = os.environ.get("REALTY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _postgres_database() -> Iterator[str]:
+    name = f"realty_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'realty.db'}"
+    else:
+        yield from _postgres_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """A fresh SQLite file (tests that need only one backend)."""
+    return f"sqlite:///{tmp_path / 'realty.db'}"
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"realty-test-{uuid.uuid4().hex[:12]}"
+    yield prefix
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis."""
+    return REDIS_URL
+
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> MakeSettings:
+    """Service settings for tests: parser only, no purge loop, generous rate limits."""
+
+    def make(database_url: str, **overrides: Any) -> Settings:
+        return _settings(tmp_path, database_url, **overrides)
+
+    return make
+
+
+def _settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "llm_provider": "none",
+        "purge_interval_s": 0,
+        "rate_limit_messages": 10_000,
+        "rate_limit_conversations": 10_000,
+        "staff_api_key": "staff-key",
+        "twilio_auth_token": "twilio-token",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Server:
+    """A running uvicorn server."""
+
+    url: str
+    app: Any
+    loop: asyncio.AbstractEventLoop
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the server's event loop (to reach its resources) and wait."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
+
+    @property
+    def ws_url(self) -> str:
+        """The base URL for WebSocket connections."""
+        return "ws" + self.url.removeprefix("http")
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An HTTP client for this server."""
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+Serve = Callable[..., Server]
+
+
+@pytest.fixture
+def serve(parser: Parser) -> Iterator[Serve]:
+    """Start servers for ``create_app(settings)``; every one is stopped after the test."""
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(settings: Settings, **app_options: Any) -> Server:
+        app = create_app(settings, parser=parser, llm=app_options.pop("llm", None), **app_options)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+        )
+        server = uvicorn.Server(config)
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(server.serve())
+            finally:
+                loop.close()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        running.append((server, thread))
+        port = server.servers[0].sockets[0].getsockname()[1]
+        return Server(url=f"http://127.0.0.1:{port}", app=app, loop=loop)
+
+    yield start
+    for server, _ in running:
+        server.should_exit = True
+    for _, thread in running:
+        thread.join(timeout=30)
+
+
+@dataclass
+class Opened:
+    """A conversation opened through the API."""
+
+    id: str
+    token: str
+    body: dict[str, Any]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The Authorization header for it."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def open_conversation(client: httpx.Client, **body: Any) -> Opened:
+    """POST /v1/conversations (asserting 201)."""
+    response = client.post("/v1/conversations", json=body)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    return Opened(data["id"], data["token"], data)
+
+
+@pytest.fixture
+def open_conv() -> Callable[..., Opened]:
+    """:func:`open_conversation` as a fixture."""
+    return open_conversation

@@ -1,0 +1,217 @@
+"""The store contract, held by the in-memory store and the SQL store on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from realty.domain.state import ConversationState
+from realty.store.base import (
+    ConversationStore,
+    DuplicateChannelKeyError,
+    DuplicateMessageError,
+    LeadChange,
+    StoredConversation,
+    TurnRecord,
+    VersionConflictError,
+    lead_cursor,
+)
+from realty.store.engine import make_engine, upgrade
+from realty.store.memory import InMemoryStore
+from realty.store.sql import SqlStore
+
+pytestmark = pytest.mark.anyio
+
+T0 = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+TTL = dt.timedelta(hours=1)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Any]:
+    if request.param == "memory":
+        yield InMemoryStore()
+        return
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        yield await _sql(url)
+        return
+    postgres = request.getfixturevalue("postgres_url")
+    yield await _sql(postgres)
+
+
+_ENGINES: list[Any] = []
+
+
+async def _sql(url: str) -> SqlStore:
+    upgrade(url)
+    engine = make_engine(url)
+    _ENGINES.append(engine)
+    return SqlStore(engine)
+
+
+@pytest.fixture(autouse=True)
+async def _dispose() -> AsyncIterator[None]:
+    yield
+    while _ENGINES:
+        await _ENGINES.pop().dispose()
+
+
+def _conversation(cid: str, *, key: str | None = None, at: dt.datetime = T0) -> StoredConversation:
+    return StoredConversation(
+        id=cid,
+        state=ConversationState(),
+        version=1,
+        token_hash="0" * 64,
+        channel="whatsapp" if key else "api",
+        channel_key=key,
+        created_at=at,
+        updated_at=at,
+        expires_at=at + TTL,
+    )
+
+
+def _record(
+    seq: int, text: str = "hola", cmid: str | None = None, at: dt.datetime = T0
+) -> TurnRecord:
+    return TurnRecord(
+        seq=seq, turn=seq - 1, text=text, reply="ok", client_message_id=cmid, created_at=at
+    )
+
+
+def _state(turn: int) -> ConversationState:
+    return ConversationState(turn=turn, phase="complete" if turn > 2 else "collecting")
+
+
+async def _open(store: ConversationStore, cid: str, **kwargs: Any) -> None:
+    greeting = _record(1, "").model_copy(update={"kind": "start"})
+    await store.create(_conversation(cid, **kwargs), greeting)
+
+
+async def test_commit_advances_the_version_and_appends(store: Any) -> None:
+    await _open(store, "c1")
+    await store.commit("c1", 1, _state(1), _record(2, "I need an office"), expires_at=T0 + TTL)
+    loaded = await store.load("c1", T0)
+    assert loaded.version == 2
+    assert loaded.state.turn == 1
+    assert [t.text for t in await store.history("c1")] == ["", "I need an office"]
+
+
+async def test_a_stale_version_is_refused_and_stores_nothing(store: Any) -> None:
+    await _open(store, "c1")
+    await store.commit("c1", 1, _state(1), _record(2, "first"), expires_at=T0 + TTL)
+    with pytest.raises(VersionConflictError):
+        await store.commit("c1", 1, _state(1), _record(2, "stale"), expires_at=T0 + TTL)
+    assert [t.text for t in await store.history("c1")] == ["", "first"]
+    assert (await store.load("c1", T0)).version == 2
+
+
+async def test_a_repeated_client_message_id_is_refused_atomically(store: Any) -> None:
+    await _open(store, "c1")
+    await store.commit("c1", 1, _state(1), _record(2, cmid="m1"), expires_at=T0 + TTL)
+    with pytest.raises(DuplicateMessageError):
+        await store.commit("c1", 2, _state(2), _record(3, cmid="m1"), expires_at=T0 + TTL)
+    assert (await store.load("c1", T0)).version == 2  # the state was not saved either
+    found = await store.find_turn("c1", "m1")
+    assert found is not None
+    assert found.seq == 2
+    assert await store.find_turn("c1", "m2") is None
+
+
+async def test_expired_conversations_are_invisible_then_purged_keeping_leads(store: Any) -> None:
+    await _open(store, "done")
+    lead = LeadChange(status="new", brief={"complete": True}, language="en", channel="api")
+    await store.commit("done", 1, _state(3), _record(2), expires_at=T0 + TTL, lead=lead)
+    await _open(store, "fresh", at=T0 + dt.timedelta(minutes=30))
+    later = T0 + TTL + dt.timedelta(seconds=1)
+    assert await store.load("done", later) is None
+    assert await store.load("fresh", later) is not None
+    assert await store.purge_expired(later) == 1
+    assert await store.history("done") == []
+    (kept,) = await store.leads()
+    assert kept.conversation_id is None
+    assert kept.brief == {"complete": True}
+
+
+async def test_one_live_conversation_per_channel_key(store: Any) -> None:
+    await _open(store, "a", key="whatsapp:+5215500000000")
+    with pytest.raises(DuplicateChannelKeyError):
+        await _open(store, "b", key="whatsapp:+5215500000000")
+    found = await store.find_by_channel("whatsapp", "whatsapp:+5215500000000", T0)
+    assert found is not None
+    assert found.id == "a"
+    # Once it expired, the same prospect starts afresh even before a purge.
+    later = T0 + TTL
+    await _open(store, "c", key="whatsapp:+5215500000000", at=later)
+    again = await store.find_by_channel("whatsapp", "whatsapp:+5215500000000", later)
+    assert again is not None
+    assert again.id == "c"
+
+
+async def test_leads_page_by_cursor_most_recent_first(store: Any) -> None:
+    for n in range(5):
+        cid = f"c{n}"
+        await _open(store, cid)
+        status = "confirmed" if n % 2 else "new"
+        change = LeadChange(status=status, brief={"n": n}, language="es", channel="api")
+        at = T0 + dt.timedelta(minutes=n)
+        await store.commit(cid, 1, _state(3), _record(2, at=at), expires_at=at + TTL, lead=change)
+    first = await store.leads(limit=2)
+    second = await store.leads(limit=2, before=lead_cursor(first[-1]))
+    third = await store.leads(limit=2, before=lead_cursor(second[-1]))
+    assert [lead.brief["n"] for lead in first + second + third] == [4, 3, 2, 1, 0]
+    assert [lead.brief["n"] for lead in await store.leads(status="confirmed")] == [3, 1]
+    with pytest.raises(ValueError, match="invalid cursor"):
+        await store.leads(before="bm90LWEtY3Vyc29y")
+
+
+async def test_a_lead_is_updated_in_place(store: Any) -> None:
+    await _open(store, "c1")
+    new = LeadChange(status="new", brief={"v": 1}, language="en", channel="api")
+    done = LeadChange(status="confirmed", brief={"v": 2}, language="en", channel="api")
+    await store.commit("c1", 1, _state(3), _record(2), expires_at=T0 + TTL, lead=new)
+    later = T0 + dt.timedelta(minutes=1)
+    await store.commit("c1", 2, _state(4), _record(3, at=later), expires_at=T0 + TTL, lead=done)
+    (lead,) = await store.leads()
+    assert (lead.status, lead.brief, lead.created_at, lead.updated_at) == (
+        "confirmed",
+        {"v": 2},
+        T0,
+        later,
+    )
+
+
+async def test_delete_erases_everything(store: Any) -> None:
+    await _open(store, "c1")
+    lead = LeadChange(status="new", brief={}, language="en", channel="api")
+    await store.commit("c1", 1, _state(3), _record(2), expires_at=T0 + TTL, lead=lead)
+    assert await store.delete("c1") is True
+    assert await store.load("c1", T0) is None
+    assert await store.history("c1") == []
+    assert await store.leads() == []
+    assert await store.delete("c1") is False
+
+
+async def test_stats_count_live_conversations_turns_and_leads(store: Any) -> None:
+    await _open(store, "c1")
+    await _open(store, "c2", key="whatsapp:+1")
+    lead = LeadChange(status="new", brief={}, language="en", channel="api")
+    blocked = _record(2).model_copy(update={"blocked": True, "latency_ms": 2.0})
+    await store.commit("c1", 1, _state(0), blocked, expires_at=T0 + TTL)
+    ok = _record(3).model_copy(update={"llm_calls": 2, "latency_ms": 4.0})
+    await store.commit("c1", 2, _state(3), ok, expires_at=T0 + TTL, lead=lead)
+    stats = await store.stats(T0)
+    assert stats.conversations == 2
+    assert stats.conversations_by_channel == {"api": 1, "whatsapp": 1}
+    assert stats.conversations_complete == 1
+    assert (stats.turns, stats.blocked_turns, stats.llm_calls) == (2, 1, 2)
+    assert stats.llm_calls_per_turn == 1.0
+    assert stats.mean_latency_ms == 3.0
+    assert stats.leads_by_status == {"new": 1}
