@@ -1,4 +1,4 @@
-"""The ``realty`` command line: terminal chat and batch replay of transcripts."""
+"""The ``realty`` command line: the service, terminal chat, batch replay, evaluation, models."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from realty.errors import ConfigurationError
+from realty.errors import ConfigurationError, StorageError
 from realty.services.conversation import ConversationService, TurnResult
 from realty.services.factory import build_service
-from realty.settings import get_settings
+from realty.settings import Settings, get_settings
 
 app = typer.Typer(
     name="realty",
@@ -73,7 +73,7 @@ async def _chat(
     service: ConversationService, language: str | None, show_json: bool, console: Console
 ) -> None:
     result = await service.start(language if language in ("en", "es") else None)  # type: ignore[arg-type]
-    cid = result.conversation_id
+    cid, access = result.conversation_id, result.access
     console.print(f"[bold green]realty[/]: {result.reply}")
     while True:
         try:
@@ -85,10 +85,10 @@ async def _chat(
             return
         if text.strip() == "/reset":
             result = await service.start(language if language in ("en", "es") else None)  # type: ignore[arg-type]
-            cid = result.conversation_id
+            cid, access = result.conversation_id, result.access
             console.print(f"[bold green]realty[/]: {result.reply}")
             continue
-        result = await service.handle_turn(cid, text)
+        result = await service.handle_turn(cid, text, access=access)
         console.print(f"[bold green]realty[/]: {result.reply}")
         if show_json:
             console.print_json(json.dumps(result.brief, ensure_ascii=False))
@@ -137,7 +137,7 @@ async def replay_stream(service: ConversationService, source: TextIO, out: TextI
             continue
         started = await service.start(item.language)
         for text in item.turns:
-            result = await service.handle_turn(started.conversation_id, text)
+            result = await service.handle_turn(started.conversation_id, text, access=started.access)
             out.write(_line(item.id, result) + "\n")
     return errors
 
@@ -163,6 +163,101 @@ def replay(
     if errors:
         typer.echo(f"{errors} input line(s) skipped; see the messages above", err=True)
         raise typer.Exit(1)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command("api")
+def api(
+    host: Annotated[str | None, typer.Option(help="Address (default: REALTY_HOST).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default: REALTY_PORT).")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Processes (default: REALTY_WORKERS).")
+    ] = None,
+    access_log: Annotated[bool, typer.Option(help="Log every request.")] = False,
+) -> None:
+    """Serve the HTTP API, WebSocket and WhatsApp webhook (docs at /docs)."""
+    import uvicorn
+
+    settings = _settings()
+    chosen_host = host or settings.host
+    chosen_port = port or settings.port
+    typer.echo(
+        f"realty API on http://{chosen_host}:{chosen_port} (docs: /docs) — database "
+        f"{'DATABASE_URL' if settings.database_url else settings.data_dir / 'realty.db'}",
+        err=True,
+    )
+    uvicorn.run(
+        "realty.api.main:app",
+        factory=True,
+        host=chosen_host,
+        port=chosen_port,
+        workers=workers or settings.workers,
+        access_log=access_log,
+        log_level="info",
+        # The sans-I/O implementation of the websockets package (its legacy one is deprecated).
+        ws="websockets-sansio",
+    )
+
+
+@app.command("run")
+def run(
+    host: Annotated[str | None, typer.Option(help="Address (default: REALTY_HOST).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="Port (default: REALTY_PORT).")
+    ] = None,
+) -> None:
+    """Start the product on its embedded defaults (the API over SQLite and the local model)."""
+    api(host=host, port=port, workers=None, access_log=False)
+
+
+db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply the migrations (DATABASE_URL, default the SQLite file in REALTY_DATA_DIR)."""
+    from realty.store.engine import current_revision, database_url, upgrade
+
+    url = database_url(_settings())
+    try:
+        upgrade(url, revision)
+        typer.echo(f"database at revision {current_revision(url)}")
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+@db_app.command("purge")
+def db_purge() -> None:
+    """Erase the conversations idle past REALTY_CONVERSATION_TTL_S (their leads stay)."""
+    from realty.store.base import utcnow
+    from realty.store.engine import database_url, make_engine
+    from realty.store.sql import SqlStore
+
+    async def purge() -> int:
+        engine = make_engine(database_url(_settings()))
+        try:
+            return await SqlStore(engine).purge_expired(utcnow())
+        finally:
+            await engine.dispose()
+
+    try:
+        typer.echo(f"{asyncio.run(purge())} expired conversation(s) erased")
+    except (ConfigurationError, StorageError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 model_app = typer.Typer(help="Manage the embedded language model.", no_args_is_help=True)

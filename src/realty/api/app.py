@@ -1,0 +1,187 @@
+"""``create_app(settings)``: the HTTP/WebSocket/WhatsApp service.
+
+Every resource (database engine, Redis client, parser, language model, conversation service)
+is built in the lifespan from the settings and released at shutdown; nothing exists at import
+time. The process keeps no conversation state, so any number of processes can serve the same
+database behind a load balancer (docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from fastapi import FastAPI
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from realty import __version__
+from realty.api import errors
+from realty.api.limits import BodyLimitMiddleware
+from realty.api.metrics import Metrics, MetricsMiddleware
+from realty.api.resources import Resources
+from realty.api.routes import conversations, health, staff
+from realty.channels import websocket, whatsapp
+from realty.errors import StorageError
+from realty.llm.base import LLM
+from realty.llm.registry import build_llm
+from realty.pipeline.parse import Parser
+from realty.services.conversation import ConversationService
+from realty.services.events import EventBus, LocalEventBus, RedisEventBus
+from realty.services.factory import build_service
+from realty.services.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from realty.settings import Settings
+from realty.store.base import utcnow
+from realty.store.engine import database_url, make_engine, upgrade
+from realty.store.sql import SqlStore
+
+logger = logging.getLogger("realty.api")
+
+_UNSET: Any = object()
+
+DESCRIPTION = """
+Conversational assistant for commercial real estate. Open a conversation, send the prospect's
+messages, and read the structured brief (budget, size, property type, city and any extras)
+after every turn. Every error is `application/problem+json`.
+
+Conversation endpoints take the conversation's bearer token (`Authorization: Bearer …`),
+returned once by `POST /v1/conversations`. Staff endpoints take `X-API-Key`.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class _Overrides:
+    """Pieces a test (or an embedding program) may supply instead of building them."""
+
+    parser: Parser | None
+    llm: Any
+    today: Callable[[], date]
+    now: Callable[[], dt.datetime]
+
+
+async def _connect_redis(settings: Settings) -> Redis | None:
+    if settings.redis_url is None:
+        return None
+    client = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    try:
+        await client.ping()
+    except (RedisError, OSError) as exc:
+        await client.aclose()
+        raise StorageError(f"REDIS_URL={settings.redis_url} is unreachable: {exc}") from exc
+    return client
+
+
+async def _purge_forever(service: ConversationService, every_s: float) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            purged = await service.purge()
+        except StorageError as exc:
+            logger.warning("purge failed: %s", exc)
+            continue
+        if purged:
+            logger.info("purged %d expired conversations", purged)
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _lifespan(
+    settings: Settings, metrics: Metrics, overrides: _Overrides
+) -> Callable[[FastAPI], Any]:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url(settings)
+        if settings.db_auto_migrate:
+            await asyncio.to_thread(upgrade, url)
+        async with contextlib.AsyncExitStack() as stack:
+            engine = make_engine(url, pool_size=settings.db_pool_size)
+            stack.push_async_callback(engine.dispose)
+            redis = await _connect_redis(settings)
+            if redis is not None:
+                stack.push_async_callback(redis.aclose)
+            parser = overrides.parser or await asyncio.to_thread(Parser.build)
+            llm = overrides.llm
+            if llm is _UNSET:
+                llm, warning = await asyncio.to_thread(build_llm, settings)
+                if warning:
+                    logger.warning(warning)
+            close_llm = getattr(llm, "aclose", None)
+            if close_llm is not None:
+                stack.push_async_callback(close_llm)
+            store = SqlStore(engine)
+            events: EventBus = (
+                RedisEventBus(redis, settings.redis_prefix) if redis else LocalEventBus()
+            )
+            stack.push_async_callback(events.close)
+            limiter: RateLimiter = (
+                RedisRateLimiter(redis, settings.redis_prefix) if redis else LocalRateLimiter()
+            )
+            service = build_service(
+                settings,
+                store=store,
+                parser=parser,
+                llm=llm,
+                events=events,
+                today=overrides.today,
+                now=overrides.now,
+            )
+            metrics.watch(service)
+            app.state.resources = Resources(
+                settings, service, store, events, limiter, metrics, redis, llm
+            )
+            if settings.purge_interval_s > 0:
+                purger = asyncio.create_task(_purge_forever(service, settings.purge_interval_s))
+                stack.push_async_callback(_cancel, purger)
+            yield
+
+    return lifespan
+
+
+def create_app(
+    settings: Settings,
+    *,
+    parser: Parser | None = None,
+    llm: LLM | object | None = _UNSET,
+    today: Callable[[], date] = date.today,
+    now: Callable[[], dt.datetime] = utcnow,
+) -> FastAPI:
+    """The ASGI application for ``settings``.
+
+    Args:
+        settings: Everything configurable (database, Redis, limits, keys, model).
+        parser: A parser to share (tests build one per session); default: built at start-up.
+        llm: A provider to use (``None``: the parser alone); default: the one the settings
+            select, loaded at start-up.
+        today: The date relative dates are read against.
+        now: The clock of expiry and timestamps.
+    """
+    metrics = Metrics()
+    app = FastAPI(
+        title="realty",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan(settings, metrics, _Overrides(parser, llm, today, now)),
+        responses=errors.documented({422: "Invalid request"}),
+    )
+    app.openapi = errors.problem_openapi(app)  # type: ignore[method-assign]
+    app.state.settings = settings
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(conversations.router)
+    app.include_router(websocket.router)
+    app.include_router(whatsapp.router)
+    app.include_router(staff.router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

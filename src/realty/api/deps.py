@@ -1,0 +1,131 @@
+"""Dependencies: the lifespan's resources, credentials and rate limits, as ``Annotated`` types."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from realty.api.errors import ApiError
+from realty.api.resources import Resources
+from realty.services.conversation import Bearer, ConversationService
+from realty.services.ratelimit import RateLimitedError
+from realty.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="The conversation's token.")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Staff API key.")
+
+
+async def get_resources(request: Request) -> Resources:
+    """What the lifespan built."""
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+
+
+async def get_service(resources: ResourcesDep) -> ConversationService:
+    """The conversation service."""
+    return resources.service
+
+
+async def get_settings(resources: ResourcesDep) -> Settings:
+    """The app's settings."""
+    return resources.settings
+
+
+ServiceDep = Annotated[ConversationService, Depends(get_service)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def get_access(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Bearer:
+    """The bearer token of the request.
+
+    Raises:
+        ApiError: 401 when there is no bearer token at all.
+    """
+    if credentials is None or not credentials.credentials:
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Unauthorized",
+            "Send the conversation's token as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Bearer(credentials.credentials)
+
+
+AccessDep = Annotated[Bearer, Depends(get_access)]
+
+
+def require_staff(resources: ResourcesDep, key: Annotated[str | None, Depends(_api_key)]) -> None:
+    """Staff endpoints need ``X-API-Key`` equal to ``REALTY_STAFF_API_KEY``.
+
+    Raises:
+        ApiError: 401 for a missing or wrong key, 403 when no key is configured.
+    """
+    configured = resources.settings.staff_api_key
+    if configured is None:
+        raise ApiError(
+            403,
+            "staff-disabled",
+            "Staff API disabled",
+            "Set REALTY_STAFF_API_KEY to enable the staff endpoints.",
+        )
+    if key is None or not hmac.compare_digest(key.encode(), configured.get_secret_value().encode()):
+        raise ApiError(
+            401,
+            "unauthorized",
+            "Unauthorized",
+            "Send the staff key as 'X-API-Key'.",
+            headers={"WWW-Authenticate": "ApiKey"},
+        )
+
+
+def client_address(request: Request, settings: Settings) -> str:
+    """The client's address: the first X-Forwarded-For hop when the proxy is trusted."""
+    if settings.trust_forwarded_for:
+        forwarded = request.headers.get("x-forwarded-for", "")
+        first = forwarded.split(",", 1)[0].strip()
+        if first:
+            return first
+    return request.client.host if request.client else "unknown"
+
+
+Admit = Callable[[], Awaitable[None]]
+
+
+def quota(resources: Resources, scope: str, key: str, limit: int, what: str) -> Admit:
+    """A check that counts one hit on ``scope:key`` and refuses it over ``limit``.
+
+    The check raises :class:`RateLimitedError` (429 with ``Retry-After``).
+    """
+
+    async def admit() -> None:
+        window = resources.settings.rate_limit_window_s
+        decision = await resources.limiter.hit(f"{scope}:{key}", limit, window)
+        if not decision.allowed:
+            resources.metrics.rate_limited.labels(scope).inc()
+            raise RateLimitedError(decision, scope, what)
+
+    return admit
+
+
+def message_quota(resources: Resources, conversation_id: str) -> Admit:
+    """At most ``REALTY_RATE_LIMIT_MESSAGES`` new messages per conversation per window."""
+    limit = resources.settings.rate_limit_messages
+    return quota(resources, "msg", conversation_id, limit, "messages per conversation")
+
+
+async def limit_new_conversations(resources: ResourcesDep, request: Request) -> None:
+    """At most ``REALTY_RATE_LIMIT_CONVERSATIONS`` new conversations per client per window."""
+    settings = resources.settings
+    address = client_address(request, settings)
+    limit = settings.rate_limit_conversations
+    await quota(resources, "new", address, limit, "new conversations per client")()

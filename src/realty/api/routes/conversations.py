@@ -1,0 +1,172 @@
+"""``/v1/conversations``: open, message, read, edit and erase a conversation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
+
+from realty.api.deps import (
+    AccessDep,
+    ResourcesDep,
+    ServiceDep,
+    limit_new_conversations,
+    message_quota,
+)
+from realty.api.errors import documented, too_long
+from realty.api.resources import Resources
+from realty.api.schemas import (
+    ConversationCreate,
+    ConversationCreated,
+    ConversationPublic,
+    JSONBody,
+    MessageCreate,
+    TurnPublic,
+    turn_payload,
+)
+from realty.pipeline.edit import BriefPatch
+
+router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
+
+ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
+
+_NOT_FOUND = {404: "Unknown id, expired, or wrong token."}
+_AUTH = {401: "No bearer token.", **_NOT_FOUND}
+_TOO_LONG = {413: "Text over REALTY_MAX_MESSAGE_CHARS, or body over REALTY_MAX_BODY_BYTES."}
+_LIMITED = {429: "Rate limit; see Retry-After."}
+_BUSY = {503: "Busy, or a backing service is down; retry after Retry-After."}
+
+
+def _check_length(resources: Resources, text: str) -> None:
+    limit = resources.settings.max_message_chars
+    if len(text) > limit:
+        raise too_long(len(text), limit)
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConversationCreated,
+    summary="Open a conversation",
+    responses=documented({**_TOO_LONG, **_LIMITED, **_BUSY}),
+    dependencies=[Depends(limit_new_conversations)],
+)
+async def create_conversation(
+    resources: ResourcesDep,
+    service: ServiceDep,
+    body: Annotated[ConversationCreate | None, Body()] = None,
+) -> ConversationCreated:
+    """Open a conversation and return its token and the greeting.
+
+    With `text`, the first message is handled at once and `reply` answers it.
+    """
+    body = body or ConversationCreate()
+    if body.text is not None:
+        _check_length(resources, body.text)
+    started = await service.start(body.language)
+    resources.metrics.conversations.labels("api").inc()
+    result = started
+    if body.text is not None:
+        result = await service.handle_turn(
+            started.conversation_id,
+            body.text,
+            access=started.access,
+            client_message_id=body.client_message_id,
+        )
+        resources.metrics.observe("api", result)
+    turn = TurnPublic.of(result)
+    assert started.token is not None
+    assert started.expires_at is not None
+    return ConversationCreated(
+        **turn.model_dump(),
+        id=started.conversation_id,
+        token=started.token,
+        expires_at=started.expires_at,
+    )
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=TurnPublic,
+    summary="Send a message",
+    responses=documented({**_AUTH, **_TOO_LONG, **_LIMITED, **_BUSY}),
+)
+async def post_message(
+    conversation_id: ConversationId,
+    body: MessageCreate,
+    access: AccessDep,
+    resources: ResourcesDep,
+    service: ServiceDep,
+) -> JSONBody:
+    """Handle one message: the reply, the brief after it, and what happened.
+
+    Repeating a `client_message_id` returns the stored result (`replayed: true`).
+    """
+    _check_length(resources, body.text)
+    result = await service.handle_turn(
+        conversation_id,
+        body.text,
+        access=access,
+        client_message_id=body.client_message_id,
+        admit=message_quota(resources, conversation_id),
+    )
+    resources.metrics.observe("api", result)
+    # The hot path: the payload is built to the documented schema, not validated again.
+    return JSONBody(turn_payload(result))
+
+
+@router.get(
+    "/{conversation_id}",
+    response_model=ConversationPublic,
+    summary="Read a conversation",
+    responses=documented(_AUTH),
+)
+async def get_conversation(
+    conversation_id: ConversationId,
+    access: AccessDep,
+    service: ServiceDep,
+    after: Annotated[int, Query(ge=0, le=2**31 - 1, description="Entries after this seq.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description="At most this many entries.")] = 200,
+) -> ConversationPublic:
+    """The brief and the history (a page of entries after `after`)."""
+    view = await service.view(conversation_id, access=access, after=after, limit=limit)
+    return ConversationPublic.of(view)
+
+
+@router.patch(
+    "/{conversation_id}/brief",
+    response_model=TurnPublic,
+    summary="Edit the brief directly",
+    responses=documented({**_AUTH, **_TOO_LONG, **_LIMITED, **_BUSY}),
+)
+async def patch_brief(
+    conversation_id: ConversationId,
+    patch: BriefPatch,
+    access: AccessDep,
+    resources: ResourcesDep,
+    service: ServiceDep,
+) -> TurnPublic:
+    """Apply form edits, validated like chat input; `null` removes a field.
+
+    A value that fails validation refuses the whole edit (422) and changes nothing.
+    """
+    result = await service.edit_brief(
+        conversation_id, patch, access=access, admit=message_quota(resources, conversation_id)
+    )
+    resources.metrics.observe("api", result)
+    return TurnPublic.of(result)
+
+
+@router.delete(
+    "/{conversation_id}",
+    status_code=204,
+    summary="Erase a conversation",
+    responses=documented(_AUTH),
+    response_class=Response,
+)
+async def delete_conversation(
+    conversation_id: ConversationId, access: AccessDep, service: ServiceDep
+) -> Response:
+    """Erase the conversation, its history and its lead."""
+    await service.erase(conversation_id, access=access)
+    return Response(status_code=204)

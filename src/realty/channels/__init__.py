@@ -1,0 +1,1 @@
+"""Channel adapters: translate a channel's messages, then call the conversation service."""

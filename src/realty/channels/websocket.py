@@ -1,0 +1,221 @@
+"""The WebSocket channel: ``/v1/conversations/{id}/ws`` streams typing, reply and brief events.
+
+Protocol (JSON text frames; docs/api.md has the details):
+
+* connect with ``?token=<conversation token>`` (or an ``Authorization: Bearer`` header) and
+  ``&after=<last seq seen>``; the server replays every stored entry after it, sends
+  ``{"type": "ready", "seq": n}`` and then streams live events.
+* client → server: ``{"type": "message", "text": "…", "client_message_id": "…"}`` and
+  ``{"type": "ping"}``.
+* server → client: ``typing``, ``reply`` and ``brief`` (each with the entry's ``seq``),
+  ``pong``, ``error`` (a problem document; the socket stays open) and ``erased``.
+
+Reconnect-safe: events carry ``seq``, the replay fills any gap from the database, and a
+``client_message_id`` makes re-sending a message after a reconnect harmless. Events come from
+the event bus, so a message handled by another process (or another socket) shows up here too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from realty.api.deps import message_quota
+from realty.api.errors import ApiError, Problem, rate_limited, too_long
+from realty.api.resources import Resources
+from realty.api.schemas import ClientMessageId
+from realty.errors import StorageError
+from realty.services.conversation import (
+    Bearer,
+    ConversationBusyError,
+    UnknownConversationError,
+    brief_event,
+    reply_event,
+    result_of,
+)
+from realty.services.events import Event, Subscription
+from realty.services.ratelimit import RateLimitedError
+
+logger = logging.getLogger("realty.ws")
+
+router = APIRouter()
+
+CLOSE_NOT_FOUND = 4404  # unknown conversation or wrong token
+CLOSE_ERASED = 4410  # the conversation was erased
+_MAX_FRAME = 65_536
+_PAGE = 500
+
+
+class ClientMessage(BaseModel):
+    """A frame from the client."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str = Field(pattern="^(message|ping)$")
+    text: str | None = Field(default=None, min_length=1)
+    client_message_id: ClientMessageId | None = None
+
+
+def _token(websocket: WebSocket, token: str | None) -> str:
+    if token:
+        return token
+    header = websocket.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _problem_event(problem: Problem) -> Event:
+    """A problem document as an ``error`` event (its ``type`` goes to ``problem``)."""
+    data = problem.model_dump(exclude_none=True)
+    return {**data, "type": "error", "problem": data["type"]}
+
+
+def _error(status: int, title: str, detail: str, **extra: Any) -> Event:
+    return {"type": "error", "status": status, "title": title, "detail": detail, **extra}
+
+
+class _Session:
+    """One open socket on one conversation."""
+
+    def __init__(
+        self, websocket: WebSocket, resources: Resources, conversation_id: str, access: Bearer
+    ) -> None:
+        self.ws = websocket
+        self.resources = resources
+        self.cid = conversation_id
+        self.access = access
+        self.sent = 0  # highest seq sent
+        self._lock = asyncio.Lock()
+
+    async def send(self, event: Event) -> None:
+        async with self._lock:
+            await self.ws.send_text(orjson.dumps(event).decode())
+
+    async def catch_up(self) -> None:
+        """Send every stored entry after the last one sent."""
+        while True:
+            records = await self.resources.store.history(self.cid, after=self.sent, limit=_PAGE)
+            for record in records:
+                await self.send(reply_event(result_of(self.cid, record)))
+                await self.send(brief_event(record.seq, record.brief))
+                self.sent = record.seq
+            if len(records) < _PAGE:
+                return
+
+    async def forward(self, subscription: Subscription) -> None:
+        """Relay bus events, skipping what the replay already sent."""
+        while True:
+            event = await subscription.get()
+            kind = event.get("type")
+            if kind == "resync":
+                await self.catch_up()
+                continue
+            if kind == "erased":
+                await self.send(event)
+                await self.ws.close(code=CLOSE_ERASED)
+                return
+            seq = event.get("seq")
+            if isinstance(seq, int) and kind in ("reply", "brief"):
+                if seq <= self.sent:
+                    continue  # the replay sent it already
+                if kind == "reply" and seq > self.sent + 1:
+                    await self.catch_up()  # an entry was missed: fill the gap from the log
+                    continue
+                if kind == "brief":
+                    self.sent = seq
+            await self.send(event)
+
+    async def receive(self) -> None:
+        """Handle client frames until the client leaves."""
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                raise WebSocketDisconnect(int(message.get("code") or 1000))
+            raw = message.get("text")
+            if raw is None:
+                raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
+            if len(raw) > _MAX_FRAME:
+                await self.send(_error(413, "Frame too large", f"At most {_MAX_FRAME} bytes."))
+                continue
+            try:
+                frame = ClientMessage.model_validate_json(raw)
+            except ValidationError as exc:
+                detail = "; ".join(str(e["msg"]) for e in exc.errors()[:3])
+                await self.send(_error(422, "Invalid frame", detail))
+                continue
+            if frame.type == "ping":
+                await self.send({"type": "pong", "seq": self.sent})
+            elif frame.text is None:
+                await self.send(_error(422, "Invalid frame", "A message needs a text."))
+            else:
+                await self._message(frame.text, frame.client_message_id)
+
+    async def _message(self, text: str, client_message_id: str | None) -> None:
+        resources = self.resources
+        settings = resources.settings
+        try:
+            if len(text) > settings.max_message_chars:
+                raise too_long(len(text), settings.max_message_chars)
+            result = await resources.service.handle_turn(
+                self.cid,
+                text,
+                access=self.access,
+                client_message_id=client_message_id,
+                admit=message_quota(resources, self.cid),
+            )
+            resources.metrics.observe("websocket", result)
+        except RateLimitedError as exc:
+            await self.send(_problem_event(rate_limited(exc).problem))
+        except ApiError as exc:
+            await self.send(_problem_event(exc.problem))
+        except ConversationBusyError:
+            await self.send(_error(503, "Conversation busy", "Retry shortly.", retry_after=1))
+        except StorageError:
+            await self.send(_error(503, "Service unavailable", "Retry shortly.", retry_after=5))
+
+
+@router.websocket("/v1/conversations/{conversation_id}/ws")
+async def conversation_socket(
+    websocket: WebSocket,
+    conversation_id: str,
+    token: str | None = Query(default=None, max_length=256),
+    after: int = Query(default=0, ge=0),
+) -> None:
+    """Stream a conversation's events and accept its messages (see the module doc)."""
+    resources: Resources = websocket.app.state.resources
+    access = Bearer(_token(websocket, token))
+    await websocket.accept()
+    try:
+        await resources.service.authorize(conversation_id, access)
+    except UnknownConversationError:
+        await websocket.send_text(
+            orjson.dumps(
+                _error(404, "Not found", "No conversation for these credentials.")
+            ).decode()
+        )
+        await websocket.close(code=CLOSE_NOT_FOUND)
+        return
+    session = _Session(websocket, resources, conversation_id, access)
+    session.sent = after
+    resources.metrics.websockets.inc()
+    try:
+        async with resources.events.subscribe(conversation_id) as subscription:
+            await session.catch_up()
+            await session.send({"type": "ready", "seq": session.sent})
+            forwarder = asyncio.create_task(session.forward(subscription))
+            try:
+                await session.receive()
+            finally:
+                forwarder.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await forwarder
+    except WebSocketDisconnect:
+        pass
+    finally:
+        resources.metrics.websockets.dec()

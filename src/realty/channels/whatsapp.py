@@ -1,0 +1,111 @@
+"""WhatsApp through Twilio: the webhook translates Twilio's form into a turn and answers TwiML.
+
+Twilio signs every webhook with the account's auth token (``X-Twilio-Signature``, an HMAC of
+the URL and the form); a request whose signature does not verify is refused with 403 before
+anything is read into a conversation. The conversation is keyed by the sender's number, so a
+prospect simply keeps writing; ``MessageSid`` makes Twilio's retries idempotent.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from realty.api.deps import ResourcesDep, quota
+from realty.api.errors import ApiError, documented
+from realty.api.resources import Resources
+from realty.services.conversation import ChannelIdentity
+from realty.services.ratelimit import RateLimitedError
+from realty.store.base import Channel
+
+router = APIRouter(prefix="/v1/channels", tags=["channels"])
+
+CHANNEL: Channel = "whatsapp"
+TWIML = "application/xml"
+_MAX_FIELDS = 100
+_MAX_SENDER = 128
+
+# Sent instead of a turn when a sender floods; bilingual because the language may be unknown.
+_SLOW_DOWN = (
+    "Estás enviando mensajes muy rápido; espera {s} s e inténtalo de nuevo. / "
+    "You are sending messages too fast; please wait {s} s and try again."
+)
+
+
+def _twiml(text: str) -> Response:
+    reply = MessagingResponse()
+    reply.message(text)
+    return Response(str(reply), media_type=TWIML)
+
+
+def _url(request: Request, resources: Resources) -> str:
+    # Twilio signs the URL it was configured with; behind a proxy that is not the URL this
+    # process sees, hence REALTY_TWILIO_WEBHOOK_URL.
+    return resources.settings.twilio_webhook_url or str(request.url)
+
+
+def _verify(request: Request, resources: Resources, form: FormData) -> None:
+    token = resources.settings.twilio_auth_token
+    assert token is not None
+    signature = request.headers.get("X-Twilio-Signature", "")
+    validator = RequestValidator(token.get_secret_value())
+    if not signature or not validator.validate(_url(request, resources), form, signature):
+        raise ApiError(
+            403,
+            "bad-signature",
+            "Invalid signature",
+            "X-Twilio-Signature does not match this request.",
+        )
+
+
+@router.post(
+    "/whatsapp",
+    summary="Twilio WhatsApp webhook",
+    response_class=Response,
+    responses={
+        200: {"content": {TWIML: {}}, "description": "TwiML with the reply."},
+        **documented(
+            {
+                403: "Missing or invalid X-Twilio-Signature.",
+                404: "REALTY_TWILIO_AUTH_TOKEN is not set.",
+                413: "Body over REALTY_MAX_BODY_BYTES.",
+                422: "No sender (From), or a malformed form.",
+            }
+        ),
+    },
+)
+async def whatsapp_webhook(request: Request, resources: ResourcesDep) -> Response:
+    """Handle one incoming WhatsApp message (Twilio's `application/x-www-form-urlencoded`)."""
+    if resources.settings.twilio_auth_token is None:
+        raise ApiError(
+            404,
+            "channel-disabled",
+            "WhatsApp channel not configured",
+            "Set REALTY_TWILIO_AUTH_TOKEN to enable the WhatsApp webhook.",
+        )
+    form = await request.form(max_files=0, max_fields=_MAX_FIELDS)
+    _verify(request, resources, form)
+    sender = str(form.get("From") or "").strip()
+    if not sender or len(sender) > _MAX_SENDER:
+        raise ApiError(422, "invalid-request", "Invalid request", "From must name the sender.")
+    service = resources.service
+    conversation_id, started = await service.open_channel(CHANNEL, sender)
+    if started:
+        resources.metrics.conversations.labels(CHANNEL).inc()
+    sid = str(form.get("MessageSid") or form.get("SmsMessageSid") or "").strip() or None
+    limit = resources.settings.rate_limit_messages
+    try:
+        result = await service.handle_turn(
+            conversation_id,
+            str(form.get("Body") or ""),
+            access=ChannelIdentity(CHANNEL, sender),
+            client_message_id=sid[:128] if sid else None,
+            # Counted only for new messages: Twilio's retries get their stored reply.
+            admit=quota(resources, "whatsapp", sender, limit, "messages per sender"),
+        )
+    except RateLimitedError as exc:
+        return _twiml(_SLOW_DOWN.format(s=exc.decision.retry_after_s))
+    resources.metrics.observe(CHANNEL, result)
+    return _twiml(result.reply)

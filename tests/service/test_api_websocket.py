@@ -1,0 +1,212 @@
+"""The WebSocket channel: replay, live events, reconnects and events across processes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
+
+from conftest import MakeSettings, Opened, Serve, Server
+
+FIRST = "I need an office in Mexico City."
+SECOND = "I can spend 20,000 USD for 500m²."
+
+
+def _socket(
+    server: Server, conv: Opened, after: int = 0, token: str | None = None
+) -> ClientConnection:
+    url = f"{server.ws_url}/v1/conversations/{conv.id}/ws?token={token or conv.token}&after={after}"
+    return connect(url, open_timeout=10)
+
+
+def _events(ws: ClientConnection, until: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+    """Read events up to and including the first one ``until`` accepts."""
+    seen = []
+    while True:
+        event = json.loads(ws.recv(timeout=10))
+        seen.append(event)
+        if until(event):
+            return seen
+
+
+def _ready(event: dict[str, Any]) -> bool:
+    return bool(event["type"] == "ready")
+
+
+def _brief(seq: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda e: e["type"] == "brief" and e["seq"] == seq
+
+
+def test_connecting_replays_the_history_then_streams_a_turn(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http, text=FIRST)
+    with _socket(server, conv) as ws:
+        replay = _events(ws, _ready)
+        assert [(e["type"], e.get("seq")) for e in replay] == [
+            ("reply", 1),
+            ("brief", 1),
+            ("reply", 2),
+            ("brief", 2),
+            ("ready", 2),
+        ]
+        assert replay[2]["reply"] == conv.body["reply"]
+        ws.send(json.dumps({"type": "message", "text": SECOND, "client_message_id": "w-1"}))
+        live = _events(ws, _brief(3))
+        assert [e["type"] for e in live] == ["typing", "reply", "brief"]
+        assert live[1]["client_message_id"] == "w-1"
+        assert "Here is your brief" in live[1]["reply"]
+        assert live[2]["brief"]["complete"] is True
+
+
+def test_a_reconnect_resumes_after_the_last_seq_without_duplicates(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(database_url))
+    with server.client() as http:
+        conv = open_conv(http, text=FIRST)
+        with _socket(server, conv) as ws:
+            last = _events(ws, _ready)[-1]["seq"]
+        # Messages arrive while the client is away.
+        http.post(f"/v1/conversations/{conv.id}/messages", json={"text": SECOND}, headers=conv.auth)
+    with _socket(server, conv, after=last) as ws:
+        replay = _events(ws, _ready)
+        assert [(e["type"], e.get("seq")) for e in replay] == [
+            ("reply", 3),
+            ("brief", 3),
+            ("ready", 3),
+        ]
+        # Re-sending the message the client was unsure about changes nothing.
+        ws.send(json.dumps({"type": "message", "text": "yes", "client_message_id": "r-1"}))
+        first = _events(ws, _brief(4))
+        ws.send(json.dumps({"type": "message", "text": "yes", "client_message_id": "r-1"}))
+        ws.send(json.dumps({"type": "ping"}))
+        after = _events(ws, lambda e: e["type"] == "pong")
+        assert [e["type"] for e in first] == ["typing", "reply", "brief"]
+        assert "confirmed" in first[1]["actions"]
+        assert after[-1] == {"type": "pong", "seq": 4}
+        assert all(e["type"] != "reply" for e in after)  # the repeat was not processed again
+
+
+def test_a_wrong_token_gets_a_not_found_error_and_the_socket_closes(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+        other = open_conv(http)
+    with _socket(server, conv, token=other.token) as ws:
+        error = json.loads(ws.recv(timeout=10))
+        assert error["type"] == "error"
+        assert error["status"] == 404
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4404
+
+
+@pytest.mark.parametrize(
+    ("frame", "status"),
+    [
+        pytest.param("not json", 422, id="not-json"),
+        pytest.param(json.dumps({"type": "shout"}), 422, id="unknown-type"),
+        pytest.param(json.dumps({"type": "message"}), 422, id="no-text"),
+        pytest.param(json.dumps({"type": "message", "text": "x" * 4001}), 413, id="too-long"),
+    ],
+)
+def test_bad_frames_get_an_error_event_and_the_socket_stays_open(
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+    frame: str,
+    status: int,
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+    with _socket(server, conv) as ws:
+        _events(ws, _ready)
+        ws.send(frame)
+        error = json.loads(ws.recv(timeout=10))
+        assert error["type"] == "error"
+        assert error["status"] == status
+        ws.send(json.dumps({"type": "message", "text": FIRST}))
+        assert _events(ws, _brief(2))[-1]["brief"]["fields"]["city"]["value"] == "Mexico City"
+
+
+def test_messages_sent_over_http_show_up_on_the_socket(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+        with _socket(server, conv) as ws:
+            _events(ws, _ready)
+            http.post(
+                f"/v1/conversations/{conv.id}/messages", json={"text": FIRST}, headers=conv.auth
+            )
+            events = _events(ws, _brief(2))
+            assert [e["type"] for e in events] == ["typing", "reply", "brief"]
+
+
+def test_erasing_the_conversation_closes_its_sockets(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+        with _socket(server, conv) as ws:
+            _events(ws, _ready)
+            assert http.delete(f"/v1/conversations/{conv.id}", headers=conv.auth).status_code == 204
+            assert json.loads(ws.recv(timeout=10)) == {"type": "erased"}
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd is not None
+            assert closed.value.rcvd.code == 4410
+
+
+def test_with_redis_a_socket_on_one_pod_sees_turns_handled_by_another(
+    database_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    settings = make_settings(database_url, redis_url=redis_url, redis_prefix=redis_prefix)
+    pod_a, pod_b = serve(settings), serve(settings)
+    with pod_b.client() as http:
+        conv = open_conv(http)
+        with _socket(pod_a, conv) as ws:
+            _events(ws, _ready)
+            reply = http.post(
+                f"/v1/conversations/{conv.id}/messages", json={"text": FIRST}, headers=conv.auth
+            ).json()
+            events = _events(ws, _brief(2))
+    assert [e["type"] for e in events] == ["typing", "reply", "brief"]
+    assert events[1]["reply"] == reply["reply"]
+    assert events[2]["brief"] == reply["brief"]
+
+
+def test_without_redis_the_other_pods_turns_arrive_on_reconnect(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    settings = make_settings(database_url)
+    pod_a, pod_b = serve(settings), serve(settings)
+    with pod_b.client() as http:
+        conv = open_conv(http)
+        with _socket(pod_a, conv) as ws:
+            last = _events(ws, _ready)[-1]["seq"]
+            http.post(
+                f"/v1/conversations/{conv.id}/messages", json={"text": FIRST}, headers=conv.auth
+            )
+    with _socket(pod_a, conv, after=last) as ws:
+        replay = _events(ws, _ready)
+    assert [(e["type"], e.get("seq")) for e in replay] == [("reply", 2), ("brief", 2), ("ready", 2)]
