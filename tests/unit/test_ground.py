@@ -138,7 +138,55 @@ CASES = [
         {"property_type": ("office", "office")},
         {"city"},
     ),
+    Case(
+        "a height is not a size",
+        "a warehouse with 8 m clear height",
+        {"size_m2": 8, "property_type": "warehouse"},
+        {"property_type": ("warehouse", "warehouse")},
+        {"size"},
+    ),
+    Case(
+        "a number without a unit is not a size",
+        "an office for 12 people",
+        {"size_m2": 12},
+        {},
+        {"size"},
+    ),
+    Case(
+        "a count is not money",
+        "I need 3 bedrooms in Austin",
+        {"budget_amount": 3, "city": "Austin"},
+        {"city": ("Austin", "US")},
+        {"budget"},
+    ),
     # ---- grounded values pass, with their words ----
+    Case(
+        "money said with a money word but no currency",
+        "mi presupuesto es de 80 mil al mes",
+        {"budget_amount": 80000, "budget_period": "month"},
+        {"budget": (80000, None, "month", None)},
+    ),
+    Case(
+        "a description in the model's words becomes the prospect's",
+        "Busco un local en Puebla cerca de una estación del metro",
+        {
+            "extras": [
+                extra(
+                    "metro_station",
+                    "Puebla metro station",
+                    "text",
+                    "cerca de una estación del metro",
+                )
+            ]
+        },
+        {"metro_station": "cerca de una estación del metro"},
+    ),
+    Case(
+        "a yes reported as text is a yes",
+        "with a rooftop terrace",
+        {"extras": [extra("rooftop_terrace", "yes", "text", "rooftop terrace")]},
+        {"rooftop_terrace": True},
+    ),
     Case(
         "volunteered facts with evidence (en)",
         "we also need it close to the metro and with a big terrace",

@@ -364,6 +364,15 @@ MERGES = [
         ],
         {"parking_spaces": (3, "parser"), "rooftop": (True, "llm")},
     ),
+    (
+        "a core value on words the parser read as something else is left out",
+        [cand("ceiling_height", Scalar(kind="float", value=8.0), (17, 33))],
+        [
+            cand("size", Area(m2=8), (17, 18), "llm"),
+            cand("city", Scalar(kind="text", value="Monterrey"), (37, 46), "llm"),
+        ],
+        {"ceiling_height": (8.0, "parser"), "city": ("Monterrey", "llm")},
+    ),
 ]
 
 

@@ -85,6 +85,28 @@ _MODALITY_WORDS: dict[Modality, _Words] = {
     "rent": _words("sublease", prefixes=("rent", "alquil", "arrend", "lease")),
     "buy": _words("buy", "sale", "venta", prefixes=("compr", "purchas", "adquir", "buying")),
 }
+# Words that make a number an area ("500 m2", "300 metros", "5,000 sq ft"), and the reach.
+_AREA_WORDS = _words(
+    "m", "m2", "mt", "mt2", "mts", "mts2", "mtrs", "sqm", "sq", "ft", "ft2", "sqft",
+    "ha", "acre", "acres", "square", "cuadrados", "cuadradas",
+    prefixes=("metro", "meter", "metre", "hectar", "pie"),
+)  # fmt: skip
+_UNIT_REACH = 3
+# "8 m clear height", "6 metros de altura": metres of height, not of surface.
+_HEIGHT_WORDS = _words(
+    "clear", "libre", "techo", "ceiling", "high", "tall", "alto", "alta",
+    prefixes=("height", "altura"),
+)  # fmt: skip
+# Words that make a number money when no currency is named ("a budget of 20 mil al mes").
+_MONEY_WORDS = _words(
+    "mes", "mo", "k", "mil", "mdp", "mdd", "pay", "paying", "spend", "afford", "cost",
+    "costs", "price", "precio", "pagar", "pago", "gastar", "renta", "rent", "lease",
+    "monthly", "month", "mensual", "mensuales", "total", "max", "maximo", "hasta", "under",
+    prefixes=("budget", "presupuest", "million", "millon", "thousand"),
+)  # fmt: skip
+_MONEY_REACH = 4
+_WORD_RE = re.compile(r"[a-z0-9$€]+")
+
 # Common words for each property kind. ``other`` has none: its own words must be written.
 _KIND_WORDS: dict[PropertyKind, _Words] = {
     "office": _words("despacho", "corporativo", prefixes=("ofic", "office")),
@@ -221,6 +243,21 @@ class _Text:
                 return span
         return None
 
+    def around(self, span: Span, *, before: int, after: int) -> str:
+        """The folded text of the ``before`` words before ``span`` through ``after`` after."""
+        words = self.msg.words
+        first = next((i for i, w in enumerate(words) if w.end > span[0]), len(words))
+        last = next((i for i, w in enumerate(words) if w.start >= span[1]), len(words))
+        chosen = words[max(0, first - before) : last + after]
+        if not chosen:
+            return ""
+        return self.msg.folded[min(chosen[0].start, span[0]) : max(chosen[-1].end, span[1])]
+
+    def near(self, span: Span, words: _Words, *, before: int, after: int) -> bool:
+        """Whether one of ``words`` is within ``before``/``after`` words of ``span``."""
+        inside = self.around(span, before=before, after=after)
+        return any(words.matches(w) for w in _WORD_RE.findall(inside))
+
     def first_word(self, words: _Words) -> Span | None:
         """The span of the first word that ``words`` matches."""
         for word in self.msg.words:
@@ -310,6 +347,9 @@ def _scalar(claim: ExtraClaim) -> Scalar | None:
         except ValueError:
             return None
     text = str(value).strip()
+    if fold(text) in _TRUE_WORDS | _FALSE_WORDS:
+        # Small models report a yes/no fact as the text "yes" or "true".
+        return _bool_scalar(text)
     return Scalar(kind="text", value=text) if text else None
 
 
@@ -406,6 +446,10 @@ class Grounder:
             span = read.number_span(value.m2)
             if span is None:
                 return None, [_drop(cand, f"size {value.m2:g} not written in the message")]
+            if not read.near(span, _AREA_WORDS, before=0, after=_UNIT_REACH) or read.near(
+                span, _HEIGHT_WORDS, before=0, after=_UNIT_REACH
+            ):
+                return None, [_drop(cand, f"{value.m2:g} is not followed by an area unit")]
             area = Area(m2=value.m2, original=read.msg.snippet(span))
             return _grounded(cand, area, span), []
         if isinstance(value, PropertyType):
@@ -424,6 +468,9 @@ class Grounder:
             if span is None:
                 dropped.append(_drop(cand, f"amount {amount:g} not written in the message"))
                 amount = None
+            elif not self._money_context(read, span):
+                dropped.append(_drop(cand, f"{amount:g} is not said to be money"))
+                amount, span = None, None
         currency, hint = self._currency(read, money.currency)
         if money.currency is not None and currency is None:
             dropped.append(_drop(cand, f"currency {money.currency} not named in the message"))
@@ -447,6 +494,16 @@ class Grounder:
         # Without an amount the stated parts update an existing budget rather than replace it.
         op: CandidateOp = "set" if amount is not None else "merge"
         return _grounded(cand, grounded, where, op=op, currency_hint=hint), dropped
+
+    def _money_context(self, read: _Text, span: Span) -> bool:
+        """A currency, a ``$`` or a money word close to the number (not "3 bedrooms")."""
+        window = read.msg.folded[max(0, span[0] - 2) : span[1] + 2]
+        if _DOLLAR_SIGN in window or "€" in window:
+            return True
+        near = read.around(span, before=_MONEY_REACH, after=_MONEY_REACH)
+        if any(p.search(near) for p in self._currencies.values()):
+            return True
+        return read.near(span, _MONEY_WORDS, before=_MONEY_REACH, after=_MONEY_REACH)
 
     def _currency(self, read: _Text, code: str | None) -> tuple[str | None, str | None]:
         """The model's currency code when the message names it; else a bare-``$`` hint."""
@@ -558,6 +615,10 @@ def _extra(read: _Text, cand: Candidate, value: Scalar) -> _Grounded:
     numeric = value.kind in ("int", "float") and not isinstance(value.value, str)
     if numeric and read.number_span(float(value.value), within=cand.span) is None:
         return None, [_drop(cand, f"{value.value} not in the evidence")]
+    if value.kind == "text" and read.locate(str(value.value), EVIDENCE_MIN_SCORE) is None:
+        # A description in the model's words ("Puebla metro station") becomes the prospect's
+        # own ("cerca de una estación del metro").
+        value = Scalar(kind="text", value=read.msg.snippet(cand.span))
     return _grounded(cand, value, cand.span, confidence=EXTRA_CONFIDENCE), []
 
 

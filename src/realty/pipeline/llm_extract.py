@@ -284,6 +284,10 @@ def merge(extraction: Extraction, grounded: Sequence[Candidate]) -> Extraction:
             added.append(cand)
         elif cand.key in parser_keys or any(a.key == cand.key for a in added):
             continue
+        elif cand.key in CORE_FIELDS and _overlaps_any(cand, extraction.candidates):
+            # The parser read these words as something else ("8 m clear height" is a
+            # ceiling, not a size): its reading of numbers and units stands.
+            logger.info("llm %s on words the parser read: dropped", cand.key)
         elif cand.key in CORE_FIELDS or not _already_read(cand, extraction.candidates):
             added.append(cand)
     if not added:
@@ -295,6 +299,12 @@ def merge(extraction: Extraction, grounded: Sequence[Candidate]) -> Extraction:
             "signals": extraction.signals - {"off_topic", "gibberish"},
         }
     )
+
+
+def _overlaps_any(cand: Candidate, parser: Sequence[Candidate]) -> bool:
+    """True when ``cand`` rests on words any parser candidate rests on."""
+    start, end = cand.span
+    return end > start and any(c.span[0] < end and start < c.span[1] for c in parser)
 
 
 def _already_read(cand: Candidate, parser: Sequence[Candidate]) -> bool:
