@@ -247,11 +247,13 @@ def db_purge() -> None:
     from realty.store.sql import SqlStore
 
     async def purge() -> int:
-        engine = make_engine(database_url(_settings()))
+        engine = make_engine(database_url(_settings()), pool_size=1)
+        store = SqlStore(engine, threads=1)
         try:
-            return await SqlStore(engine).purge_expired(utcnow())
+            return await store.purge_expired(utcnow())
         finally:
-            await engine.dispose()
+            store.close()
+            engine.dispose()
 
     try:
         typer.echo(f"{asyncio.run(purge())} expired conversation(s) erased")

@@ -144,6 +144,10 @@ class Settings(BaseSettings):
         description="Public URL Twilio posts to (signatures are computed over it); "
         "default: the URL of the request as received.",
     )
+    telemetry: bool = Field(
+        default=False,
+        description="FastAPI's OpenTelemetry tracing, metrics and logs (configured providers).",
+    )
     host: str = Field(default="127.0.0.1", description="Address `realty api` listens on.")
     port: int = Field(default=8000, ge=1, le=65_535, description="Port `realty api` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="API worker processes.")

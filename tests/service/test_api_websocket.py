@@ -7,10 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
 from conftest import MakeSettings, Opened, Serve, Server
+from realty.services.events import RedisEventBus
+from realty.services.ratelimit import RedisRateLimiter
 
 FIRST = "I need an office in Mexico City."
 SECOND = "I can spend 20,000 USD for 500m²."
@@ -210,3 +213,49 @@ def test_without_redis_the_other_pods_turns_arrive_on_reconnect(
     with _socket(pod_a, conv, after=last) as ws:
         replay = _events(ws, _ready)
     assert [(e["type"], e.get("seq")) for e in replay] == [("reply", 2), ("brief", 2), ("ready", 2)]
+
+
+def test_when_redis_goes_away_turns_still_work_and_sockets_are_told_to_come_back(
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+    redis_url: str,
+    redis_prefix: str,
+) -> None:
+    settings = make_settings(
+        sqlite_url, redis_url=redis_url, redis_prefix=redis_prefix, rate_limit_messages=5
+    )
+    server = serve(settings)
+    resources = server.app.state.resources
+
+    async def lose_redis() -> None:
+        # What the processes see when Redis stops answering: a client on a dead address.
+        dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+        resources.events = RedisEventBus(dead, redis_prefix)
+        resources.limiter = RedisRateLimiter(dead, redis_prefix)
+
+    server.call(lose_redis())
+    with server.client() as http:
+        conv = open_conv(http)
+        response = http.post(
+            f"/v1/conversations/{conv.id}/messages", json={"text": FIRST}, headers=conv.auth
+        )
+        assert response.status_code == 200  # the database is the source of truth
+        assert response.json()["brief"]["fields"]["city"]["value"] == "Mexico City"
+        # Rate limits fall back to this process's own counts.
+        codes = [
+            http.post(
+                f"/v1/conversations/{conv.id}/messages", json={"text": "hola"}, headers=conv.auth
+            ).status_code
+            for _ in range(5)
+        ]
+        assert codes == [200, 200, 200, 200, 429]
+    with _socket(server, conv) as ws:
+        error = json.loads(ws.recv(timeout=10))
+        assert error["status"] == 503
+        assert error["retry_after"] == 5
+        with pytest.raises(ConnectionClosed) as closed:
+            ws.recv(timeout=10)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 1013

@@ -24,7 +24,7 @@ from realty.store.engine import (
     alembic_config,
     current_revision,
     downgrade,
-    make_sync_engine,
+    make_engine,
     upgrade,
 )
 from realty.store.tables import conversations, metadata
@@ -57,7 +57,7 @@ def _head() -> str:
 
 @contextmanager
 def _connect(url: str) -> Iterator[Connection]:
-    engine = make_sync_engine(url)
+    engine = make_engine(url)
     try:
         with engine.connect() as connection:
             yield connection

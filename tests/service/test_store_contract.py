@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -47,21 +47,24 @@ async def store(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[
     yield await _sql(postgres)
 
 
-_ENGINES: list[Any] = []
+_OPENED: list[tuple[Any, SqlStore]] = []
 
 
 async def _sql(url: str) -> SqlStore:
     upgrade(url)
     engine = make_engine(url)
-    _ENGINES.append(engine)
-    return SqlStore(engine)
+    store = SqlStore(engine)
+    _OPENED.append((engine, store))
+    return store
 
 
 @pytest.fixture(autouse=True)
-async def _dispose() -> AsyncIterator[None]:
+def _dispose() -> Iterator[None]:
     yield
-    while _ENGINES:
-        await _ENGINES.pop().dispose()
+    while _OPENED:
+        engine, store = _OPENED.pop()
+        store.close()
+        engine.dispose()
 
 
 def _conversation(cid: str, *, key: str | None = None, at: dt.datetime = T0) -> StoredConversation:

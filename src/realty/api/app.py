@@ -106,7 +106,9 @@ def _lifespan(
             await asyncio.to_thread(upgrade, url)
         async with contextlib.AsyncExitStack() as stack:
             engine = make_engine(url, pool_size=settings.db_pool_size)
-            stack.push_async_callback(engine.dispose)
+            stack.callback(engine.dispose)
+            store = SqlStore(engine, threads=settings.db_pool_size)
+            stack.callback(store.close)
             redis = await _connect_redis(settings)
             if redis is not None:
                 stack.push_async_callback(redis.aclose)
@@ -119,7 +121,6 @@ def _lifespan(
             close_llm = getattr(llm, "aclose", None)
             if close_llm is not None:
                 stack.push_async_callback(close_llm)
-            store = SqlStore(engine)
             events: EventBus = (
                 RedisEventBus(redis, settings.redis_prefix) if redis else LocalEventBus()
             )
@@ -173,6 +174,10 @@ def create_app(
         description=DESCRIPTION,
         lifespan=_lifespan(settings, metrics, _Overrides(parser, llm, today, now)),
         responses=errors.documented({422: "Invalid request"}),
+        # Prometheus metrics are built in; OpenTelemetry costs per request and is opt-in.
+        telemetry=None
+        if settings.telemetry
+        else {"tracing": False, "metrics": False, "logs": False},
     )
     app.openapi = errors.problem_openapi(app)  # type: ignore[method-assign]
     app.state.settings = settings

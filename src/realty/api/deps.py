@@ -19,10 +19,15 @@ _bearer = HTTPBearer(auto_error=False, description="The conversation's token.")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="Staff API key.")
 
 
-async def get_resources(request: Request) -> Resources:
+def resources_of(request: Request) -> Resources:
     """What the lifespan built."""
     resources: Resources = request.app.state.resources
     return resources
+
+
+async def get_resources(request: Request) -> Resources:
+    """What the lifespan built (as a dependency)."""
+    return resources_of(request)
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]

@@ -20,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis.exceptions import RedisError
 
 from realty.api.deps import message_quota
 from realty.api.errors import ApiError, Problem, rate_limited, too_long
@@ -48,6 +50,7 @@ router = APIRouter()
 
 CLOSE_NOT_FOUND = 4404  # unknown conversation or wrong token
 CLOSE_ERASED = 4410  # the conversation was erased
+CLOSE_TRY_AGAIN = 1013  # live events are unavailable (Redis down): reconnect later
 _MAX_FRAME = 65_536
 _PAGE = 500
 
@@ -180,6 +183,24 @@ class _Session:
             await self.send(_error(503, "Service unavailable", "Retry shortly.", retry_after=5))
 
 
+@contextlib.asynccontextmanager
+async def _subscribed(
+    resources: Resources, conversation_id: str
+) -> AsyncIterator[Subscription | None]:
+    """The conversation's events, or ``None`` when the event bus (Redis) is unreachable."""
+    try:
+        context = resources.events.subscribe(conversation_id)
+        subscription = await context.__aenter__()
+    except (RedisError, OSError, TimeoutError) as exc:
+        logger.warning("no live events for a socket (%s)", type(exc).__name__)
+        yield None
+        return
+    try:
+        yield subscription
+    finally:
+        await context.__aexit__(None, None, None)
+
+
 @router.websocket("/v1/conversations/{conversation_id}/ws")
 async def conversation_socket(
     websocket: WebSocket,
@@ -205,7 +226,13 @@ async def conversation_socket(
     session.sent = after
     resources.metrics.websockets.inc()
     try:
-        async with resources.events.subscribe(conversation_id) as subscription:
+        async with _subscribed(resources, conversation_id) as subscription:
+            if subscription is None:
+                await session.send(
+                    _error(503, "Live updates unavailable", "Reconnect shortly.", retry_after=5)
+                )
+                await websocket.close(code=CLOSE_TRY_AGAIN)
+                return
             await session.catch_up()
             await session.send({"type": "ready", "seq": session.sent})
             forwarder = asyncio.create_task(session.forward(subscription))

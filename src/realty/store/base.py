@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import hashlib
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -125,6 +126,11 @@ class Stats(BaseModel):
     leads_by_status: dict[str, int]
 
 
+def lead_id(conversation_id: str) -> str:
+    """A conversation's lead id: derived from it, so an upsert needs no fresh randomness."""
+    return hashlib.sha256(f"lead:{conversation_id}".encode()).hexdigest()[:32]
+
+
 def lead_cursor(lead: Lead) -> str:
     """An opaque cursor that pages past ``lead`` (ordering: updated_at, then id, descending)."""
     raw = f"{lead.updated_at.isoformat()}~{lead.id}".encode()
@@ -139,13 +145,13 @@ def parse_lead_cursor(cursor: str) -> tuple[dt.datetime, str]:
     """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        stamp, lead_id = raw.split("~", 1)
+        stamp, last_id = raw.split("~", 1)
         when = dt.datetime.fromisoformat(stamp)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"invalid cursor {cursor[:40]!r}") from exc
-    if when.tzinfo is None or not lead_id:
+    if when.tzinfo is None or not last_id:
         raise ValueError(f"invalid cursor {cursor[:40]!r}")
-    return when, lead_id
+    return when, last_id
 
 
 class VersionConflictError(StorageError):

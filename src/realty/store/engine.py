@@ -1,9 +1,9 @@
 """Database engines and migrations: a SQLite file (WAL) by default, PostgreSQL by URL.
 
 URLs are accepted as operators write them (``postgresql://…``, ``postgres://…``,
-``sqlite:///path``) and mapped to the drivers the project ships: psycopg 3 for PostgreSQL,
-aiosqlite (async) and the standard library (migrations) for SQLite. Engines are built by the
-caller (the API's lifespan, the CLI), never at import time.
+``sqlite:///path``) and mapped to the drivers the project ships: psycopg 3 for PostgreSQL and
+the standard library's sqlite3 for SQLite. Engines are built by the caller (the API's
+lifespan, the CLI), never at import time.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import psycopg
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from realty.errors import ConfigurationError
 from realty.settings import Settings
@@ -41,7 +40,12 @@ def database_url(settings: Settings) -> str:
     return settings.database_url
 
 
-def _driver_url(url: str, *, asynchronous: bool) -> str:
+def driver_url(url: str) -> str:
+    """``url`` with the driver the project ships (psycopg 3, or the standard sqlite3).
+
+    Raises:
+        ConfigurationError: not a PostgreSQL or SQLite URL.
+    """
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
@@ -50,22 +54,11 @@ def _driver_url(url: str, *, asynchronous: bool) -> str:
     if backend in ("postgresql", "postgres"):
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if backend == "sqlite":
-        driver = "sqlite+aiosqlite" if asynchronous else "sqlite+pysqlite"
-        return parsed.set(drivername=driver).render_as_string(hide_password=False)
+        return parsed.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False)
     raise ConfigurationError(
         f"DATABASE_URL={parsed.render_as_string()!r}: only postgresql:// and sqlite:/// are "
         "supported"
     )
-
-
-def async_url(url: str) -> str:
-    """``url`` with the async driver (psycopg 3 or aiosqlite)."""
-    return _driver_url(url, asynchronous=True)
-
-
-def sync_url(url: str) -> str:
-    """``url`` with the synchronous driver (psycopg 3 or the standard library's sqlite3)."""
-    return _driver_url(url, asynchronous=False)
 
 
 def is_sqlite(url: str) -> bool:
@@ -95,23 +88,29 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine for ``url`` (SQLite files get WAL, foreign keys and a busy timeout).
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for ``url`` (SQLite files get WAL, foreign keys and a busy timeout).
 
     Raises:
         ConfigurationError: the URL is malformed, of another database, or its folder cannot be
             created.
     """
-    driver = async_url(url)
-    options: dict[str, Any] = {"json_serializer": _dumps, "json_deserializer": orjson.loads}
+    driver = driver_url(url)
+    options: dict[str, Any] = {
+        "json_serializer": _dumps,
+        "json_deserializer": orjson.loads,
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+    }
     if is_sqlite(url):
         _ensure_folder(url)
-        options["connect_args"] = {"timeout": _SQLITE_BUSY_MS / 1000}
+        # Connections move between the store's worker threads (never two at once).
+        options["connect_args"] = {"timeout": _SQLITE_BUSY_MS / 1000, "check_same_thread": False}
     else:
-        options.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-    engine = create_async_engine(driver, **options)
+        options["pool_pre_ping"] = True
+    engine = create_engine(driver, **options)
     if is_sqlite(url):
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 
@@ -123,16 +122,6 @@ def _ensure_folder(url: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigurationError(f"cannot create the database folder {path.parent}: {exc}") from exc
-
-
-def make_sync_engine(url: str) -> Engine:
-    """A synchronous engine for migrations and maintenance commands."""
-    if is_sqlite(url):
-        _ensure_folder(url)
-    engine = create_engine(sync_url(url))
-    if is_sqlite(url):
-        event.listen(engine, "connect", _sqlite_pragmas)
-    return engine
 
 
 @contextmanager
@@ -176,7 +165,7 @@ def alembic_config(url: str) -> Any:
 
     config = Config()
     config.set_main_option("script_location", str(resources.files("realty.store") / "migrations"))
-    config.set_main_option("sqlalchemy.url", sync_url(url).replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", driver_url(url).replace("%", "%%"))
     return config
 
 
@@ -184,7 +173,7 @@ def _migrate(url: str, action: Callable[[Any], None]) -> None:
     config = alembic_config(url)
     try:
         with _local_lock(url):
-            engine = make_sync_engine(url)
+            engine = make_engine(url, pool_size=1)
             try:
                 with engine.connect() as connection, _database_lock(connection):
                     config.attributes["connection"] = connection
@@ -222,7 +211,7 @@ def current_revision(url: str) -> str | None:
     """The revision the database is at (``None``: not migrated)."""
     from alembic.runtime.migration import MigrationContext
 
-    engine = make_sync_engine(url)
+    engine = make_engine(url, pool_size=1)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()

@@ -7,7 +7,6 @@ store's, so the service's retry logic is exercised the same way in unit tests.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 from realty.domain.state import ConversationState
 from realty.store.base import (
@@ -21,6 +20,7 @@ from realty.store.base import (
     StoredConversation,
     TurnRecord,
     VersionConflictError,
+    lead_id,
     parse_lead_cursor,
 )
 
@@ -93,7 +93,7 @@ class InMemoryStore:
     def _upsert_lead(self, conversation_id: str, change: LeadChange, now: dt.datetime) -> None:
         old = self._leads.get(conversation_id)
         self._leads[conversation_id] = Lead(
-            id=old.id if old else uuid.uuid4().hex,
+            id=old.id if old else lead_id(conversation_id),
             conversation_id=conversation_id,
             status=change.status,
             brief=change.brief,

