@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from realty.cli import app
+from realty.pipeline.parse import Parser
 from realty.settings import get_settings
 
 
@@ -105,3 +106,46 @@ def test_a_bad_setting_fails_fast_with_the_variable_name(monkeypatch: pytest.Mon
     result = runner.invoke(app, ["replay", __file__])
     assert result.exit_code == 2
     assert "REALTY_REQUIRED_FIELDS" in result.stderr
+
+
+def test_help_lists_the_service_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("run", "api", "db", "eval", "model"):
+        assert command in result.output
+
+
+def test_db_purge_erases_only_expired_conversations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser: Parser
+) -> None:
+    import asyncio
+    import datetime as dt
+
+    from realty.services.factory import build_service
+    from realty.settings import Settings
+    from realty.store.engine import make_engine, upgrade
+    from realty.store.sql import SqlStore
+
+    url = f"sqlite:///{tmp_path / 'realty.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    store = SqlStore(engine, threads=1)
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=30)
+
+    async def seed() -> None:
+        settings = Settings(llm_provider="none")
+        old = build_service(settings, store=store, parser=parser, now=lambda: long_ago)
+        fresh = build_service(settings, store=store, parser=parser)
+        await old.start()
+        await fresh.start()
+
+    asyncio.run(seed())
+    store.close()
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["db", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "1 expired conversation(s) erased" in result.output
+    again = runner.invoke(app, ["db", "purge"])
+    assert "0 expired conversation(s) erased" in again.output

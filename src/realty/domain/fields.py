@@ -8,6 +8,7 @@ module only validates the mapping it is given.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -69,17 +70,18 @@ class FieldRegistry(BaseModel):
             raise ValueError(f"core fields must be declared: {absent}")
         return self
 
-    @property
+    @cached_property
     def required(self) -> tuple[str, ...]:
         """Keys the conversation must collect, in declaration order."""
         return tuple(s.key for s in self.specs if s.required)
 
+    @cached_property
+    def _by_key(self) -> dict[str, FieldSpec]:
+        return {s.key: s for s in self.specs}
+
     def spec(self, key: str) -> FieldSpec | None:
         """The spec for ``key`` or ``None`` for an undeclared extra."""
-        for s in self.specs:
-            if s.key == key:
-                return s
-        return None
+        return self._by_key.get(key)
 
     def label(self, key: str, language: Language) -> str:
         """Human label for ``key``; undeclared keys are spelled out from snake_case."""
