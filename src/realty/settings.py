@@ -139,6 +139,11 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = Field(
         default=None, description="Twilio auth token; unset: the WhatsApp webhook is disabled."
     )
+    twilio_signing_key: SecretStr | None = Field(
+        default=None,
+        description="Twilio webhook shared key, for requests signed with HMAC-SHA256 "
+        "(X-Twilio-Webhooks-Signature-Settings); the auth token signs the others.",
+    )
     twilio_webhook_url: str | None = Field(
         default=None,
         description="Public URL Twilio posts to (signatures are computed over it); "

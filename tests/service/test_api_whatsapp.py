@@ -323,3 +323,27 @@ def test_a_twilio_retry_gets_its_stored_reply_even_at_the_rate_limit(
         retried = twiml_text(deliver(http, server, last))
         assert stats(http)["turns"] == 2
     assert retried == summary
+
+
+def test_shared_key_hmac_sha256_signatures_are_verified(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve
+) -> None:
+    """A webhook signed with a shared key and HMAC-SHA256 (named in
+    X-Twilio-Webhooks-Signature-Settings) is accepted with that key, refused with another."""
+    server = serve(make_settings(sqlite_url, twilio_signing_key="shared-secret"))
+    params = twilio_form(PROSPECT, FIRST_ES, "SM900")
+    url = server.url + WEBHOOK
+    settings_header = "key=webhooks_sharedkey_0001,algorithm=HMAC_SHA256"
+    with server.client() as http:
+        for secret, expected in (("shared-secret", 200), (TOKEN, 403)):
+            signature = RequestValidator(secret).compute_signature(url, params, "HMAC_SHA256")
+            response = http.post(
+                WEBHOOK,
+                data=params,
+                headers={
+                    "X-Twilio-Signature": signature,
+                    "X-Twilio-Webhooks-Signature-Settings": settings_header,
+                },
+            )
+            assert response.status_code == expected, secret
+        assert twiml_text(deliver(http, server, twilio_form(PROSPECT, "hola", "SM901")))

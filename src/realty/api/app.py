@@ -39,12 +39,13 @@ from realty.services.factory import build_service
 from realty.services.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from realty.settings import Settings
 from realty.store.base import utcnow
-from realty.store.engine import database_url, make_engine, upgrade
+from realty.store.engine import database_url, is_sqlite, make_engine, upgrade
 from realty.store.sql import SqlStore
 
 logger = logging.getLogger("realty.api")
 
 _UNSET: Any = object()
+_SQLITE_THREADS = 4
 
 DESCRIPTION = """
 Conversational assistant for commercial real estate. Open a conversation, send the prospect's
@@ -107,7 +108,9 @@ def _lifespan(
         async with contextlib.AsyncExitStack() as stack:
             engine = make_engine(url, pool_size=settings.db_pool_size)
             stack.callback(engine.dispose)
-            store = SqlStore(engine, threads=settings.db_pool_size)
+            # SQLite writes one transaction at a time: more threads only contend for it.
+            threads = min(settings.db_pool_size, _SQLITE_THREADS) if is_sqlite(url) else None
+            store = SqlStore(engine, threads=threads or settings.db_pool_size)
             stack.callback(store.close)
             redis = await _connect_redis(settings)
             if redis is not None:

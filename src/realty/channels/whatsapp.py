@@ -10,7 +10,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from starlette.datastructures import FormData
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import (
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
 from twilio.twiml.messaging_response import MessagingResponse
 
 from realty.api.deps import ResourcesDep, quota
@@ -47,11 +51,21 @@ def _url(request: Request, resources: Resources) -> str:
 
 
 def _verify(request: Request, resources: Resources, form: FormData) -> None:
-    token = resources.settings.twilio_auth_token
+    settings = resources.settings
+    token = settings.twilio_auth_token
     assert token is not None
     signature = request.headers.get("X-Twilio-Signature", "")
-    validator = RequestValidator(token.get_secret_value())
-    if not signature or not validator.validate(_url(request, resources), form, signature):
+    # Signed with the auth token (HMAC-SHA1), or — when Twilio says so in this header — with
+    # a webhook shared key and the algorithm it names (HMAC-SHA256).
+    signing = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+    secret = token
+    if signing and settings.twilio_signing_key is not None:
+        secret = settings.twilio_signing_key
+    validator = RequestValidator(secret.get_secret_value())
+    algorithm = get_signature_algorithm(signing)
+    if not signature or not validator.validate(
+        _url(request, resources), form, signature, algorithm
+    ):
         raise ApiError(
             403,
             "bad-signature",
