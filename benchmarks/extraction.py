@@ -115,6 +115,9 @@ def main() -> None:
         f"golden conversations: {GOLDEN_DIR} — provider {settings.llm_provider}, {dt.date.today()}"
     )
     print(_table(rows))
+    for row in rows:
+        for failure in row.result.failures[:5]:
+            print(f"  {row.name}: {failure}")
     if llm is None:
         print(
             "No language model (provider none or not installed): hybrid and every-turn run the "

@@ -189,7 +189,13 @@ class LLMExtractor:
             logger.exception("llm extraction failed")
             return _outcome(extraction, 0, started, (), f"llm stage failed: {exc}")
         if result.answer is None:
-            logger.warning("llm extraction failed (%s): %s", self._llm.name, result.error)
+            logger.warning(
+                "llm extraction failed (%s, %d calls, message of %d characters): %s",
+                self._llm.name,
+                result.calls,
+                len(text),
+                result.error,
+            )
             return _outcome(extraction, result.calls, started, (), result.error)
         try:
             grounded, dropped = self._grounder.ground_answer(text, result.answer)
