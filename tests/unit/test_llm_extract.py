@@ -20,7 +20,14 @@ from realty.llm.fake import FakeLLM, FunctionLLM
 from realty.pipeline.ground import Grounder
 from realty.pipeline.llm_extract import LLMExtractor, LLMOutcome, merge
 from realty.pipeline.parse import Parser
-from realty.pipeline.prompt import SYSTEM_PROMPT, LLMAnswer, PromptBuilder, answer_schema
+from realty.pipeline.prompt import (
+    SCHEMA_MAX_EXTRAS,
+    SCHEMA_MAX_STRING_CHARS,
+    SYSTEM_PROMPT,
+    LLMAnswer,
+    PromptBuilder,
+    answer_schema,
+)
 
 CDMX = City(value="Mexico City", country="MX", lat=19.43, lon=-99.13)
 
@@ -290,9 +297,31 @@ def test_schema_lists_every_field_and_closes_objects() -> None:
 
 def test_schema_is_small_and_portable() -> None:
     text = json.dumps(answer_schema())
-    assert len(text) < 1500
-    for keyword in ("title", "description", "maxLength", "maxItems", "default"):
+    assert len(text) < 1800
+    for keyword in ("title", "description", "default"):
         assert f'"{keyword}"' not in text
+
+
+def test_schema_bounds_every_free_string_and_the_extras() -> None:
+    schema = answer_schema()
+    assert schema["properties"]["extras"]["maxItems"] == SCHEMA_MAX_EXTRAS
+    strings: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string":
+                strings.append(node)
+            for child in node.values():
+                walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(schema)
+    free = [s for s in strings if "enum" not in s]
+    assert len(free) >= 6  # property_text, city, currency, key, value, evidence
+    assert all(s["maxLength"] == SCHEMA_MAX_STRING_CHARS for s in free)
+    assert all("maxLength" not in s for s in strings if "enum" in s)
 
 
 LENIENT = [

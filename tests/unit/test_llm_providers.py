@@ -128,6 +128,34 @@ def test_request_carries_url_key_model_messages_and_json_schema_form() -> None:
     assert answer.latency_ms >= 0
 
 
+BOUNDED: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "maxLength": {"type": "integer"},
+        "notes": {"type": "array", "maxItems": 3, "items": {"type": "string", "maxLength": 9}},
+    },
+    "required": ["maxLength", "notes"],
+}
+
+
+def test_strict_form_drops_string_lengths_and_json_object_form_keeps_them() -> None:
+    server = Server(_ok(), _ok())
+    bounded = REQUEST.model_copy(update={"json_schema": BOUNDED})
+    for form in ("json_schema", "json_object"):
+        asyncio.run(_provider(server, form=form).complete(bounded))
+    strict, loose = (body["response_format"] for body in server.bodies())
+    assert strict["json_schema"]["schema"] == {
+        "type": "object",
+        "properties": {
+            "maxLength": {"type": "integer"},  # a property of that name is not a keyword
+            "notes": {"type": "array", "maxItems": 3, "items": {"type": "string"}},
+        },
+        "required": ["maxLength", "notes"],
+    }
+    assert loose["schema"] == BOUNDED
+    assert BOUNDED["properties"]["notes"]["items"]["maxLength"] == 9  # the request is not mutated
+
+
 def test_no_key_sends_no_authorization_header() -> None:
     server = Server(_ok())
     _ask(_provider(server, key=None))

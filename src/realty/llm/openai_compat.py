@@ -3,7 +3,9 @@
 Servers disagree on how to ask for structured output: OpenAI takes ``{"type": "json_schema",
 "json_schema": {...}}`` while the llama.cpp server answers 500 to it and takes ``{"type":
 "json_object", "schema": ...}``. In ``auto`` mode the first form is tried and, when the server
-rejects it, the second is used and remembered for the life of the provider.
+rejects it, the second is used and remembered for the life of the provider. OpenAI's strict
+mode accepts only a subset of JSON Schema, without string lengths: those bounds are sent in the
+``json_object`` form only.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ ResponseFormat = Literal["auto", "json_schema", "json_object"]
 _FORM_REJECTED = frozenset({400, 422, 500})
 _AUTH_FAILED = frozenset({401, 403})
 _SNIPPET = 200  # Characters of an error body worth quoting in a message.
+# Keywords OpenAI's strict mode rejects; the answer is validated again on our side anyway.
+_NOT_STRICT = ("minLength", "maxLength")
 
 
 class OpenAICompatibleLLM:
@@ -120,7 +124,7 @@ class OpenAICompatibleLLM:
                 "type": "json_schema",
                 "json_schema": {
                     "name": request.schema_name,
-                    "schema": request.json_schema,
+                    "schema": _strict_subset(request.json_schema),
                     "strict": True,
                 },
             }
@@ -181,6 +185,19 @@ class OpenAICompatibleLLM:
             prompt_tokens=_token_count(usage, "prompt_tokens"),
             completion_tokens=_token_count(usage, "completion_tokens"),
         )
+
+
+def _strict_subset(node: Any) -> Any:
+    """A copy of ``node`` without the keywords strict mode rejects (property names are kept)."""
+    if isinstance(node, dict):
+        return {
+            key: _strict_subset(value)
+            for key, value in node.items()
+            if key not in _NOT_STRICT or isinstance(value, dict)
+        }
+    if isinstance(node, list):
+        return [_strict_subset(child) for child in node]
+    return node
 
 
 def _token_count(usage: object, key: str) -> int | None:

@@ -417,6 +417,21 @@ _VISIT_CUES = _Cues.of(
 )
 # How far after a visit cue its date may start ("visit the apartment on the 9th").
 _VISIT_REACH = 8
+_MONTH_NAMES = (
+    ("january", "jan", "enero", "ene"),
+    ("february", "feb", "febrero"),
+    ("march", "mar", "marzo"),
+    ("april", "apr", "abril", "abr"),
+    ("may", "mayo"),
+    ("june", "jun", "junio"),
+    ("july", "jul", "julio"),
+    ("august", "aug", "agosto", "ago"),
+    ("september", "sep", "sept", "septiembre", "setiembre"),
+    ("october", "oct", "octubre"),
+    ("november", "nov", "noviembre"),
+    ("december", "dec", "diciembre", "dic"),
+)
+_MONTH_NUMBER = {name: i for i, names in enumerate(_MONTH_NAMES, start=1) for name in names}
 _WEEKDAYS = frozenset(
     {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "lunes"}
     | {"martes", "miercoles", "jueves", "viernes", "sabado", "domingo"}
@@ -833,6 +848,32 @@ def _companion_removals(found: list[Candidate]) -> list[Candidate]:
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
+
+
+def asked_about(msg: Message, span: tuple[int, int]) -> bool:
+    """Whether the words at ``span`` sit in a question about a property ("is it furnished?").
+
+    Such a question asks about a listing; it states no requirement. A request for listings
+    worded as a question ("do you have offices with parking?") is not one.
+    """
+    texts = _texts(msg)
+    inside = [i for i, w in enumerate(msg.words) if span[0] <= w.start and w.end <= span[1]]
+    return bool(inside) and set(inside) <= _questions(msg, texts)
+
+
+def writes_date(msg: Message, span: tuple[int, int], date: dt.date) -> bool:
+    """Whether the words at ``span`` write ``date``'s day and month ("8th of March", 8/3).
+
+    The month is a month name or another number equal to it ("2027-03-08"); the year may be
+    left out.
+    """
+    texts = [w.text for w in msg.words if span[0] <= w.start and w.end <= span[1]]
+    numbers = [(i, int(m.group(1))) for i, m in enumerate(map(_ORDINAL.match, texts)) if m]
+    days = {i for i, n in numbers if n == date.day}
+    if not days:
+        return False
+    named = any(_MONTH_NUMBER.get(t) == date.month for t in texts)
+    return named or any(n == date.month and {i} != days for i, n in numbers)
 
 
 def _questions(msg: Message, texts: Sequence[str]) -> frozenset[int]:

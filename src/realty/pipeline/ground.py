@@ -31,6 +31,7 @@ from realty.domain.brief import (
     Scalar,
 )
 from realty.domain.turn import Candidate, CandidateOp
+from realty.parsing.facts import asked_about, writes_date
 from realty.parsing.numbers import find_numbers
 from realty.parsing.text import Message, fold
 from realty.pipeline.prompt import ExtraClaim, LLMAnswer
@@ -612,6 +613,14 @@ def _supports(read: _Text, span: Span, kind: PropertyKind) -> bool:
 def _extra(read: _Text, cand: Candidate, value: Scalar) -> _Grounded:
     if cand.span == NO_SPAN or cand.span[1] > len(read.msg.text):
         return None, [_drop(cand, "no evidence in the message")]
+    if asked_about(read.msg, cand.span):
+        return None, [_drop(cand, "asked about a property, not stated as a requirement")]
+    if value.kind == "date" and not writes_date(
+        read.msg, cand.span, dt.date.fromisoformat(str(value.value))
+    ):
+        # The model is not told today's date: a date it worked out from relative words
+        # ("the 11th of this month", "next Friday") is a guess. The parser reads those.
+        return None, [_drop(cand, f"{value.value} not written (day and month) in the evidence")]
     numeric = value.kind in ("int", "float") and not isinstance(value.value, str)
     if numeric and read.number_span(float(value.value), within=cand.span) is None:
         return None, [_drop(cand, f"{value.value} not in the evidence")]

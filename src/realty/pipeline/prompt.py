@@ -33,6 +33,11 @@ MAX_MESSAGE_CHARS = 1200
 MAX_BAD_ANSWER_CHARS = 400
 MAX_EXTRAS = 12
 MAX_CLAIM_CHARS = 300
+# Bounds written into the schema: a constrained decoder cannot ramble past them, so an answer
+# always closes within the token budget (an unbounded string can loop until the budget ends,
+# leaving truncated JSON, a re-ask and a timeout). Looser validators above still cut, not fail.
+SCHEMA_MAX_EXTRAS = 6
+SCHEMA_MAX_STRING_CHARS = 80
 _MAX_ERRORS_QUOTED = 3
 
 ExtraType = Literal["int", "float", "bool", "date", "text"]
@@ -98,7 +103,7 @@ class LLMAnswer(BaseModel):
 
 
 # Schema keywords that only cost prompt tokens, or that OpenAI's strict mode rejects.
-_DROPPED_KEYWORDS = ("title", "description", "default", "minLength", "maxLength", "maxItems")
+_DROPPED_KEYWORDS = ("title", "description", "default")
 
 
 def _strict_objects(node: Any) -> None:
@@ -125,7 +130,21 @@ def answer_schema() -> dict[str, Any]:
     """The JSON schema sent with every request (built from :class:`LLMAnswer`)."""
     schema = LLMAnswer.model_json_schema()
     _strict_objects(schema)
+    _bound_strings(schema)
+    schema["properties"]["extras"]["maxItems"] = SCHEMA_MAX_EXTRAS
     return schema
+
+
+def _bound_strings(node: Any) -> None:
+    """Give every free-text string of the schema a ``maxLength`` (closed enums need none)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "enum" not in node:
+            node["maxLength"] = SCHEMA_MAX_STRING_CHARS
+        for child in node.values():
+            _bound_strings(child)
+    elif isinstance(node, list):
+        for child in node:
+            _bound_strings(child)
 
 
 def _short_value(slot: Slot) -> str | float | bool | int:
