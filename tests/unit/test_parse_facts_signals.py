@@ -230,6 +230,11 @@ VISIT_CASES = [
     ("Me gustaría visitarla el 15 de marzo", "2026-03-15"),
     ("¿Podemos agendar una cita el próximo lunes?", "2026-03-16"),
     ("Quiero visitarla el miércoles de la próxima semana", "2026-03-18"),
+    ("On March 16th I'd like to visit the property.", "2026-03-16"),
+    ("Would you set up a property visit for me? Let's try for Friday this week.", "2026-03-13"),
+    ("Me gustaría visitarla. ¿Qué tal el 15 de marzo?", "2026-03-15"),
+    ("Yeah, I'd like to plan a trip on the 13th.", "2026-03-13"),
+    ("I want to go the day after tomorrow.", "2026-03-12"),
 ]
 
 
@@ -249,6 +254,24 @@ NO_VISIT_CASES = [
 
 @pytest.mark.parametrize("text", NO_VISIT_CASES)
 def test_no_visit_date_without_a_date_after_the_cue(facts: FactFinder, text: str) -> None:
+    assert [c for c in facts.find(Message.of(text), TODAY) if c.key == "visit_date"] == []
+
+
+RESCHEDULING = [
+    ("Make it for the 19th of March.", "2026-03-19"),
+    ("No, how about the 12th instead?", "2026-03-12"),
+    ("Mejor el 19", "2026-03-19"),
+]
+
+
+@pytest.mark.parametrize(("text", "iso"), RESCHEDULING)
+def test_a_new_date_changes_the_visit_being_arranged(
+    facts: FactFinder, text: str, iso: str
+) -> None:
+    arranging = TODAY.model_copy(update={"known": ("visit_date",)})
+    found = [c for c in facts.find(Message.of(text), arranging) if c.key.endswith("date")]
+    assert [(c.key, c.value) for c in found] == [("visit_date", Scalar(kind="date", value=iso))]
+    # Without a visit being arranged the same words name no visit.
     assert [c for c in facts.find(Message.of(text), TODAY) if c.key == "visit_date"] == []
 
 

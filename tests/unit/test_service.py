@@ -223,3 +223,24 @@ def test_lead_changes_carry_the_channel_contact() -> None:
     )
     assert change.contact == "whatsapp:+52"
     assert ConversationState().phase == "collecting"
+
+
+def test_a_new_date_reschedules_the_visit_the_brief_holds(parser: Parser) -> None:
+    service = build_service(
+        Settings(llm_provider="none"),
+        store=InMemoryStore(),
+        parser=parser,
+        today=lambda: dt.date(2026, 3, 10),
+    )
+
+    async def run() -> list[object]:
+        start = await service.start()
+        dates = []
+        for text in ("I'd like to visit it on the 12th", "No, make it the 19th instead."):
+            out = await service.handle_turn(start.conversation_id, text, access=start.access)
+            assert out.state is not None
+            slot = out.state.brief.slots.get("visit_date")
+            dates.append(slot.value.value if slot is not None else None)  # type: ignore[union-attr]
+        return dates
+
+    assert asyncio.run(run()) == ["2026-03-12", "2026-03-19"]

@@ -119,7 +119,8 @@ class ParseContext(BaseModel):
 
     ``asked`` is what the bot asked for last (bare answers such as "500" or "no sé" refer to
     it); ``options`` are the choices the bot last offered (city suggestions, currencies), so
-    "the second one" or "pesos" can be resolved; ``today`` anchors relative dates.
+    "the second one" or "pesos" can be resolved; ``today`` anchors relative dates; ``known``
+    are the fields the brief already holds (a new date "instead" changes the visit already set).
     """
 
     model_config = _FROZEN
@@ -127,5 +128,6 @@ class ParseContext(BaseModel):
     language: Language | None = None
     asked: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
+    known: tuple[str, ...] = ()
     today: str = "2026-01-01"  # ISO date; the service passes the real date
     home_country: str = "MX"

@@ -394,7 +394,9 @@ _VISIT_CUES = _Cues.of(
     ("visit",),
     ("visiting",),
     ("tour",),
+    ("trip",),
     ("viewing",),
+    ("see", "on"),
     ("see", "it"),
     ("see", "the"),
     ("see", "this"),
@@ -417,6 +419,27 @@ _VISIT_CUES = _Cues.of(
 )
 # How far after a visit cue its date may start ("visit the apartment on the 9th").
 _VISIT_REACH = 8
+# Words that put forward a date for a visit being arranged ("how about the 4th?").
+_SCHEDULING_LEADS = _Cues.of(
+    ("make", "it"),
+    ("how", "about"),
+    ("what", "about"),
+    ("let's", "try"),
+    ("lets", "try"),
+    ("let's", "do"),
+    ("lets", "do"),
+    ("can", "we", "do"),
+    ("change", "it", "to"),
+    ("move", "it", "to"),
+    ("switch", "it", "to"),
+    ("reschedule",),
+    ("que", "tal"),
+    ("mejor",),
+    ("cambiala",),
+    ("cambialo",),
+    ("pasala",),
+    ("pasalo",),
+)
 _MONTH_NAMES = (
     ("january", "jan", "enero", "ene"),
     ("february", "feb", "febrero"),
@@ -678,21 +701,33 @@ class FactFinder:
     # ---- visit date ---------------------------------------------------------------------
 
     def _visit(self, msg: Message, texts: Sequence[str], ctx: ParseContext) -> Candidate | None:
-        """The date after a visit cue ("schedule a visit for the 8th", "see it on Monday")."""
+        """The date of a visit.
+
+        After a visit cue ("schedule a visit for the 8th", "see it on Monday"); opening the
+        cue's sentence ("On March 6th I'd like to visit"); after a scheduling lead ("let's try
+        next Friday", "make it the 9th") once a visit is being arranged — a visit cue earlier
+        in the message, or a visit date already in the brief.
+        """
         today = _today(ctx)
         if today is None:
             return None
+        arranging = "visit_date" in ctx.known or "visit_date" in ctx.asked
         for pos in range(len(texts)):
             cue = _VISIT_CUES.at(texts, pos)
-            if cue is None:
+            lead = _SCHEDULING_LEADS.at(texts, pos) if cue is None else None
+            if cue is None and (lead is None or not arranging):
                 continue
-            first = _date_start(msg, texts, pos + len(cue))
+            first = _date_start(msg, texts, pos + len(cue or lead or ()))
+            if first is None and cue is not None:
+                first = _opening_date(msg, texts, pos)
+                arranging = True
             if first is None:
                 continue
             words = _visit_words(msg, texts, first)
             parsed = self._visit_date(" ".join(texts[i] for i in words), today)
             if parsed is not None:
-                span = (msg.words[pos].start, msg.words[words[-1]].end)
+                begin = min(pos, first)
+                span = (msg.words[begin].start, msg.words[max(pos, words[-1])].end)
                 return Candidate(
                     key="visit_date", value=Scalar(kind="date", value=parsed.isoformat()), span=span
                 )
@@ -964,12 +999,30 @@ def _date_start(msg: Message, texts: Sequence[str], start: int) -> int | None:
         if pos > 0 and _breaks_sentence(msg, pos - 1, pos):
             return None
         text = texts[pos]
+        if text == "day" and tuple(texts[pos + 1 : pos + 3]) == ("after", "tomorrow"):
+            return pos
         if _starts_date(text):
             return pos
         if text in {"the", "el"} and pos + 1 < len(texts) and _ORDINAL.match(texts[pos + 1]):
             return pos + 1
         if text == "next" and pos + 1 < len(texts) and texts[pos + 1] in _WEEKDAYS:
             return pos
+    return None
+
+
+def _opening_date(msg: Message, texts: Sequence[str], cue: int) -> int | None:
+    """The first word of a date that opens the visit cue's sentence ("On March 6th I ...")."""
+    start = cue
+    while start > 0 and not _breaks_sentence(msg, start - 1, start):
+        start -= 1
+    while start < cue and texts[start] in {"on", "for", "el", "the", "and", "y"}:
+        start += 1
+    if start >= cue:
+        return None
+    if _starts_date(texts[start]):
+        return start
+    if texts[start] == "next" and start + 1 < cue and texts[start + 1] in _WEEKDAYS:
+        return start
     return None
 
 
@@ -980,7 +1033,8 @@ def _visit_words(msg: Message, texts: Sequence[str], first: int) -> list[int]:
         if _gap_breaks(msg, pos - 1, pos):
             break
         text = texts[pos]
-        if not (_is_date_word(text) or text in _WEEKDAYS) or text in {"in", "en"}:
+        day_after = text == "after" and texts[pos - 1] == "day"  # "the day after tomorrow"
+        if not (_is_date_word(text) or text in _WEEKDAYS or day_after) or text in {"in", "en"}:
             break
         words.append(pos)
         pos += 1

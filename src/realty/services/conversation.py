@@ -489,6 +489,7 @@ class ConversationService:
             language=state.language if state.language_locked else None,
             asked=state.asked,
             options=options,
+            known=tuple(state.brief.slots),
             today=self._today().isoformat(),
             home_country=self._home_country,
         )
