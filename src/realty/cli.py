@@ -308,6 +308,10 @@ def evaluate(
         typer.Option(help="Language model provider (default: REALTY_LLM_PROVIDER or auto)."),
     ] = None,
     limit: Annotated[int | None, typer.Option(min=1, help="Score at most N items.")] = None,
+    sgd_service: Annotated[
+        Literal["Homes_1", "Homes_2"] | None,
+        typer.Option(help="Score only this SGD service (Homes_2 is the unseen test schema)."),
+    ] = None,
     data_dir: Annotated[Path, typer.Option(help="Folder with the third-party datasets.")] = Path(
         "../shared/datasets"
     ),
@@ -330,6 +334,7 @@ def evaluate(
             settings=settings,
             data_dir=data_dir,
             limit=limit,
+            sgd_service=sgd_service,
             every_turn=every_turn,
             report_path=report,
             progress=True,

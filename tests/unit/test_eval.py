@@ -17,6 +17,7 @@ from realty.evaluation.sgd import (
     KEY_MAP,
     SERVICE_SLOTS,
     SgdTurn,
+    load_dialogues,
     normalise_date,
     parse_dialogue,
     predicted_pairs,
@@ -394,3 +395,22 @@ def test_run_eval_all_on_tiny_datasets(tmp_path: Path) -> None:
     table = report.table()
     assert "sgd Homes_2" in table
     assert "Price" in table
+
+
+def test_sgd_service_option_keeps_one_service(tmp_path: Path) -> None:
+    other = {**DIALOGUE, "id": "other", "services": ["Homes_1"]}
+    path = tmp_path / "sgd_homes_dialogues.jsonl"
+    path.write_text("\n".join(json.dumps(d) for d in (other, DIALOGUE, other)) + "\n", "utf-8")
+    assert [d.service for d in load_dialogues(path)] == ["Homes_1", "Homes_2", "Homes_1"]
+    assert [d.service for d in load_dialogues(path, limit=1)] == ["Homes_1", "Homes_2"]
+    assert [d.service for d in load_dialogues(path, service="Homes_2")] == ["Homes_2"]
+    report = run_eval(
+        "sgd",
+        settings=Settings(llm_provider="none"),
+        data_dir=tmp_path,
+        sgd_service="Homes_1",
+        report_path=tmp_path / "sgd.json",
+        progress=False,
+    )
+    assert set(report.sgd) == {"Homes_1"}
+    assert report.sgd["Homes_1"].dialogues == 2

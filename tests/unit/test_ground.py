@@ -298,6 +298,19 @@ CASES = [
         {"parking"},
     ),
     Case(
+        "evidence with a lead-in before the question",
+        "Two questions: is there a garage and laundry machines?",
+        {"extras": [extra("garage", True, "bool", "Two questions: is there a garage")]},
+        {},
+        {"garage"},
+    ),
+    Case(
+        "a requirement stated before a question",
+        "I need parking. Is it near the metro?",
+        {"extras": [extra("parking", True, "bool", "I need parking")]},
+        {"parking": True},
+    ),
+    Case(
         "a request for listings worded as a question is a requirement",
         "Do you have offices with parking?",
         {"extras": [extra("parking", True, "bool", "with parking")]},

@@ -173,6 +173,7 @@ async def _run(
     data_dir: Path,
     golden_dir: Path,
     limit: int | None,
+    sgd_service: str | None,
     task: Callable[[str, int], Tick],
 ) -> None:
     parser = Parser.build()
@@ -184,7 +185,7 @@ async def _run(
         tick = task("golden", len(conversations))
         report.golden = await run_golden(service, conversations, tick=tick)
     if "sgd" in wanted:
-        dialogues = load_dialogues(data_dir / SGD_FILE, limit)
+        dialogues = load_dialogues(data_dir / SGD_FILE, limit, sgd_service)
         # SGD is a US dataset: US places win name ties, as in a US deployment.
         us = settings.model_copy(update={"home_country": SGD_HOME_COUNTRY})
         service = _service(us, parser, BASE_DATE, llm)
@@ -202,6 +203,7 @@ def run_eval(
     settings: Settings,
     data_dir: Path,
     limit: int | None = None,
+    sgd_service: str | None = None,
     every_turn: bool = False,
     report_path: Path | None = None,
     progress: bool = True,
@@ -214,6 +216,7 @@ def run_eval(
         settings: select the provider (``llm_provider``) and everything else.
         data_dir: the folder holding the SGD and STAR files.
         limit: at most this many conversations per suite (per service for SGD).
+        sgd_service: score only this SGD service (``Homes_1`` or ``Homes_2``).
         every_turn: call the model on every turn (``llm_mode="every_turn"``).
         report_path: where to write the JSON report; default ``reports/eval-<suite>.json``.
         progress: show a progress bar on stderr.
@@ -234,6 +237,7 @@ def run_eval(
                 data_dir=data_dir,
                 golden_dir=golden_dir,
                 limit=limit,
+                sgd_service=sgd_service,
                 task=task,
             )
         )

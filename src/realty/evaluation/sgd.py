@@ -228,14 +228,21 @@ def parse_dialogue(raw: Mapping[str, Any]) -> SgdDialogue:
     return SgdDialogue(id=raw["id"], split=raw["split"], service=service, turns=tuple(turns))
 
 
-def load_dialogues(path: Path, limit: int | None = None) -> list[SgdDialogue]:
-    """The dialogues of ``sgd_homes_dialogues.jsonl`` (the first ``limit`` of each service)."""
+def load_dialogues(
+    path: Path, limit: int | None = None, service: str | None = None
+) -> list[SgdDialogue]:
+    """The dialogues of ``sgd_homes_dialogues.jsonl`` (the first ``limit`` of each service).
+
+    ``service`` keeps one service only (``Homes_1`` or ``Homes_2``).
+    """
     out: list[SgdDialogue] = []
     taken: dict[str, int] = {}
     for line in path.read_text("utf-8").splitlines():
         if not line.strip():
             continue
         dialogue = parse_dialogue(json.loads(line))
+        if service is not None and dialogue.service != service:
+            continue
         if limit is not None and taken.get(dialogue.service, 0) >= limit:
             continue
         taken[dialogue.service] = taken.get(dialogue.service, 0) + 1

@@ -889,11 +889,15 @@ def asked_about(msg: Message, span: tuple[int, int]) -> bool:
     """Whether the words at ``span`` sit in a question about a property ("is it furnished?").
 
     Such a question asks about a listing; it states no requirement. A request for listings
-    worded as a question ("do you have offices with parking?") is not one.
+    worded as a question ("do you have offices with parking?") is not one. At least half of
+    the words must sit in the question.
     """
-    texts = _texts(msg)
     inside = [i for i, w in enumerate(msg.words) if span[0] <= w.start and w.end <= span[1]]
-    return bool(inside) and set(inside) <= _questions(msg, texts)
+    if not inside:
+        return False
+    asked = _questions(msg, _texts(msg))
+    # Most of the words, so a lead-in ("Two questions: is there a garage?") does not count.
+    return 2 * sum(i in asked for i in inside) >= len(inside)
 
 
 def writes_date(msg: Message, span: tuple[int, int], date: dt.date) -> bool:
