@@ -291,13 +291,22 @@ _ASAP = _Cues.of(
     ("de", "inmediato"),
     ("inmediatamente",),
 )
-_MONTHS = frozenset(
-    {"january", "february", "march", "april", "may", "june", "july", "august", "september"}
-    | {"october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug"}
-    | {"sep", "sept", "oct", "nov", "dec", "enero", "febrero", "marzo", "abril", "mayo"}
-    | {"junio", "julio", "agosto", "septiembre", "setiembre", "octubre", "noviembre"}
-    | {"diciembre", "ene", "abr", "ago", "dic"}
+_MONTH_NAMES = (
+    ("january", "jan", "enero", "ene"),
+    ("february", "feb", "febrero"),
+    ("march", "mar", "marzo"),
+    ("april", "apr", "abril", "abr"),
+    ("may", "mayo"),
+    ("june", "jun", "junio"),
+    ("july", "jul", "julio"),
+    ("august", "aug", "agosto", "ago"),
+    ("september", "sep", "sept", "septiembre", "setiembre"),
+    ("october", "oct", "octubre"),
+    ("november", "nov", "noviembre"),
+    ("december", "dec", "diciembre", "dic"),
 )
+_MONTH_NUMBER = {name: i for i, names in enumerate(_MONTH_NAMES, start=1) for name in names}
+_MONTHS = frozenset(_MONTH_NUMBER)
 _RELATIVE_UNITS = frozenset(
     {"month", "months", "mes", "meses", "week", "weeks", "semana", "semanas", "year", "years"}
     | {"ano", "anos", "day", "days", "dia", "dias", "tomorrow", "manana", "today", "hoy"}
@@ -440,21 +449,6 @@ _SCHEDULING_LEADS = _Cues.of(
     ("pasala",),
     ("pasalo",),
 )
-_MONTH_NAMES = (
-    ("january", "jan", "enero", "ene"),
-    ("february", "feb", "febrero"),
-    ("march", "mar", "marzo"),
-    ("april", "apr", "abril", "abr"),
-    ("may", "mayo"),
-    ("june", "jun", "junio"),
-    ("july", "jul", "julio"),
-    ("august", "aug", "agosto", "ago"),
-    ("september", "sep", "sept", "septiembre", "setiembre"),
-    ("october", "oct", "octubre"),
-    ("november", "nov", "noviembre"),
-    ("december", "dec", "diciembre", "dic"),
-)
-_MONTH_NUMBER = {name: i for i, names in enumerate(_MONTH_NAMES, start=1) for name in names}
 _WEEKDAYS = frozenset(
     {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "lunes"}
     | {"martes", "miercoles", "jueves", "viernes", "sabado", "domingo"}
