@@ -615,9 +615,7 @@ def _extra(read: _Text, cand: Candidate, value: Scalar) -> _Grounded:
         return None, [_drop(cand, "no evidence in the message")]
     if asked_about(read.msg, cand.span):
         return None, [_drop(cand, "asked about a property, not stated as a requirement")]
-    if value.kind == "date" and not writes_date(
-        read.msg, cand.span, dt.date.fromisoformat(str(value.value))
-    ):
+    if value.kind == "date" and not _date_written(read, cand.span, str(value.value)):
         # The model is not told today's date: a date it worked out from relative words
         # ("the 11th of this month", "next Friday") is a guess. The parser reads those.
         return None, [_drop(cand, f"{value.value} not written (day and month) in the evidence")]
@@ -629,6 +627,13 @@ def _extra(read: _Text, cand: Candidate, value: Scalar) -> _Grounded:
         # own ("cerca de una estación del metro").
         value = Scalar(kind="text", value=read.msg.snippet(cand.span))
     return _grounded(cand, value, cand.span, confidence=EXTRA_CONFIDENCE), []
+
+
+def _date_written(read: _Text, span: Span, iso: str) -> bool:
+    try:
+        return writes_date(read.msg, span, dt.date.fromisoformat(iso))
+    except ValueError:
+        return False
 
 
 def _claim(

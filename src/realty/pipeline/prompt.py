@@ -106,11 +106,12 @@ class LLMAnswer(BaseModel):
 _DROPPED_KEYWORDS = ("title", "description", "default")
 
 
-def _strict_objects(node: Any) -> None:
-    """Make every object of the schema closed with all its properties required (nullable).
+def _tighten(node: Any) -> None:
+    """Close every object with all its properties required (nullable); bound free strings.
 
     Both OpenAI's strict mode and llama.cpp's grammar need every key listed; defaults are kept
-    in the Pydantic model so a lenient answer still parses.
+    in the Pydantic model so a lenient answer still parses. Every free-text string gets a
+    ``maxLength`` (closed enums need none).
     """
     if isinstance(node, dict):
         for keyword in _DROPPED_KEYWORDS:
@@ -119,32 +120,21 @@ def _strict_objects(node: Any) -> None:
         if node.get("type") == "object" and "properties" in node:
             node["required"] = list(node["properties"])
             node["additionalProperties"] = False
+        if node.get("type") == "string" and "enum" not in node:
+            node["maxLength"] = SCHEMA_MAX_STRING_CHARS
         for child in node.values():
-            _strict_objects(child)
+            _tighten(child)
     elif isinstance(node, list):
         for child in node:
-            _strict_objects(child)
+            _tighten(child)
 
 
 def answer_schema() -> dict[str, Any]:
     """The JSON schema sent with every request (built from :class:`LLMAnswer`)."""
     schema = LLMAnswer.model_json_schema()
-    _strict_objects(schema)
-    _bound_strings(schema)
+    _tighten(schema)
     schema["properties"]["extras"]["maxItems"] = SCHEMA_MAX_EXTRAS
     return schema
-
-
-def _bound_strings(node: Any) -> None:
-    """Give every free-text string of the schema a ``maxLength`` (closed enums need none)."""
-    if isinstance(node, dict):
-        if node.get("type") == "string" and "enum" not in node:
-            node["maxLength"] = SCHEMA_MAX_STRING_CHARS
-        for child in node.values():
-            _bound_strings(child)
-    elif isinstance(node, list):
-        for child in node:
-            _bound_strings(child)
 
 
 def _short_value(slot: Slot) -> str | float | bool | int:
