@@ -886,7 +886,7 @@ def asked_about(msg: Message, span: tuple[int, int]) -> bool:
     worded as a question ("do you have offices with parking?") is not one. At least half of
     the words must sit in the question.
     """
-    inside = [i for i, w in enumerate(msg.words) if span[0] <= w.start and w.end <= span[1]]
+    inside = msg.within(span)
     if not inside:
         return False
     asked = _questions(msg, _texts(msg))
@@ -900,7 +900,7 @@ def writes_date(msg: Message, span: tuple[int, int], date: dt.date) -> bool:
     The month is a month name or another number equal to it ("2027-03-08"); the year may be
     left out.
     """
-    texts = [w.text for w in msg.words if span[0] <= w.start and w.end <= span[1]]
+    texts = [msg.words[i].text for i in msg.within(span)]
     numbers = [(i, int(m.group(1))) for i, m in enumerate(map(_ORDINAL.match, texts)) if m]
     days = {i for i, n in numbers if n == date.day}
     if not days:

@@ -67,3 +67,7 @@ class Message:
     def snippet(self, span: tuple[int, int]) -> str:
         """The original text under ``span``."""
         return self.text[span[0] : span[1]]
+
+    def within(self, span: tuple[int, int]) -> list[int]:
+        """Indices of the words that lie wholly inside ``span``."""
+        return [i for i, w in enumerate(self.words) if span[0] <= w.start and w.end <= span[1]]

@@ -603,7 +603,7 @@ def _property_type(read: _Text, cand: Candidate, value: PropertyType) -> _Ground
 
 def _supports(read: _Text, span: Span, kind: PropertyKind) -> bool:
     """False when the words name another kind only ("bodega" reported as an office)."""
-    inside = [w.text for w in read.msg.words if span[0] <= w.start and w.end <= span[1]]
+    inside = [read.msg.words[i].text for i in read.msg.within(span)]
     if any(_KIND_WORDS[kind].matches(w) for w in inside):
         return True
     others = (k for k in _KIND_WORDS if k not in (kind, "other"))
