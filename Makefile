@@ -13,7 +13,7 @@ $(BIN)/python:
 
 # `local` brings llama-cpp-python: compiled once (about 9 minutes), then served from pip's cache.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev,local]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,local,ui]'
 	touch $(STAMP)
 
 $(MODEL): | $(STAMP)

@@ -13,29 +13,26 @@ PostgreSQL and Redis addresses come from ``REALTY_TEST_POSTGRES_URL`` and
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
-import time
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
-from realty.api.app import create_app
+from livesupport import Serve as Serve
+from livesupport import Server as Server
+from livesupport import serving, settings_for_tests
 from realty.pipeline.parse import Parser
 from realty.settings import Settings
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "REALTY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
-T = TypeVar("T")
 REDIS_URL = os.environ.get("REALTY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
@@ -102,92 +99,16 @@ def make_settings(tmp_path: Path) -> MakeSettings:
     """Service settings for tests: parser only, no purge loop, generous rate limits."""
 
     def make(database_url: str, **overrides: Any) -> Settings:
-        return _settings(tmp_path, database_url, **overrides)
+        return settings_for_tests(tmp_path, database_url, **overrides)
 
     return make
-
-
-def _settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": data_dir,
-        "database_url": database_url,
-        "llm_provider": "none",
-        "purge_interval_s": 0,
-        "rate_limit_messages": 10_000,
-        "rate_limit_conversations": 10_000,
-        "staff_api_key": "staff-key",
-        "twilio_auth_token": "twilio-token",
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-@dataclass
-class Server:
-    """A running uvicorn server."""
-
-    url: str
-    app: Any
-    loop: asyncio.AbstractEventLoop
-
-    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        """Run ``coroutine`` on the server's event loop (to reach its resources) and wait."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
-
-    @property
-    def ws_url(self) -> str:
-        """The base URL for WebSocket connections."""
-        return "ws" + self.url.removeprefix("http")
-
-    def client(self, **kwargs: Any) -> httpx.Client:
-        """An HTTP client for this server."""
-        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
-
-
-Serve = Callable[..., Server]
 
 
 @pytest.fixture
 def serve(parser: Parser) -> Iterator[Serve]:
     """Start servers for ``create_app(settings)``; every one is stopped after the test."""
-    running: list[tuple[uvicorn.Server, threading.Thread]] = []
-
-    def start(settings: Settings, **app_options: Any) -> Server:
-        app = create_app(settings, parser=parser, llm=app_options.pop("llm", None), **app_options)
-        config = uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=0,
-            log_level="warning",
-            lifespan="on",
-            ws="websockets-sansio",
-        )
-        server = uvicorn.Server(config)
-        loop = asyncio.new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(server.serve())
-            finally:
-                loop.close()
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start")
-            time.sleep(0.01)
-        running.append((server, thread))
-        port = server.servers[0].sockets[0].getsockname()[1]
-        return Server(url=f"http://127.0.0.1:{port}", app=app, loop=loop)
-
-    yield start
-    for server, _ in running:
-        server.should_exit = True
-    for _, thread in running:
-        thread.join(timeout=30)
+    with serving(parser) as start:
+        yield start
 
 
 @dataclass

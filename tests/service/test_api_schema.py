@@ -39,9 +39,11 @@ from conftest import MakeSettings, Opened, Serve, Server, open_conversation
 from realty.api.app import create_app
 from realty.api.errors import PROBLEM_JSON
 from realty.settings import Settings
+from realty.store.base import lead_id
 
 STAFF_KEY = "staff-key"  # make_settings' staff_api_key
-FIRST_MESSAGE = "I need an office in Mexico City."
+# A complete brief, so the conversation also has a lead and can be confirmed.
+FIRST_MESSAGE = "I need a 500 m² office in Mexico City for 20,000 USD a month."
 WEBHOOK = "POST /v1/channels/whatsapp"  # unsigned requests never get past the signature
 
 OPENAPI = create_app(Settings(llm_provider="none")).openapi()
@@ -107,7 +109,9 @@ def _aim(case: Case, target: Target) -> None:
         case.path_parameters["conversation_id"] = target.conversation.id
         if bucket < 6:  # the seventh keeps its random (or missing) credentials: 401/404
             case.headers["Authorization"] = f"Bearer {target.conversation.token}"
-    if case.path in ("/v1/leads", "/v1/stats") and bucket < 7:
+    if "lead_id" in case.path_parameters and bucket < 7:
+        case.path_parameters["lead_id"] = lead_id(target.conversation.id)
+    if case.path.startswith(("/v1/leads", "/v1/stats")) and bucket < 7:
         case.headers["X-API-Key"] = STAFF_KEY
 
 

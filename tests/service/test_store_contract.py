@@ -14,6 +14,7 @@ from realty.store.base import (
     DuplicateChannelKeyError,
     DuplicateMessageError,
     LeadChange,
+    LeadFilter,
     StoredConversation,
     TurnRecord,
     VersionConflictError,
@@ -170,7 +171,7 @@ async def test_leads_page_by_cursor_most_recent_first(store: Any) -> None:
     second = await store.leads(limit=2, before=lead_cursor(first[-1]))
     third = await store.leads(limit=2, before=lead_cursor(second[-1]))
     assert [lead.brief["n"] for lead in first + second + third] == [4, 3, 2, 1, 0]
-    assert [lead.brief["n"] for lead in await store.leads(status="confirmed")] == [3, 1]
+    assert [lead.brief["n"] for lead in await store.leads(LeadFilter(status="confirmed"))] == [3, 1]
     with pytest.raises(ValueError, match="invalid cursor"):
         await store.leads(before="bm90LWEtY3Vyc29y")
 

@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from realty.errors import ProviderError, RealtyError, StorageError
 from realty.services.conversation import (
+    BriefIncompleteError,
     ConversationBusyError,
     EditRejectedError,
     UnknownConversationError,
@@ -253,6 +254,19 @@ async def _edit_rejected(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem)
 
 
+async def _incomplete(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BriefIncompleteError)
+    errors = [FieldProblem(field=key, message="still missing") for key in exc.missing]
+    problem = Problem(
+        type="/problems/brief-incomplete",
+        title="Brief not complete",
+        status=409,
+        detail="Only a complete brief can be confirmed; nothing was changed.",
+        errors=errors or None,
+    )
+    return problem_response(problem)
+
+
 async def _busy(_: Request, exc: Exception) -> JSONResponse:
     problem = Problem(
         type="/problems/busy",
@@ -296,6 +310,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(UnknownConversationError, _unknown)
     app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_exception_handler(EditRejectedError, _edit_rejected)
+    app.add_exception_handler(BriefIncompleteError, _incomplete)
     app.add_exception_handler(ConversationBusyError, _busy)
     app.add_exception_handler(StorageError, _unavailable)
     app.add_exception_handler(ProviderError, _unavailable)

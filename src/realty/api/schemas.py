@@ -10,8 +10,15 @@ from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from realty.domain.brief import Language
+from realty.pipeline.describe import BriefDisplay
 from realty.services.conversation import ConversationView, TurnResult
-from realty.store.base import Channel, Lead, LeadStatus, Stats, TurnKind, TurnRecord
+from realty.store.base import (
+    Channel,
+    Lead,
+    LeadStatus,
+    Stats,
+    TranscriptEntry,
+)
 
 ClientMessageId = Annotated[
     str,
@@ -126,6 +133,10 @@ class TurnPublic(BaseModel):
     client_message_id: str | None = None
     llm_calls: int
     latency_ms: float
+    display: BriefDisplay = Field(
+        description="The brief in words in the conversation's language, for screens: each "
+        "value with its label, source and status, what is missing, progress, the summary."
+    )
 
     @classmethod
     def of(cls, result: TurnResult) -> TurnPublic:
@@ -146,6 +157,7 @@ def turn_payload(result: TurnResult) -> dict[str, Any]:
         "client_message_id": result.client_message_id,
         "llm_calls": result.llm_calls,
         "latency_ms": result.latency_ms,
+        "display": result.display.model_dump(mode="json") if result.display else None,
     }
 
 
@@ -167,24 +179,11 @@ class ConversationCreated(TurnPublic):
     expires_at: dt.datetime = Field(description="Idle expiry; every message extends it.")
 
 
-class HistoryEntry(BaseModel):
-    """One entry of the conversation log."""
+class HistoryEntry(TranscriptEntry):
+    """One entry of the conversation log, as its owner sees it."""
 
-    seq: int
-    turn: int
-    kind: TurnKind
-    text: str
-    reply: str
-    blocked: bool
-    actions: list[str]
     accepted: list[str]
     client_message_id: str | None
-    created_at: dt.datetime
-
-    @classmethod
-    def of(cls, record: TurnRecord) -> HistoryEntry:
-        """From a stored record."""
-        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
 
 
 class ConversationPublic(BaseModel):
@@ -199,6 +198,7 @@ class ConversationPublic(BaseModel):
     updated_at: dt.datetime
     expires_at: dt.datetime
     history: list[HistoryEntry]
+    display: BriefDisplay
 
     @classmethod
     def of(cls, view: ConversationView) -> ConversationPublic:
@@ -213,6 +213,7 @@ class ConversationPublic(BaseModel):
             updated_at=view.updated_at,
             expires_at=view.expires_at,
             history=[HistoryEntry.of(r) for r in view.history],
+            display=view.display,
         )
 
 
@@ -226,15 +227,25 @@ class LeadPublic(BaseModel):
     language: str
     channel: Channel
     contact: str | None
+    city: str | None = Field(description="The brief's city (canonical name).")
+    property_type: str | None = Field(description="The brief's property kind.")
     created_at: dt.datetime
     updated_at: dt.datetime
+    display: BriefDisplay
 
     @classmethod
-    def of(cls, lead: Lead) -> LeadPublic:
-        """From a stored lead."""
+    def of(cls, lead: Lead, display: BriefDisplay) -> LeadPublic:
+        """From a stored lead and its brief in words."""
         data = lead.model_dump()
         data["brief"] = BriefPublic.model_validate(lead.brief)
-        return cls.model_validate(data)
+        return cls.model_validate({**data, "display": display})
+
+
+class LeadDetail(LeadPublic):
+    """A lead with its conversation's transcript (kept with the lead after the conversation
+    expires)."""
+
+    transcript: list[TranscriptEntry]
 
 
 class LeadPage(BaseModel):

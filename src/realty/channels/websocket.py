@@ -39,7 +39,6 @@ from realty.services.conversation import (
     UnknownConversationError,
     brief_event,
     reply_event,
-    result_of,
 )
 from realty.services.events import Event, Subscription
 from realty.services.ratelimit import RateLimitedError
@@ -105,8 +104,9 @@ class _Session:
         while True:
             records = await self.resources.store.history(self.cid, after=self.sent, limit=_PAGE)
             for record in records:
-                await self.send(reply_event(result_of(self.cid, record)))
-                await self.send(brief_event(record.seq, record.brief))
+                result = self.resources.service.replayed(self.cid, record)
+                await self.send(reply_event(result))
+                await self.send(brief_event(result))
                 self.sent = record.seq
             if len(records) < _PAGE:
                 return

@@ -513,7 +513,8 @@ def _understood(work: _Turn) -> bool:
 def _reaction(work: _Turn) -> Action | None:
     """What to say to a message that carried no values (step 10 of the policy)."""
     signals = work.update.signals
-    if _understood(work):
+    if _understood(work) or "switch_language" in signals:
+        # A language switch is answered by the follow-up question, in the new language.
         return None
     if "gibberish" in signals:
         return Reprompt()

@@ -26,6 +26,7 @@ Signal = Literal[
     "correction",  # actually, no wait, mejor, en realidad
     "off_topic",  # words, but nothing about property search
     "gibberish",  # no recognisable words at all
+    "switch_language",  # an explicit request to switch language (a form's language switch)
 ]
 
 # How a candidate applies to the brief:

@@ -20,6 +20,7 @@ from realty.domain.brief import (
     CORE_FIELDS,
     PROPERTY_KINDS,
     Area,
+    Language,
     Money,
     PropertyType,
     Scalar,
@@ -95,6 +96,11 @@ class BriefPatch(BaseModel):
     )
     city: _Text | None = None
     extras: dict[ExtraKey, ExtraValue] = Field(default_factory=dict, max_length=MAX_EXTRAS)
+    language: Language | None = Field(
+        default=None,
+        description="Switch the conversation to this language (a language switch); the "
+        "reply asks for what is still missing, or repeats the summary, in it.",
+    )
 
 
 class BriefEditor:
@@ -129,7 +135,15 @@ class BriefEditor:
                 problems.append((f"extras.{key}", extra))
             else:
                 candidates.append(_set(key, extra))
-        return Extraction(candidates=tuple(candidates)), problems
+        if patch.language is None:
+            return Extraction(candidates=tuple(candidates)), problems
+        switched = Extraction(
+            candidates=tuple(candidates),
+            signals=frozenset({"switch_language"}),
+            language=patch.language,
+            language_confidence=1.0,
+        )
+        return switched, problems
 
     def _core(self, key: str, raw: Any, ctx: ParseContext) -> Value | str:
         """The value of a core field, or a problem."""

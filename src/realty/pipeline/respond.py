@@ -95,12 +95,13 @@ def _metres(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
-def money(value: Money, language: Language) -> str:
+def money(value: Money, language: Language, *, short: bool = False) -> str:
     """A budget as prospects write it: ``20,000 USD``, ``$150,000 MXN al mes``.
 
     Args:
         value: The budget (complete or partial).
         language: The conversation language.
+        short: The compact form of a form or sidebar (``20,000 USD / month, rent``).
 
     Returns:
         The figure (or range), currency, period and rent/buy, as far as they are known.
@@ -110,11 +111,15 @@ def money(value: Money, language: Language) -> str:
     if figure and currency == "MXN" and language == "es":
         figure = f"${figure}"  # the peso sign, as written in Mexico
     parts = [p for p in (figure, currency) if p]
+    periods = t.SHORT_PERIODS if short else t.PERIODS
     if value.period is not None:
-        parts.append(t.PERIODS[language][value.period])
-    if value.modality is not None:
-        parts.append(t.MODALITIES[language][value.modality])
-    return " ".join(parts)
+        parts.append(periods[language][value.period])
+    text = " ".join(parts)
+    if value.modality is None:
+        return text
+    if short:
+        return f"{text}, {t.SHORT_MODALITIES[language][value.modality]}" if text else text
+    return f"{text} {t.MODALITIES[language][value.modality]}".strip()
 
 
 def _figure(value: Money, language: Language) -> str:
@@ -358,9 +363,19 @@ class Responder:
         return ""
 
     def _value(self, slot: Slot, language: Language) -> str:
+        return self.value_text(slot, language)
+
+    def value_text(self, slot: Slot, language: Language, *, short: bool = False) -> str:
+        """One value in words: ``20,000 USD per month``, ``500 m²``, ``office``, ``yes``.
+
+        Args:
+            slot: The value.
+            language: The language to write it in.
+            short: The compact budget form (``20,000 USD / month, rent``).
+        """
         value = slot.value
         if isinstance(value, Money):
-            return money(value, language)
+            return money(value, language, short=short)
         if isinstance(value, Area):
             return area(value)
         if isinstance(value, PropertyType):
@@ -414,15 +429,17 @@ class Responder:
         )
 
     def _summary(self, action: Summary, language: Language) -> str:
-        brief = action.brief
+        frame = "summary_changed" if action.changed else "summary"
+        return _say(frame, language, items=self.summary_items(action.brief, language))
+
+    def summary_items(self, brief: Brief, language: Language) -> str:
+        """Every value of ``brief`` as the summary lists them ("office in Mexico City, …")."""
         core, extras = self._summary_pairs(brief)
-        items = self._items(core, language)
-        text = ", ".join(items)
+        text = ", ".join(self._items(core, language))
         if extras:
             also = ", ".join(self._items(extras, language))
             text = f"{text}; {_say('also', language, items=also)}" if text else also
-        frame = "summary_changed" if action.changed else "summary"
-        return _say(frame, language, items=text)
+        return text
 
     def _summary_pairs(self, brief: Brief) -> tuple[list[tuple[str, Slot]], list[tuple[str, Slot]]]:
         order = [s.key for s in self._registry.specs]

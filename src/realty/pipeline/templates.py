@@ -242,6 +242,21 @@ PERIODS: Mapping[Language, Mapping[Period, str]] = MappingProxyType(
     }
 )
 
+# The compact forms a form or a sidebar shows: "20,000 USD / month, rent".
+SHORT_PERIODS: Mapping[Language, Mapping[Period, str]] = MappingProxyType(
+    {
+        "en": {"month": "/ month", "total": "total"},
+        "es": {"month": "/ mes", "total": "total"},
+    }
+)
+
+SHORT_MODALITIES: Mapping[Language, Mapping[Modality, str]] = MappingProxyType(
+    {
+        "en": {"rent": "rent", "buy": "purchase"},
+        "es": {"rent": "renta", "buy": "compra"},
+    }
+)
+
 MODALITIES: Mapping[Language, Mapping[Modality, str]] = MappingProxyType(
     {
         "en": {"rent": "to rent", "buy": "to buy"},

@@ -34,6 +34,7 @@ from realty.domain.machine import advance
 from realty.domain.state import AskFields, Blocked, ConversationState, Greet, Transition
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
 from realty.errors import RealtyError
+from realty.pipeline.describe import BriefDisplay, Describer
 from realty.pipeline.edit import BriefEditor, BriefPatch
 from realty.pipeline.guard import Guard, GuardVerdict
 from realty.pipeline.llm_extract import LLMExtractor
@@ -107,6 +108,11 @@ class TurnResult:
     state: ConversationState | None = field(default=None, repr=False)
     # What this message was understood to say (accepted candidates, with their source).
     extracted: tuple[Candidate, ...] = ()
+    # The brief in words, for screens (sidebar, widget); None only on a bare test result.
+    display: BriefDisplay | None = None
+    # What the entry was (a message, a form edit, a confirmation) and the text it logged.
+    kind: TurnKind = "message"
+    text: str = ""
 
     @property
     def access(self) -> Bearer:
@@ -129,6 +135,7 @@ class ConversationView:
     updated_at: dt.datetime
     expires_at: dt.datetime
     history: tuple[TurnRecord, ...]
+    display: BriefDisplay
 
 
 class UnknownConversationError(RealtyError, LookupError):
@@ -137,6 +144,18 @@ class UnknownConversationError(RealtyError, LookupError):
 
 class ConversationBusyError(RealtyError):
     """Too many concurrent writers kept winning; the message was not processed."""
+
+
+class BriefIncompleteError(RealtyError):
+    """A confirmation arrived while required fields are still missing; nothing was changed.
+
+    Attributes:
+        missing: The required fields still missing.
+    """
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"the brief is not complete yet; missing: {', '.join(missing)}")
+        self.missing = missing
 
 
 class EditRejectedError(RealtyError):
@@ -209,6 +228,7 @@ class ConversationService:
         self._parser = parser
         self._validator = Validator(registry)
         self._editor = BriefEditor(registry, parser)
+        self._describer = Describer(registry)
         self._responder = responder
         self._store = store
         self._extractor = extractor
@@ -244,6 +264,16 @@ class ConversationService:
         """The canonical JSON of ``brief`` under this deployment's required fields."""
         return brief.to_json(self._registry.required)
 
+    def display(self, brief: Brief | dict[str, Any]) -> BriefDisplay:
+        """A brief (or its canonical JSON, as stored with every entry) in words."""
+        if isinstance(brief, Brief):
+            return self._describer.describe(brief)
+        return self._describer.describe_json(brief)
+
+    def replayed(self, conversation_id: str, record: TurnRecord) -> TurnResult:
+        """The result a stored log entry records, with its brief in words."""
+        return replace(result_of(conversation_id, record), display=self.display(record.brief))
+
     # ---- opening, reading and erasing ----
 
     async def start(
@@ -276,6 +306,7 @@ class ConversationService:
             self._result(cid, transition, reply, blocked=False, started=started, seq=1),
             token=token,
             expires_at=now + self._ttl,
+            kind="start",
         )
         conversation = StoredConversation(
             id=cid,
@@ -326,6 +357,7 @@ class ConversationService:
             updated_at=stored.updated_at,
             expires_at=stored.expires_at,
             history=tuple(history),
+            display=self.display(stored.state.brief),
         )
 
     async def authorize(self, conversation_id: str, access: Access) -> StoredConversation:
@@ -396,6 +428,28 @@ class ConversationService:
 
         return await self._write(conversation_id, access, None, run, admit)
 
+    async def confirm(
+        self,
+        conversation_id: str,
+        *,
+        access: Access,
+        admit: Callable[[], Awaitable[None]] | None = None,
+    ) -> TurnResult:
+        """The prospect approves the complete brief (a form's "Confirm" button).
+
+        Works like answering "yes" to the summary: assumed values become confirmed and the
+        lead is marked ``confirmed``. Logged as an entry of kind ``confirm``.
+
+        Raises:
+            BriefIncompleteError: required fields are still missing; nothing was changed.
+            UnknownConversationError: no such conversation for ``access``.
+        """
+
+        async def run(stored: StoredConversation, started: float) -> _Outcome:
+            return self._confirm(stored, started)
+
+        return await self._write(conversation_id, access, None, run, admit)
+
     async def _write(
         self,
         cid: str,
@@ -411,7 +465,7 @@ class ConversationService:
                 if client_message_id is not None:
                     found = await self._store.find_turn(cid, client_message_id)
                     if found is not None:
-                        return self._replayed(cid, found)
+                        return self.replayed(cid, found)
                 if attempt == 0:
                     if admit is not None:
                         await admit()
@@ -434,9 +488,10 @@ class ConversationService:
                     found = await self._store.find_turn(cid, client_message_id or "")
                     if found is None:
                         raise
-                    return self._replayed(cid, found)
-                await self._publish(cid, outcome.result)
-                return outcome.result
+                    return self.replayed(cid, found)
+                result = replace(outcome.result, kind=outcome.record.kind, text=outcome.record.text)
+                await self._publish(cid, result)
+                return result
         logger.warning("conversation %s: gave up after %d version conflicts", cid, MAX_ATTEMPTS)
         raise ConversationBusyError(cid)
 
@@ -479,6 +534,20 @@ class ConversationService:
         )
         result = replace(result, extracted=update.accepted)
         record = self._record(result, kind="edit", text=text, update=update)
+        return _Outcome(transition, reply, record, result)
+
+    def _confirm(self, stored: StoredConversation, started: float) -> _Outcome:
+        state = stored.state
+        missing = state.brief.missing(self._registry.required)
+        if missing or state.phase != "complete":
+            raise BriefIncompleteError(missing or list(state.asked))
+        update = TurnUpdate(text="", signals=frozenset({"affirm"}))
+        transition = advance(state, update, self._registry)
+        reply = self._responder.render(transition)
+        result = self._result(
+            stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
+        )
+        record = self._record(result, kind="confirm", text="", update=update)
         return _Outcome(transition, reply, record, result)
 
     def _context(self, state: ConversationState) -> ParseContext:
@@ -551,10 +620,7 @@ class ConversationService:
 
     async def _publish(self, cid: str, result: TurnResult) -> None:
         await self._events.publish(cid, reply_event(result))
-        await self._events.publish(cid, brief_event(result.seq, result.brief))
-
-    def _replayed(self, cid: str, record: TurnRecord) -> TurnResult:
-        return result_of(cid, record)
+        await self._events.publish(cid, brief_event(result))
 
     def _result(
         self,
@@ -577,6 +643,7 @@ class ConversationService:
             seq=seq,
             asked=transition.state.asked,
             state=transition.state,
+            display=self._describer.describe(transition.state.brief),
         )
 
     def _record(
@@ -639,6 +706,8 @@ def result_of(conversation_id: str, record: TurnRecord) -> TurnResult:
         seq=record.seq,
         client_message_id=record.client_message_id,
         replayed=True,
+        kind=record.kind,
+        text=record.text,
     )
 
 
@@ -648,6 +717,8 @@ def reply_event(result: TurnResult) -> dict[str, Any]:
         "type": "reply",
         "seq": result.seq,
         "turn": result.turn,
+        "kind": result.kind,
+        "text": result.text,
         "reply": result.reply,
         "actions": list(result.actions),
         "blocked": result.blocked,
@@ -655,6 +726,9 @@ def reply_event(result: TurnResult) -> dict[str, Any]:
     }
 
 
-def brief_event(seq: int, brief: dict[str, Any]) -> dict[str, Any]:
-    """The ``brief`` event of a turn."""
-    return {"type": "brief", "seq": seq, "brief": brief}
+def brief_event(result: TurnResult) -> dict[str, Any]:
+    """The ``brief`` event of a turn: the canonical brief and, when known, the same in words."""
+    event: dict[str, Any] = {"type": "brief", "seq": result.seq, "brief": result.brief}
+    if result.display is not None:
+        event["display"] = result.display.model_dump(mode="json")
+    return event

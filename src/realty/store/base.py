@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,7 +22,7 @@ from realty.errors import StorageError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-TurnKind = Literal["start", "message", "edit"]
+TurnKind = Literal["start", "message", "edit", "confirm"]
 LeadStatus = Literal["new", "confirmed"]
 Channel = Literal["api", "whatsapp", "cli"]
 
@@ -94,7 +94,10 @@ class LeadChange(BaseModel):
 
 
 class Lead(BaseModel):
-    """A completed brief handed to brokers: one per conversation, updated as it changes."""
+    """A completed brief handed to brokers: one per conversation, updated as it changes.
+
+    ``city`` and ``property_type`` repeat the brief's values so leads can be filtered by them.
+    """
 
     model_config = _FROZEN
 
@@ -105,25 +108,138 @@ class Lead(BaseModel):
     language: str
     channel: Channel
     contact: str | None = None
+    city: str | None = None
+    property_type: str | None = None
     created_at: dt.datetime
     updated_at: dt.datetime
 
 
+class LeadFilter(BaseModel):
+    """Which leads to list: every given member must match (dates are UTC, inclusive)."""
+
+    model_config = _FROZEN
+
+    status: LeadStatus | None = None
+    city: str | None = None
+    property_type: str | None = None
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+
+    def matches(self, lead: Lead) -> bool:
+        """Whether ``lead`` passes the filter."""
+        day = lead.created_at.astimezone(dt.UTC).date()
+        return (
+            (self.status is None or lead.status == self.status)
+            and (self.city is None or lead.city == self.city)
+            and (self.property_type is None or lead.property_type == self.property_type)
+            and (self.created_from is None or day >= self.created_from)
+            and (self.created_to is None or day <= self.created_to)
+        )
+
+
+class TranscriptEntry(BaseModel):
+    """One entry of a conversation as a broker reads it."""
+
+    model_config = _FROZEN
+
+    seq: int
+    turn: int
+    kind: TurnKind
+    text: str
+    reply: str
+    blocked: bool
+    actions: list[str]
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, record: TurnRecord) -> Self:
+        """The transcript entry of a log record."""
+        return cls.model_validate(record.model_dump(include=set(cls.model_fields)))
+
+
+class DayStats(BaseModel):
+    """One UTC day of activity: conversations opened that day and user entries made that day.
+
+    ``completed`` counts the conversations opened that day whose brief has been complete at
+    least once. Latency percentiles are nearest-rank over the day's user entries (``None`` on
+    a day without any).
+    """
+
+    model_config = _FROZEN
+
+    date: dt.date
+    conversations: int
+    completed: int
+    turns: int
+    blocked_turns: int
+    llm_calls: int
+    p50_latency_ms: float | None
+    p95_latency_ms: float | None
+
+
 class Stats(BaseModel):
-    """Aggregate numbers for staff."""
+    """Aggregate numbers for staff (see docs/api.md for each member)."""
 
     model_config = _FROZEN
 
     conversations: int
     conversations_complete: int
     conversations_by_channel: dict[str, int]
+    conversations_engaged: int = Field(description="Live conversations with a user turn.")
+    conversations_completed: int = Field(
+        description="Live conversations whose brief has been complete at least once."
+    )
+    completion_rate: float = Field(description="conversations_completed / conversations_engaged.")
+    turns_to_completion: dict[str, int] = Field(
+        description="How many conversations first completed at each user turn."
+    )
+    fill_rate: dict[str, float] = Field(
+        description="Share of engaged conversations holding each known field."
+    )
     turns: int
     blocked_turns: int
+    blocked_by_reason: dict[str, int]
     llm_calls: int
     llm_calls_per_turn: float
+    llm_calls_histogram: dict[str, int] = Field(
+        description="How many user turns made 0, 1, 2… model calls."
+    )
     mean_latency_ms: float
+    p50_latency_ms: float | None
+    p95_latency_ms: float | None
     leads: int
     leads_by_status: dict[str, int]
+    leads_by_city: dict[str, int]
+    leads_by_type: dict[str, int]
+    days: list[DayStats]
+
+
+def lead_facets(brief: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The city and property type a lead's brief names (for filtering)."""
+    fields = brief.get("fields") or {}
+    city = (fields.get("city") or {}).get("value")
+    kind = (fields.get("property_type") or {}).get("value")
+    return (city if isinstance(city, str) else None, kind if isinstance(kind, str) else None)
+
+
+def filled_keys(state: ConversationState) -> str:
+    """The keys a conversation's brief holds, space-delimited and space-enclosed
+    (``" budget city "``) so a fill rate is a portable ``LIKE '% budget %'``."""
+    keys = sorted(state.brief.slots)
+    return f" {' '.join(keys)} " if keys else ""
+
+
+def completed_at(record: TurnRecord) -> int | None:
+    """The user turn at which ``record`` completed the brief, if it did."""
+    return record.turn if "brief_completed" in record.actions else None
+
+
+def percentile(ordered: list[float], share: int) -> float | None:
+    """Nearest-rank percentile (``share`` in percent) of ascending ``ordered`` values."""
+    if not ordered:
+        return None
+    rank = (share * len(ordered) + 99) // 100  # ceil(share% of n), at least 1
+    return ordered[max(rank, 1) - 1]
 
 
 def lead_id(conversation_id: str) -> str:
@@ -228,16 +344,24 @@ class StaffStore(Protocol):
     """Read models for staff: leads and aggregate numbers."""
 
     async def leads(
-        self, *, status: LeadStatus | None = None, limit: int = 50, before: str | None = None
+        self, where: LeadFilter | None = None, *, limit: int = 50, before: str | None = None
     ) -> list[Lead]:
-        """Leads, most recently updated first; ``before`` is :func:`lead_cursor` of the last
-        lead of the previous page.
+        """Leads matching ``where``, most recently updated first; ``before`` is
+        :func:`lead_cursor` of the last lead of the previous page.
 
         Raises:
             ValueError: ``before`` is not a cursor this store issued.
         """
         ...
 
-    async def stats(self, now: dt.datetime) -> Stats:
-        """Counts over live conversations, turns and leads."""
+    async def lead(self, lead_id: str) -> tuple[Lead, list[TranscriptEntry]] | None:
+        """A lead and its conversation's transcript (kept with the lead once the
+        conversation expires), or ``None``."""
+        ...
+
+    async def stats(
+        self, now: dt.datetime, *, days: int = 14, fields: tuple[str, ...] = ()
+    ) -> Stats:
+        """Counts over live conversations, turns and leads; ``days`` UTC days of daily
+        numbers ending today; the fill rate of each of ``fields``."""
         ...

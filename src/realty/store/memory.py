@@ -7,21 +7,27 @@ store's, so the service's retry logic is exercised the same way in unit tests.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 from realty.domain.state import ConversationState
 from realty.store.base import (
     Channel,
+    DayStats,
     DuplicateChannelKeyError,
     DuplicateMessageError,
     Lead,
     LeadChange,
-    LeadStatus,
+    LeadFilter,
     Stats,
     StoredConversation,
+    TranscriptEntry,
     TurnRecord,
     VersionConflictError,
+    completed_at,
+    lead_facets,
     lead_id,
     parse_lead_cursor,
+    percentile,
 )
 
 
@@ -32,6 +38,7 @@ class InMemoryStore:
         self._conversations: dict[str, StoredConversation] = {}
         self._turns: dict[str, list[TurnRecord]] = {}
         self._leads: dict[str, Lead] = {}  # by conversation id
+        self._transcripts: dict[str, list[TranscriptEntry]] = {}  # of detached leads, by id
 
     async def create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
         """Store a new conversation with its greeting."""
@@ -92,7 +99,10 @@ class InMemoryStore:
 
     def _upsert_lead(self, conversation_id: str, change: LeadChange, now: dt.datetime) -> None:
         old = self._leads.get(conversation_id)
+        city, kind = lead_facets(change.brief)
         self._leads[conversation_id] = Lead(
+            city=city,
+            property_type=kind,
             id=old.id if old else lead_id(conversation_id),
             conversation_id=conversation_id,
             status=change.status,
@@ -132,20 +142,22 @@ class InMemoryStore:
         expired = [cid for cid, c in self._conversations.items() if c.expires_at <= now]
         for cid in expired:
             del self._conversations[cid]
-            self._turns.pop(cid, None)
+            log = self._turns.pop(cid, [])
             lead = self._leads.pop(cid, None)
             if lead is not None:
                 self._leads[f"detached:{lead.id}"] = lead.model_copy(
                     update={"conversation_id": None}
                 )
+                self._transcripts[lead.id] = [TranscriptEntry.of(r) for r in log]
         return len(expired)
 
     async def leads(
-        self, *, status: LeadStatus | None = None, limit: int = 50, before: str | None = None
+        self, where: LeadFilter | None = None, *, limit: int = 50, before: str | None = None
     ) -> list[Lead]:
-        """Leads, most recently updated first."""
+        """Leads matching ``where``, most recently updated first."""
+        wanted = where or LeadFilter()
         found = sorted(
-            (lead for lead in self._leads.values() if status is None or lead.status == status),
+            (lead for lead in self._leads.values() if wanted.matches(lead)),
             key=lambda lead: (lead.updated_at, lead.id),
             reverse=True,
         )
@@ -154,26 +166,86 @@ class InMemoryStore:
             found = [lead for lead in found if (lead.updated_at, lead.id) < after]
         return found[:limit]
 
-    async def stats(self, now: dt.datetime) -> Stats:
-        """Counts over live conversations, their turns and every lead."""
-        live = [c for c in self._conversations.values() if c.expires_at > now]
-        turns = [t for c in live for t in self._turns.get(c.id, []) if t.kind != "start"]
-        by_channel: dict[str, int] = {}
-        for conv in live:
-            by_channel[conv.channel] = by_channel.get(conv.channel, 0) + 1
-        by_status: dict[str, int] = {}
+    async def lead(self, lead_id: str) -> tuple[Lead, list[TranscriptEntry]] | None:
+        """A lead and its transcript."""
         for lead in self._leads.values():
-            by_status[lead.status] = by_status.get(lead.status, 0) + 1
+            if lead.id == lead_id:
+                if lead.conversation_id is None:
+                    return lead, list(self._transcripts.get(lead.id, []))
+                log = self._turns.get(lead.conversation_id, [])
+                return lead, [TranscriptEntry.of(r) for r in log]
+        return None
+
+    async def stats(
+        self, now: dt.datetime, *, days: int = 14, fields: tuple[str, ...] = ()
+    ) -> Stats:
+        """Counts over live conversations, their turns and every lead (the reference
+        semantics the SQL store's queries follow)."""
+        live = [c for c in self._conversations.values() if c.expires_at > now]
+        turns = [t for log in self._turns.values() for t in log if t.kind != "start"]
+        engaged = [c for c in live if c.state.turn > 0]
+        firsts = [f for f in (self._first_completion(c.id) for c in live) if f is not None]
         calls = sum(t.llm_calls for t in turns)
+        latencies = sorted(t.latency_ms for t in turns)
+        leads = list(self._leads.values())
         return Stats(
             conversations=len(live),
             conversations_complete=sum(1 for c in live if c.state.phase == "complete"),
-            conversations_by_channel=by_channel,
+            conversations_by_channel=dict(Counter(c.channel for c in live)),
+            conversations_engaged=len(engaged),
+            conversations_completed=len(firsts),
+            completion_rate=len(firsts) / len(engaged) if engaged else 0.0,
+            turns_to_completion={str(k): v for k, v in Counter(firsts).items()},
+            fill_rate={
+                key: sum(1 for c in engaged if key in c.state.brief.slots) / len(engaged)
+                if engaged
+                else 0.0
+                for key in fields
+            },
             turns=len(turns),
             blocked_turns=sum(1 for t in turns if t.blocked),
+            blocked_by_reason=dict(
+                Counter(t.block_reason for t in turns if t.blocked and t.block_reason)
+            ),
             llm_calls=calls,
             llm_calls_per_turn=calls / len(turns) if turns else 0.0,
-            mean_latency_ms=sum(t.latency_ms for t in turns) / len(turns) if turns else 0.0,
-            leads=len(self._leads),
-            leads_by_status=by_status,
+            llm_calls_histogram={str(k): v for k, v in Counter(t.llm_calls for t in turns).items()},
+            mean_latency_ms=round(sum(latencies) / len(turns), 3) if turns else 0.0,
+            p50_latency_ms=percentile(latencies, 50),
+            p95_latency_ms=percentile(latencies, 95),
+            leads=len(leads),
+            leads_by_status=dict(Counter(lead.status for lead in leads)),
+            leads_by_city=dict(Counter(lead.city for lead in leads if lead.city)),
+            leads_by_type=dict(Counter(lead.property_type for lead in leads if lead.property_type)),
+            days=self._days(now, days, turns),
         )
+
+    def _first_completion(self, conversation_id: str) -> int | None:
+        turns = [completed_at(r) for r in self._turns.get(conversation_id, [])]
+        return min((t for t in turns if t is not None), default=None)
+
+    def _days(self, now: dt.datetime, days: int, turns: list[TurnRecord]) -> list[DayStats]:
+        first_day = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+        out = []
+        for offset in range(days):
+            day = first_day + dt.timedelta(days=offset)
+            opened = [
+                c
+                for c in self._conversations.values()
+                if c.created_at.astimezone(dt.UTC).date() == day
+            ]
+            said = [t for t in turns if t.created_at.astimezone(dt.UTC).date() == day]
+            latencies = sorted(t.latency_ms for t in said)
+            out.append(
+                DayStats(
+                    date=day,
+                    conversations=len(opened),
+                    completed=sum(1 for c in opened if self._first_completion(c.id) is not None),
+                    turns=len(said),
+                    blocked_turns=sum(1 for t in said if t.blocked),
+                    llm_calls=sum(t.llm_calls for t in said),
+                    p50_latency_ms=percentile(latencies, 50),
+                    p95_latency_ms=percentile(latencies, 95),
+                )
+            )
+        return out

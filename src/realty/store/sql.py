@@ -20,11 +20,26 @@ import contextlib
 import datetime as dt
 import functools
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
-from sqlalchemy import Integer, and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -34,15 +49,20 @@ from realty.domain.state import ConversationState
 from realty.errors import StorageError
 from realty.store.base import (
     Channel,
+    DayStats,
     DuplicateChannelKeyError,
     DuplicateMessageError,
     Lead,
     LeadChange,
-    LeadStatus,
+    LeadFilter,
     Stats,
     StoredConversation,
+    TranscriptEntry,
     TurnRecord,
     VersionConflictError,
+    completed_at,
+    filled_keys,
+    lead_facets,
     lead_id,
     parse_lead_cursor,
 )
@@ -60,10 +80,26 @@ _INSERT_TURN = insert(turns)
 _LOAD = select(conversations).where(
     conversations.c.id == bindparam("b_id"), conversations.c.expires_at > bindparam("b_now")
 )
-_BUMP = update(conversations).where(
-    conversations.c.id == bindparam("b_id"), conversations.c.version == bindparam("b_version")
+_BUMP = (
+    update(conversations)
+    .where(
+        conversations.c.id == bindparam("b_id"),
+        conversations.c.version == bindparam("b_version"),
+    )
+    # The first completion is kept: later turns pass NULL or a later turn.
+    .values(completed_turn=func.coalesce(conversations.c.completed_turn, bindparam("b_completed")))
 )
-_LEAD_COLUMNS = ("status", "brief", "language", "channel", "contact", "updated_at")
+_LEAD_COLUMNS = (
+    "status",
+    "brief",
+    "language",
+    "channel",
+    "contact",
+    "city",
+    "property_type",
+    "updated_at",
+)
+_LEAD_FIELDS = [c for c in leads.c if c.name != "transcript"]
 
 
 def _lead_upsert(dialect: str) -> Any:
@@ -95,6 +131,7 @@ def _state_columns(state: ConversationState) -> dict[str, Any]:
         "language": state.language,
         "turns": state.turn,
         "complete": state.phase == "complete",
+        "filled": filled_keys(state),
     }
 
 
@@ -109,17 +146,20 @@ def _turn(row: Mapping[str, Any]) -> TurnRecord:
 
 
 def _lead_row(conversation_id: str, change: LeadChange, record: TurnRecord) -> dict[str, Any]:
+    city, kind = lead_facets(change.brief)
     return {
         "id": lead_id(conversation_id),
         "conversation_id": conversation_id,
         "created_at": record.created_at,
         "updated_at": record.created_at,
+        "city": city,
+        "property_type": kind,
         **change.model_dump(),
     }
 
 
 def _lead(row: Mapping[str, Any]) -> Lead:
-    return Lead.model_validate(dict(row))
+    return Lead.model_validate({c.name: row[c.name] for c in _LEAD_FIELDS})
 
 
 class SqlStore:
@@ -248,6 +288,7 @@ class SqlStore:
             "version": expected_version + 1,
             "updated_at": record.created_at,
             "expires_at": expires_at,
+            "b_completed": completed_at(record),
             **_state_columns(state),
         }
         turn = _turn_row(conversation_id, record)
@@ -308,10 +349,18 @@ class SqlStore:
         return await self._run("erase the conversation", erase)
 
     async def purge_expired(self, now: dt.datetime) -> int:
-        """Erase expired conversations in one statement (their turns cascade, leads detach)."""
+        """Erase expired conversations (their turns cascade); a lead keeps its transcript."""
 
         def purge() -> int:
+            expired = select(conversations.c.id).where(conversations.c.expires_at <= now)
             with self._begin() as conn:
+                kept = conn.execute(
+                    select(leads.c.id, leads.c.conversation_id).where(
+                        leads.c.conversation_id.in_(expired)
+                    )
+                ).all()
+                for start in range(0, len(kept), _CHUNK):
+                    _keep_transcripts(conn, kept[start : start + _CHUNK])
                 gone = conn.execute(delete(conversations).where(conversations.c.expires_at <= now))
                 return int(gone.rowcount)
 
@@ -320,12 +369,15 @@ class SqlStore:
     # ---- the StaffStore protocol ----
 
     async def leads(
-        self, *, status: LeadStatus | None = None, limit: int = 50, before: str | None = None
+        self, where: LeadFilter | None = None, *, limit: int = 50, before: str | None = None
     ) -> list[Lead]:
-        """Leads, most recently updated first (keyset pagination)."""
-        query = select(leads).order_by(leads.c.updated_at.desc(), leads.c.id.desc()).limit(limit)
-        if status is not None:
-            query = query.where(leads.c.status == status)
+        """Leads matching ``where``, most recently updated first (keyset pagination)."""
+        query = (
+            select(*_LEAD_FIELDS)
+            .where(*_lead_conditions(where or LeadFilter()))
+            .order_by(leads.c.updated_at.desc(), leads.c.id.desc())
+            .limit(limit)
+        )
         if before is not None:
             when, last_id = parse_lead_cursor(before)
             query = query.where(
@@ -336,45 +388,48 @@ class SqlStore:
             )
         return [_lead(row) for row in await self._run("read", self._all, query)]
 
-    async def stats(self, now: dt.datetime) -> Stats:
-        """Counts over live conversations, turns and leads."""
-        return await self._run("read statistics", self._stats, now)
+    async def lead(self, lead_id: str) -> tuple[Lead, list[TranscriptEntry]] | None:
+        """A lead and its transcript (from the live conversation, or the copy kept with it)."""
 
-    def _stats(self, now: dt.datetime) -> Stats:
-        live = conversations.c.expires_at > now
-        by_channel = (
-            select(conversations.c.channel, func.count())
-            .where(live)
-            .group_by(conversations.c.channel)
-        )
-        complete = (
-            select(func.count())
-            .select_from(conversations)
-            .where(live, conversations.c.complete.is_(True))
-        )
-        user_turns = select(
-            func.count(),
-            func.coalesce(func.sum(func.cast(turns.c.blocked, Integer)), 0),
-            func.coalesce(func.sum(turns.c.llm_calls), 0),
-            func.coalesce(func.avg(turns.c.latency_ms), 0.0),
-        ).where(turns.c.kind != "start")
-        by_status = select(leads.c.status, func.count()).group_by(leads.c.status)
+        def read() -> tuple[Lead, list[TranscriptEntry]] | None:
+            with self._engine.connect() as conn:
+                row = conn.execute(select(leads).where(leads.c.id == lead_id)).mappings().first()
+                if row is None:
+                    return None
+                if row["conversation_id"] is None:
+                    kept = row["transcript"] or []
+                    return _lead(dict(row)), [TranscriptEntry.model_validate(e) for e in kept]
+                log = conn.execute(
+                    select(turns)
+                    .where(turns.c.conversation_id == row["conversation_id"])
+                    .order_by(turns.c.seq)
+                ).mappings()
+                return _lead(dict(row)), [TranscriptEntry.of(_turn(dict(r))) for r in log]
+
+        return await self._run("read the lead", read)
+
+    async def stats(
+        self, now: dt.datetime, *, days: int = 14, fields: tuple[str, ...] = ()
+    ) -> Stats:
+        """Counts over live conversations, turns and leads, and ``days`` days of daily numbers."""
+        return await self._run("read statistics", self._stats, now, days, fields)
+
+    def _stats(self, now: dt.datetime, days: int, fields: tuple[str, ...]) -> Stats:
+        first_day = now.astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)
+        since = dt.datetime.combine(first_day, dt.time(), tzinfo=dt.UTC)
         with self._engine.connect() as conn:
-            channels = {str(k): int(v) for k, v in conn.execute(by_channel)}
-            done = conn.execute(complete).scalar_one()
-            count, blocked, calls, mean = conn.execute(user_turns).one()
-            statuses = {str(k): int(v) for k, v in conn.execute(by_status)}
+            talks = _conversation_numbers(conn, now, fields)
+            said = _turn_numbers(conn)
+            leads_by = _lead_numbers(conn)
+            daily = _daily(conn, since, self._engine.dialect.name)
         return Stats(
-            conversations=sum(channels.values()),
-            conversations_complete=int(done),
-            conversations_by_channel=channels,
-            turns=int(count),
-            blocked_turns=int(blocked),
-            llm_calls=int(calls),
-            llm_calls_per_turn=int(calls) / int(count) if count else 0.0,
-            mean_latency_ms=round(float(mean), 3),
-            leads=sum(statuses.values()),
-            leads_by_status=statuses,
+            **talks,
+            **said,
+            **leads_by,
+            days=[
+                daily.get(first_day + dt.timedelta(days=i), _empty_day(first_day, i))
+                for i in range(days)
+            ],
         )
 
     def _one(self, query: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
@@ -385,3 +440,223 @@ class SqlStore:
     def _all(self, query: Any) -> list[dict[str, Any]]:
         with self._engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings().all()]
+
+
+_CHUNK = 500  # ids per IN (…) list
+
+
+def _keep_transcripts(conn: Connection, kept: Sequence[Any]) -> None:
+    """Copy the transcripts of expiring conversations into their leads."""
+    ids = [cid for _, cid in kept]
+    log = conn.execute(
+        select(turns).where(turns.c.conversation_id.in_(ids)).order_by(turns.c.seq)
+    ).mappings()
+    by_conversation: dict[str, list[dict[str, Any]]] = {cid: [] for cid in ids}
+    for row in log:
+        entry = TranscriptEntry.of(_turn(dict(row))).model_dump(mode="json")
+        by_conversation[row["conversation_id"]].append(entry)
+    for lead_key, cid in kept:
+        conn.execute(
+            update(leads).where(leads.c.id == lead_key).values(transcript=by_conversation[cid])
+        )
+
+
+def _lead_conditions(where: LeadFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if where.status is not None:
+        conditions.append(leads.c.status == where.status)
+    if where.city is not None:
+        conditions.append(leads.c.city == where.city)
+    if where.property_type is not None:
+        conditions.append(leads.c.property_type == where.property_type)
+    if where.created_from is not None:
+        start = dt.datetime.combine(where.created_from, dt.time(), tzinfo=dt.UTC)
+        conditions.append(leads.c.created_at >= start)
+    if where.created_to is not None:
+        end = dt.datetime.combine(where.created_to, dt.time(), tzinfo=dt.UTC)
+        conditions.append(leads.c.created_at < end + dt.timedelta(days=1))
+    return conditions
+
+
+def _counts(conn: Connection, query: Any) -> dict[str, int]:
+    return {str(k): int(v) for k, v in conn.execute(query) if k is not None}
+
+
+def _conversation_numbers(
+    conn: Connection, now: dt.datetime, fields: tuple[str, ...]
+) -> dict[str, Any]:
+    c = conversations.c
+    live = c.expires_at > now
+    channels = _counts(conn, select(c.channel, func.count()).where(live).group_by(c.channel))
+    done = select(func.count()).select_from(conversations).where(live, c.complete.is_(True))
+    engaged = select(func.count()).select_from(conversations).where(live, c.turns > 0)
+    completed = (
+        select(func.count()).select_from(conversations).where(live, c.completed_turn.is_not(None))
+    )
+    first = (
+        select(c.completed_turn, func.count())
+        .where(live, c.completed_turn.is_not(None))
+        .group_by(c.completed_turn)
+    )
+    n_engaged = int(conn.execute(engaged).scalar_one())
+    n_completed = int(conn.execute(completed).scalar_one())
+    fill: dict[str, float] = {}
+    if fields:
+        holding = [
+            func.coalesce(func.sum(case((c.filled.like(f"% {key} %"), 1), else_=0)), 0)
+            for key in fields
+        ]
+        row = conn.execute(select(*holding).where(live, c.turns > 0)).one()
+        fill = {
+            key: int(n) / n_engaged if n_engaged else 0.0
+            for key, n in zip(fields, row, strict=True)
+        }
+    return {
+        "conversations": sum(channels.values()),
+        "conversations_complete": int(conn.execute(done).scalar_one()),
+        "conversations_by_channel": channels,
+        "conversations_engaged": n_engaged,
+        "conversations_completed": n_completed,
+        "completion_rate": n_completed / n_engaged if n_engaged else 0.0,
+        "turns_to_completion": _counts(conn, first),
+        "fill_rate": fill,
+    }
+
+
+def _turn_numbers(conn: Connection) -> dict[str, Any]:
+    t = turns.c
+    user = t.kind != "start"
+    count, blocked, calls, mean = conn.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(func.cast(t.blocked, Integer)), 0),
+            func.coalesce(func.sum(t.llm_calls), 0),
+            func.coalesce(func.avg(t.latency_ms), 0.0),
+        ).where(user)
+    ).one()
+    reasons = select(t.block_reason, func.count()).where(user, t.blocked.is_(True))
+    histogram = select(t.llm_calls, func.count()).where(user).group_by(t.llm_calls)
+    overall = _percentiles(conn, None, [user]).get(None, (None, None))
+    return {
+        "turns": int(count),
+        "blocked_turns": int(blocked),
+        "blocked_by_reason": _counts(conn, reasons.group_by(t.block_reason)),
+        "llm_calls": int(calls),
+        "llm_calls_per_turn": int(calls) / int(count) if count else 0.0,
+        "llm_calls_histogram": _counts(conn, histogram),
+        "mean_latency_ms": round(float(mean), 3),
+        "p50_latency_ms": overall[0],
+        "p95_latency_ms": overall[1],
+    }
+
+
+def _lead_numbers(conn: Connection) -> dict[str, Any]:
+    by_status = _counts(conn, select(leads.c.status, func.count()).group_by(leads.c.status))
+    by_city = select(leads.c.city, func.count()).group_by(leads.c.city)
+    by_type = select(leads.c.property_type, func.count()).group_by(leads.c.property_type)
+    return {
+        "leads": sum(by_status.values()),
+        "leads_by_status": by_status,
+        "leads_by_city": _counts(conn, by_city),
+        "leads_by_type": _counts(conn, by_type),
+    }
+
+
+def _day(column: Any, dialect: str) -> Any:
+    """The UTC calendar day of a timestamp column."""
+    if dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)  # SQLite keeps UTC timestamps as naive text
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _percentiles(
+    conn: Connection, key: Any, where: list[Any]
+) -> dict[Any, tuple[float | None, float | None]]:
+    """Nearest-rank p50 and p95 of user-turn latency, per value of ``key`` (or overall)."""
+    t = turns.c
+    partition = {"partition_by": key} if key is not None else {}
+    ranked = (
+        select(
+            (key if key is not None else literal(0)).label("k"),
+            t.latency_ms.label("v"),
+            func.row_number().over(order_by=t.latency_ms, **partition).label("rn"),
+            func.count().over(**partition).label("n"),
+        )
+        .where(*where)
+        .subquery()
+    )
+
+    def at(share: int) -> Any:
+        rank = (share * ranked.c.n + 99) // 100
+        return func.max(case((ranked.c.rn == rank, ranked.c.v)))
+
+    query = select(ranked.c.k, at(50), at(95)).group_by(ranked.c.k)
+    rows = conn.execute(query).all()
+    if key is None:
+        return {None: (rows[0][1], rows[0][2])} if rows else {}
+    return {_as_date(k): (p50, p95) for k, p50, p95 in rows}
+
+
+def _daily(conn: Connection, since: dt.datetime, dialect: str) -> dict[dt.date, DayStats]:
+    c, t = conversations.c, turns.c
+    opened_day = _day(c.created_at, dialect)
+    opened = conn.execute(
+        select(
+            opened_day,
+            func.count(),
+            func.sum(case((c.completed_turn.is_not(None), 1), else_=0)),
+        )
+        .where(c.created_at >= since)
+        .group_by(opened_day)
+    ).all()
+    said_day = _day(t.created_at, dialect)
+    user = [t.kind != "start", t.created_at >= since]
+    said = conn.execute(
+        select(
+            said_day,
+            func.count(),
+            func.sum(func.cast(t.blocked, Integer)),
+            func.sum(t.llm_calls),
+        )
+        .where(*user)
+        .group_by(said_day)
+    ).all()
+    latency = _percentiles(conn, said_day, user)
+    days: dict[dt.date, dict[str, Any]] = {}
+    for day, count, completed in opened:
+        days.setdefault(_as_date(day), {}).update(conversations=count, completed=completed)
+    for day, count, blocked, calls in said:
+        days.setdefault(_as_date(day), {}).update(
+            turns=count, blocked_turns=blocked, llm_calls=calls
+        )
+    out: dict[dt.date, DayStats] = {}
+    for day, numbers in days.items():
+        p50, p95 = latency.get(day, (None, None))
+        out[day] = DayStats(
+            date=day,
+            conversations=int(numbers.get("conversations") or 0),
+            completed=int(numbers.get("completed") or 0),
+            turns=int(numbers.get("turns") or 0),
+            blocked_turns=int(numbers.get("blocked_turns") or 0),
+            llm_calls=int(numbers.get("llm_calls") or 0),
+            p50_latency_ms=p50,
+            p95_latency_ms=p95,
+        )
+    return out
+
+
+def _empty_day(first_day: dt.date, offset: int) -> DayStats:
+    return DayStats(
+        date=first_day + dt.timedelta(days=offset),
+        conversations=0,
+        completed=0,
+        turns=0,
+        blocked_turns=0,
+        llm_calls=0,
+        p50_latency_ms=None,
+        p95_latency_ms=None,
+    )

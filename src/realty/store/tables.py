@@ -77,11 +77,16 @@ conversations = Table(
     Column("language", String(2), nullable=False),
     Column("turns", Integer, nullable=False),
     Column("complete", Boolean, nullable=False),
+    # The user turn at which the brief was first complete (statistics).
+    Column("completed_turn", Integer, nullable=True),
+    # The brief's keys, " budget city " (statistics: fill rate per field).
+    Column("filled", Text, nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     UniqueConstraint("channel", "channel_key"),
     Index("ix_conversations_expires_at", "expires_at"),
+    Index("ix_conversations_created_at", "created_at"),
 )
 
 turns = Table(
@@ -113,6 +118,7 @@ turns = Table(
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("conversation_id", "seq"),
     UniqueConstraint("conversation_id", "client_message_id"),
+    Index("ix_turns_created_at", "created_at"),
 )
 
 leads = Table(
@@ -131,7 +137,14 @@ leads = Table(
     Column("language", String(2), nullable=False),
     Column("channel", String(16), nullable=False),
     Column("contact", String(128), nullable=True),
+    Column("city", String(128), nullable=True),
+    Column("property_type", String(16), nullable=True),
+    # The conversation's transcript, copied here when the conversation expires.
+    Column("transcript", Json, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Index("ix_leads_updated_at_id", "updated_at", "id"),
+    Index("ix_leads_city", "city"),
+    Index("ix_leads_property_type", "property_type"),
+    Index("ix_leads_created_at", "created_at"),
 )

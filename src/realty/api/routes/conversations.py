@@ -155,6 +155,31 @@ async def patch_brief(
     return TurnPublic.of(result)
 
 
+@router.post(
+    "/{conversation_id}/confirm",
+    response_model=TurnPublic,
+    summary="Confirm the complete brief",
+    responses=documented(
+        {**_AUTH, 409: "The brief is not complete yet; nothing changed.", **_LIMITED, **_BUSY}
+    ),
+)
+async def confirm_brief(
+    conversation_id: ConversationId,
+    access: AccessDep,
+    resources: ResourcesDep,
+    service: ServiceDep,
+) -> TurnPublic:
+    """Approve the complete brief (like answering "yes" to its summary).
+
+    Assumed values become confirmed and the lead's status becomes `confirmed`.
+    """
+    result = await service.confirm(
+        conversation_id, access=access, admit=message_quota(resources, conversation_id)
+    )
+    resources.metrics.observe("api", result)
+    return TurnPublic.of(result)
+
+
 @router.delete(
     "/{conversation_id}",
     status_code=204,

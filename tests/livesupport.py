@@ -1,0 +1,112 @@
+"""A real API server for tests: ``create_app(settings)`` under uvicorn on a free port.
+
+Shared by the service tests, the Streamlit app tests and the browser tests (each folder's
+conftest turns these into fixtures). The server runs in a background thread with its own
+event loop, exactly as ``realty api`` serves it (lifespan, HTTP and WebSocket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+
+from realty.api.app import create_app
+from realty.pipeline.parse import Parser
+from realty.settings import Settings
+
+T = TypeVar("T")
+
+
+def settings_for_tests(data_dir: Path, database_url: str, **overrides: Any) -> Settings:
+    """Service settings for tests: parser only, no purge loop, generous rate limits."""
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "llm_provider": "none",
+        "purge_interval_s": 0,
+        "rate_limit_messages": 10_000,
+        "rate_limit_conversations": 10_000,
+        "staff_api_key": "staff-key",
+        "twilio_auth_token": "twilio-token",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@dataclass
+class Server:
+    """A running uvicorn server."""
+
+    url: str
+    app: Any
+    loop: asyncio.AbstractEventLoop
+
+    def call(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        """Run ``coroutine`` on the server's event loop (to reach its resources) and wait."""
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(60)
+
+    @property
+    def ws_url(self) -> str:
+        """The base URL for WebSocket connections."""
+        return "ws" + self.url.removeprefix("http")
+
+    def client(self, **kwargs: Any) -> httpx.Client:
+        """An HTTP client for this server."""
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)
+
+
+Serve = Callable[..., Server]
+
+
+@contextmanager
+def serving(parser: Parser) -> Iterator[Serve]:
+    """A function that starts servers for ``create_app(settings)``; all stop on exit."""
+    running: list[tuple[uvicorn.Server, threading.Thread]] = []
+
+    def start(settings: Settings, **app_options: Any) -> Server:
+        app = create_app(settings, parser=parser, llm=app_options.pop("llm", None), **app_options)
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=0,
+            log_level="warning",
+            lifespan="on",
+            ws="websockets-sansio",
+        )
+        server = uvicorn.Server(config)
+        loop = asyncio.new_event_loop()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(server.serve())
+            finally:
+                loop.close()
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.01)
+        running.append((server, thread))
+        port = server.servers[0].sockets[0].getsockname()[1]
+        return Server(url=f"http://127.0.0.1:{port}", app=app, loop=loop)
+
+    try:
+        yield start
+    finally:
+        for server, _ in running:
+            server.should_exit = True
+        for _, thread in running:
+            thread.join(timeout=30)
