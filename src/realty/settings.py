@@ -153,6 +153,14 @@ class Settings(BaseSettings):
         default=False,
         description="FastAPI's OpenTelemetry tracing, metrics and logs (configured providers).",
     )
+    widget_frame_ancestors: str = Field(
+        default="*",
+        min_length=1,
+        max_length=2000,
+        pattern=r"^[^;,\r\n]+$",
+        description="Who may embed the chat widget (/widget) in a frame: the CSP "
+        "frame-ancestors sources, e.g. 'https://listings.example.com' or 'self'; * : any site.",
+    )
     host: str = Field(default="127.0.0.1", description="Address `realty api` listens on.")
     port: int = Field(default=8000, ge=1, le=65_535, description="Port `realty api` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="API worker processes.")
