@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -257,3 +258,141 @@ def test_deleting_a_conversation_removes_its_lead(
     assert numbers["leads_by_status"] == {"new": 1}
     assert numbers["conversations"] == 1
     assert numbers["turns"] == 2
+
+
+WAREHOUSE = "I need a 1,000 m² warehouse in Monterrey for 100,000 MXN a month."
+
+
+class Clock:
+    """A settable UTC clock for the service (leads' dates and expiry)."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_leads_filter_by_city_type_status_and_creation_date(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: OpenConv
+) -> None:
+    clock = Clock(dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC))
+    server = serve(make_settings(database_url), now=clock)
+    with server.client() as http:
+        office = complete(http, open_conv)
+        clock.now += dt.timedelta(days=2)
+        store = open_conv(http, text=WAREHOUSE)
+        message(http, store, "yes")
+
+        def ids(**params: Any) -> list[str]:
+            return [lead["conversation_id"] for lead in leads(http, **params)["items"]]
+
+        assert ids() == [store.id, office.id]
+        assert ids(city="Monterrey") == [store.id]
+        assert ids(property_type="office") == [office.id]
+        assert ids(status="confirmed") == [store.id]
+        assert ids(status="new", city="Monterrey") == []
+        assert ids(created_from="2026-11-21") == [store.id]
+        assert ids(created_to="2026-11-21") == [office.id]
+        assert ids(created_from="2026-11-20", created_to="2026-11-22") == [store.id, office.id]
+        assert ids(city="Atlantis") == []
+        first = leads(http, limit=1, property_type="warehouse")
+        assert [i["conversation_id"] for i in first["items"]] == [store.id]
+        assert first["next_cursor"] is None
+        item = leads(http, city="Monterrey")["items"][0]
+        backwards = http.get(
+            "/v1/leads",
+            params={"created_from": "2026-11-22", "created_to": "2026-11-21"},
+            headers=STAFF,
+        )
+        not_a_date = http.get("/v1/leads", params={"created_from": "soon"}, headers=STAFF)
+    assert (item["city"], item["property_type"]) == ("Monterrey", "warehouse")
+    assert item["display"]["summary"].startswith("warehouse in Monterrey")
+    assert backwards.status_code == 422
+    assert backwards.json()["type"] == "/problems/invalid-request"
+    assert not_a_date.status_code == 422
+
+
+def test_a_leads_detail_has_its_transcript_even_after_the_conversation_expired(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: OpenConv
+) -> None:
+    clock = Clock(dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC))
+    server = serve(make_settings(database_url, conversation_ttl_s=3600), now=clock)
+    with server.client() as http:
+        conv = complete(http, open_conv)
+        lead_id = leads(http)["items"][0]["id"]
+        live = http.get(f"/v1/leads/{lead_id}", headers=STAFF)
+        missing = http.get("/v1/leads/nope", headers=STAFF)
+        anonymous = http.get(f"/v1/leads/{lead_id}")
+    clock.now += dt.timedelta(hours=2)
+    assert server.call(server.app.state.resources.service.purge()) == 1
+    with server.client() as http:
+        kept = http.get(f"/v1/leads/{lead_id}", headers=STAFF)
+        gone = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth)
+    assert live.status_code == 200, live.text
+    detail = live.json()
+    assert detail["conversation_id"] == conv.id
+    assert detail["display"]["complete"] is True
+    assert [(e["seq"], e["kind"], e["text"]) for e in detail["transcript"]] == [
+        (1, "start", ""),
+        (2, "message", CANONICAL[0]),
+        (3, "message", CANONICAL[1]),
+    ]
+    assert detail["transcript"][2]["reply"].startswith("Here is your brief")
+    assert missing.status_code == 404
+    assert missing.json()["type"] == "/problems/not-found"
+    assert anonymous.status_code == 401
+    assert gone.status_code == 404
+    assert kept.status_code == 200
+    after = kept.json()
+    assert after["conversation_id"] is None
+    assert after["transcript"] == detail["transcript"]
+    assert after["brief"] == detail["brief"]
+
+
+def test_stats_describe_completion_fill_blocking_latency_and_days(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: OpenConv
+) -> None:
+    clock = Clock(dt.datetime(2026, 12, 1, 23, 30, tzinfo=dt.UTC))
+    server = serve(make_settings(database_url), now=clock)
+    with server.client() as http:
+        complete(http, open_conv)  # completes at user turn 2
+        clock.now += dt.timedelta(hours=1)  # the next UTC day
+        store = open_conv(http, text=WAREHOUSE)  # completes at turn 1
+        message(http, store, "yes")
+        partial = open_conv(http, text=CANONICAL[0])
+        message(http, partial, "   ")  # blocked: empty
+        open_conv(http)  # greeting only
+        numbers = stats(http)
+        three = http.get("/v1/stats", params={"days": 3}, headers=STAFF).json()
+        refused = [
+            http.get("/v1/stats", params={"days": n}, headers=STAFF).status_code
+            for n in (0, 91, "x")
+        ]
+    assert numbers["conversations"] == 4
+    assert numbers["conversations_engaged"] == 3
+    assert numbers["conversations_completed"] == 2
+    assert numbers["completion_rate"] == pytest.approx(2 / 3)
+    assert numbers["turns_to_completion"] == {"1": 1, "2": 1}
+    fill = numbers["fill_rate"]
+    assert fill["property_type"] == fill["city"] == 1.0
+    assert fill["budget"] == fill["size"] == pytest.approx(2 / 3)
+    assert fill["parking_spaces"] == 0.0
+    assert set(fill) >= {"move_in_date", "zone", "loading_docks"}
+    assert numbers["turns"] == 6
+    assert numbers["blocked_by_reason"] == {"empty": 1}
+    assert numbers["llm_calls_histogram"] == {"0": 6}
+    assert 0 < numbers["p50_latency_ms"] <= numbers["p95_latency_ms"]
+    assert numbers["leads_by_city"] == {"Mexico City": 1, "Monterrey": 1}
+    assert numbers["leads_by_type"] == {"office": 1, "warehouse": 1}
+    days = numbers["days"]
+    assert len(days) == 14
+    assert [d["date"] for d in days[-2:]] == ["2026-12-01", "2026-12-02"]
+    yesterday, today = days[-2:]
+    assert (yesterday["conversations"], yesterday["completed"], yesterday["turns"]) == (1, 1, 2)
+    assert (today["conversations"], today["completed"], today["turns"]) == (3, 1, 4)
+    assert (today["blocked_turns"], today["llm_calls"]) == (1, 0)
+    assert today["p50_latency_ms"] <= today["p95_latency_ms"]
+    assert all(d["turns"] == 0 and d["p50_latency_ms"] is None for d in days[:-2])
+    assert [d["date"] for d in three["days"]] == ["2026-11-30", "2026-12-01", "2026-12-02"]
+    assert refused == [422, 422, 422]

@@ -17,7 +17,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import MetaData, Table, func, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from realty.store.engine import (
@@ -27,7 +27,7 @@ from realty.store.engine import (
     make_engine,
     upgrade,
 )
-from realty.store.tables import conversations, metadata
+from realty.store.tables import conversations, leads, metadata
 
 APPLICATION_TABLES = {"conversations", "turns", "leads"}
 REALTY = Path(sys.executable).with_name("realty")
@@ -315,3 +315,92 @@ def test_upgrade_from_several_processes_at_once_on_sqlite(tmp_path: Path) -> Non
         verdicts = _migrate_in_processes(url, 6, tmp_path / f"go{round_}")
         assert verdicts == ["ok"] * 6
         assert _versions(url) == [_head()]
+
+
+# ---- 0002: statistics and lead filters derived from what 0001 stored -----------------------
+
+
+def test_0002_derives_its_columns_from_the_rows_0001_stored(database_url: str) -> None:
+    """Upgrading a database with data fills the filled keys, the first completion turn and
+    the leads' city and type from the stored JSON; downgrading and upgrading again works."""
+    upgrade(database_url, "0001")
+    now = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    state = {"brief": {"slots": {"city": {}, "budget": {}}, "language": "en"}, "turn": 3}
+    brief = {"fields": {"city": {"value": "Monterrey"}, "property_type": {"value": "office"}}}
+    with _connect(database_url) as connection:
+        old = MetaData()
+        old_conversations = Table("conversations", old, autoload_with=connection)
+        old_turns = Table("turns", old, autoload_with=connection)
+        old_leads = Table("leads", old, autoload_with=connection)
+        for cid, saved in (("a" * 32, state), ("b" * 32, {})):
+            connection.execute(
+                old_conversations.insert().values(
+                    id=cid,
+                    token_hash="0" * 64,
+                    channel="api",
+                    channel_key=None,
+                    state=saved,
+                    version=1,
+                    language="en",
+                    turns=3,
+                    complete=True,
+                    created_at=now,
+                    updated_at=now,
+                    expires_at=now + dt.timedelta(days=1),
+                )
+            )
+        for seq, turn, actions in (
+            (1, 0, []),
+            (2, 2, ["summary", "brief_completed"]),
+            (3, 3, ["summary", "brief_completed"]),
+        ):
+            connection.execute(
+                old_turns.insert().values(
+                    conversation_id="a" * 32,
+                    seq=seq,
+                    turn=turn,
+                    kind="message",
+                    client_message_id=None,
+                    text="",
+                    blocked=False,
+                    block_reason=None,
+                    candidates=[],
+                    accepted=[],
+                    rejected=[],
+                    actions=actions,
+                    reply="",
+                    brief={},
+                    llm_calls=0,
+                    llm_ms=0.0,
+                    latency_ms=1.0,
+                    created_at=now,
+                )
+            )
+        connection.execute(
+            old_leads.insert().values(
+                id="l" * 32,
+                conversation_id="a" * 32,
+                status="new",
+                brief=brief,
+                language="en",
+                channel="api",
+                contact=None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        connection.commit()
+    upgrade(database_url)
+    with _connect(database_url) as connection:
+        rows = connection.execute(
+            select(
+                conversations.c.id, conversations.c.filled, conversations.c.completed_turn
+            ).order_by(conversations.c.id)
+        ).all()
+        lead = connection.execute(select(leads.c.city, leads.c.property_type)).one()
+    assert [tuple(r) for r in rows] == [("a" * 32, " budget city ", 2), ("b" * 32, "", None)]
+    assert tuple(lead) == ("Monterrey", "office")
+    downgrade(database_url, "0001")
+    assert current_revision(database_url) == "0001"
+    upgrade(database_url)
+    assert _schema_diff(database_url) == []

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from realty.domain.brief import Brief, Scalar, Slot
 from realty.domain.state import ConversationState
 from realty.store.base import (
     ConversationStore,
@@ -219,3 +220,89 @@ async def test_stats_count_live_conversations_turns_and_leads(store: Any) -> Non
     assert stats.llm_calls_per_turn == 1.0
     assert stats.mean_latency_ms == 3.0
     assert stats.leads_by_status == {"new": 1}
+
+
+def _brief(city: str, kind: str) -> dict[str, Any]:
+    return {"fields": {"city": {"value": city}, "property_type": {"value": kind}}}
+
+
+def _slots(*keys: str) -> ConversationState:
+    """A state whose brief holds ``keys`` (the values do not matter to statistics)."""
+    slots = {k: Slot(value=Scalar(kind="int", value=1)) for k in keys}
+    return ConversationState(turn=1, brief=Brief(slots=slots))
+
+
+async def test_every_store_computes_the_same_statistics(store: Any) -> None:
+    """Completion, fill rate, blocking, model calls, latency percentiles and days."""
+    day2 = T0 + dt.timedelta(days=1)
+    await _open(store, "c1")
+    done = _record(2).model_copy(update={"actions": ["summary", "brief_completed"]})
+    done = done.model_copy(update={"turn": 2, "latency_ms": 10.0, "llm_calls": 1})
+    lead = LeadChange(
+        status="new", brief=_brief("Monterrey", "office"), language="en", channel="api"
+    )
+    await store.commit("c1", 1, _slots("budget", "city"), done, expires_at=day2 + TTL, lead=lead)
+    again = _record(3, at=day2).model_copy(
+        update={"turn": 3, "actions": ["summary", "brief_completed"], "latency_ms": 30.0}
+    )
+    await store.commit("c1", 2, _slots("budget", "city"), again, expires_at=day2 + TTL)
+    await _open(store, "c2", at=day2)
+    blocked = _record(2, at=day2).model_copy(
+        update={"blocked": True, "block_reason": "empty", "latency_ms": 20.0, "turn": 0}
+    )
+    await store.commit("c2", 1, _slots("city"), blocked, expires_at=day2 + TTL)
+    await _open(store, "c3", at=day2)  # greeting only
+
+    stats = await store.stats(day2, days=3, fields=("budget", "city", "size"))
+    assert (stats.conversations, stats.conversations_engaged) == (3, 2)
+    assert stats.conversations_completed == 1
+    assert stats.completion_rate == 0.5
+    assert stats.turns_to_completion == {"2": 1}  # the first completion counts
+    assert stats.fill_rate == {"budget": 0.5, "city": 1.0, "size": 0.0}
+    assert stats.blocked_by_reason == {"empty": 1}
+    assert stats.llm_calls_histogram == {"0": 2, "1": 1}
+    assert (stats.p50_latency_ms, stats.p95_latency_ms) == (20.0, 30.0)
+    assert stats.leads_by_city == {"Monterrey": 1}
+    assert stats.leads_by_type == {"office": 1}
+    assert [d.date.isoformat() for d in stats.days] == ["2026-11-30", "2026-12-01", "2026-12-02"]
+    empty, first, second = stats.days
+    assert (empty.conversations, empty.turns, empty.p50_latency_ms) == (0, 0, None)
+    assert (first.conversations, first.completed, first.turns) == (1, 1, 1)
+    assert (first.p50_latency_ms, first.p95_latency_ms, first.llm_calls) == (10.0, 10.0, 1)
+    assert (second.conversations, second.completed, second.turns) == (2, 0, 2)
+    assert (second.blocked_turns, second.p50_latency_ms, second.p95_latency_ms) == (1, 20.0, 30.0)
+
+
+async def test_leads_filter_and_detail_with_a_transcript_kept_after_purge(store: Any) -> None:
+    for n, (city, kind) in enumerate([("Monterrey", "office"), ("Mexico City", "warehouse")]):
+        cid = f"c{n}"
+        at = T0 + dt.timedelta(days=n)
+        await _open(store, cid, at=at)
+        change = LeadChange(status="new", brief=_brief(city, kind), language="es", channel="api")
+        record = _record(2, f"mensaje {n}", at=at)
+        await store.commit(cid, 1, _state(3), record, expires_at=at + TTL, lead=change)
+    everything = await store.leads()
+    assert [lead.city for lead in everything] == ["Mexico City", "Monterrey"]
+    by_city = await store.leads(LeadFilter(city="Monterrey"))
+    assert [lead.property_type for lead in by_city] == ["office"]
+    assert await store.leads(LeadFilter(property_type="warehouse", city="Monterrey")) == []
+    from_day2 = await store.leads(LeadFilter(created_from=(T0 + dt.timedelta(days=1)).date()))
+    assert [lead.conversation_id for lead in from_day2] == ["c1"]
+    until_day1 = await store.leads(LeadFilter(created_to=T0.date()))
+    assert [lead.conversation_id for lead in until_day1] == ["c0"]
+
+    lead_id = by_city[0].id
+    found = await store.lead(lead_id)
+    assert found is not None
+    lead, transcript = found
+    assert lead.conversation_id == "c0"
+    assert [(e.seq, e.kind, e.text) for e in transcript] == [
+        (1, "start", ""),
+        (2, "message", "mensaje 0"),
+    ]
+    assert await store.purge_expired(T0 + TTL) == 1
+    kept = await store.lead(lead_id)
+    assert kept is not None
+    assert kept[0].conversation_id is None
+    assert kept[1] == transcript
+    assert await store.lead("nope") is None

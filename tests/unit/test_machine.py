@@ -810,3 +810,35 @@ def test_validated_turns_keep_a_persistable_state(extractions: list[Extraction])
         update = validate(extraction, "message", REGISTRY, "2026-01-01")
         state = advance(state, update, REGISTRY).state
         assert ConversationState.model_validate_json(state.model_dump_json()) == state
+
+
+# ---- a language switch (a form's language control) ----
+
+
+@pytest.mark.parametrize(
+    ("state", "expected"),
+    [
+        (run(upd(office(), city(), language="en"))[-1].state, ["ask"]),
+        (complete_state("en"), ["summary"]),
+        (ConversationState(), ["ask"]),
+    ],
+)
+def test_a_language_switch_is_answered_by_the_follow_up_in_the_new_language(
+    state: ConversationState, expected: list[str]
+) -> None:
+    """Nothing else in the message: no "I didn't understand", just the open question (or the
+    summary) again, in the new language, which is then locked in."""
+    (switched,) = run(upd(signals=["switch_language"], language="es", confidence=1.0), state=state)
+    assert kinds(switched) == expected
+    assert (switched.state.language, switched.state.language_locked) == ("es", True)
+    assert switched.state.brief.language == "es"
+    assert switched.state.brief.slots == state.brief.slots
+    assert Responder(REGISTRY).render(switched).startswith(("¿", "Este es el resumen"))
+
+
+def test_without_the_switch_signal_an_empty_message_still_gets_a_redirect() -> None:
+    """Only the explicit switch skips the redirect: a chat message with no recognisable
+    content in another language is still redirected to the search."""
+    state = run(upd(office(), city(), language="en"))[-1].state
+    (plain,) = run(upd(language="es", confidence=1.0), state=state)
+    assert kinds(plain) == ["redirect", "ask"]
