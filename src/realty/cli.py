@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal, TextIO
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from realty import launch
 from realty.errors import ConfigurationError, StorageError
 from realty.services.conversation import ConversationService, TurnResult
 from realty.services.factory import build_service
@@ -208,15 +210,130 @@ def api(
     )
 
 
+HostOption = Annotated[str | None, typer.Option(help="Address (default: REALTY_HOST).")]
+
+
 @app.command("run")
 def run(
-    host: Annotated[str | None, typer.Option(help="Address (default: REALTY_HOST).")] = None,
+    host: HostOption = None,
     port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="Port (default: REALTY_PORT).")
+        int | None, typer.Option(min=1, max=65535, help="API port (default: REALTY_PORT).")
+    ] = None,
+    ui_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="App port (default: REALTY_UI_PORT, 8501)."),
     ] = None,
 ) -> None:
-    """Start the product on its embedded defaults (the API over SQLite and the local model)."""
-    api(host=host, port=port, workers=None, access_log=False)
+    """Start the product: the API (SQLite, the embedded model) and the Streamlit app.
+
+    Prints the app's, the API's and the widget's addresses and where the staff key is kept;
+    Ctrl-C stops both.
+    """
+    settings = _settings()
+    chosen_host = host or settings.host
+    api_port, app_port = port or settings.port, ui_port or settings.ui_port
+    configured = settings.staff_api_key.get_secret_value() if settings.staff_api_key else None
+    try:
+        key = launch.staff_key(settings.data_dir, configured)
+        ui = launch.ui_command(chosen_host, app_port)
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    api_url, app_url = (
+        launch.local_url(chosen_host, api_port),
+        launch.local_url(chosen_host, app_port),
+    )
+    supervisor = launch.Supervisor(
+        [
+            launch.Child(
+                "the API",
+                launch.api_command(chosen_host, api_port),
+                {"REALTY_STAFF_API_KEY": key.value},
+                f"{api_url}/healthz",
+            ),
+            launch.Child(
+                "the app", ui, {"REALTY_UI_API_URL": api_url}, f"{app_url}/_stcore/health"
+            ),
+        ],
+        say=lambda line: typer.echo(line, err=True),
+    )
+    typer.echo("starting the API and the app…", err=True)
+    try:
+        supervisor.start()
+    except launch.LaunchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        supervisor.stop()
+        raise typer.Exit(0) from None
+    typer.echo(_banner(api_url, app_url, key))
+    raise typer.Exit(supervisor.wait())
+
+
+def _banner(api_url: str, app_url: str, key: launch.StaffKey) -> str:
+    if key.path is None:
+        where = "REALTY_STAFF_API_KEY (from the environment)"
+    else:
+        where = f"{key.path} ({'created now, ' if key.created else ''}readable by you only)"
+    return "\n".join(
+        [
+            "realty is running:",
+            f"  app (chat and staff dashboard): {app_url}",
+            f"  API: {api_url}   interactive docs: {api_url}/docs",
+            f"  web widget: {api_url}/widget",
+            f"  staff key: {where}; the dashboard asks for it",
+            "Press Ctrl-C to stop both.",
+        ]
+    )
+
+
+@app.command("ui")
+def ui(
+    api_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The API the app talks to "
+            "(default: REALTY_UI_API_URL, else REALTY_HOST:REALTY_PORT)."
+        ),
+    ] = None,
+    host: HostOption = None,
+    port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="App port (default: REALTY_UI_PORT, 8501)."),
+    ] = None,
+) -> None:
+    """Start the Streamlit app alone (chat and staff dashboard) against a running API."""
+    settings = _settings()
+    chosen_host = host or settings.host
+    target = (
+        api_url
+        or os.environ.get("REALTY_UI_API_URL")
+        or launch.local_url(settings.host, settings.port)
+    )
+    try:
+        command = launch.ui_command(chosen_host, port or settings.ui_port)
+    except ConfigurationError as exc:
+        typer.echo(f"configuration error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    app_url = launch.local_url(chosen_host, port or settings.ui_port)
+    typer.echo(f"realty app on {app_url} (API: {target})", err=True)
+    supervisor = launch.Supervisor(
+        [
+            launch.Child(
+                "the app", command, {"REALTY_UI_API_URL": target}, f"{app_url}/_stcore/health"
+            )
+        ],
+        say=lambda line: typer.echo(line, err=True),
+    )
+    try:
+        supervisor.start()
+    except launch.LaunchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        supervisor.stop()
+        raise typer.Exit(0) from None
+    raise typer.Exit(supervisor.wait())
 
 
 db_app = typer.Typer(help="Manage the database.", no_args_is_help=True)

@@ -164,6 +164,12 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address `realty api` listens on.")
     port: int = Field(default=8000, ge=1, le=65_535, description="Port `realty api` listens on.")
     workers: int = Field(default=1, ge=1, le=64, description="API worker processes.")
+    ui_port: int = Field(
+        default=8501,
+        ge=1,
+        le=65_535,
+        description="Port `realty run` / `realty ui` serve the app on.",
+    )
 
     @property
     def models_dir(self) -> Path:

@@ -27,7 +27,7 @@ from realty.api import errors
 from realty.api.limits import BodyLimitMiddleware
 from realty.api.metrics import Metrics, MetricsMiddleware
 from realty.api.resources import Resources
-from realty.api.routes import conversations, health, staff
+from realty.api.routes import conversations, health, staff, widget
 from realty.channels import websocket, whatsapp
 from realty.errors import StorageError
 from realty.llm.base import LLM
@@ -190,6 +190,7 @@ def create_app(
     app.include_router(websocket.router)
     app.include_router(whatsapp.router)
     app.include_router(staff.router)
+    app.include_router(widget.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

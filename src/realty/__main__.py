@@ -1,0 +1,5 @@
+"""``python -m realty``: the same as the ``realty`` command."""
+
+from realty.cli import main
+
+main()
