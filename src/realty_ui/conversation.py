@@ -1,0 +1,81 @@
+"""The chat's state changes, without Streamlit: what each API answer does to a session."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from realty_ui.client import Access, Conversation, ConversationCreated, HistoryEntry, Turn
+from realty_ui.i18n import Language, text
+from realty_ui.state import ChatLine, ChatSession
+
+
+def apply_turn(session: ChatSession, turn: Turn, lines: Sequence[ChatLine]) -> None:
+    """Record ``turn``: its bubbles, the brief after it, whether it confirmed the brief."""
+    session.lines.extend(lines)
+    session.brief = turn.brief
+    session.display = turn.display
+    if not turn.blocked:
+        session.confirmed = "confirmed" in turn.actions
+
+
+def message_lines(sent: str, turn: Turn) -> list[ChatLine]:
+    """The bubbles of a message: the prospect's words and the reply."""
+    return [ChatLine("user", sent, blocked=turn.blocked), ChatLine("assistant", turn.reply)]
+
+
+def note_lines(note_key: str, turn: Turn) -> list[ChatLine]:
+    """The bubbles of an action from the sidebar: a short note and the reply."""
+    return [
+        ChatLine("note", text(turn.display.language, note_key)),
+        ChatLine("assistant", turn.reply),
+    ]
+
+
+def started(session: ChatSession, created: ConversationCreated, sent: str | None) -> None:
+    """Record a new conversation (its greeting, or the reply to its first message)."""
+    session.access = Access(created.id, created.token)
+    lines = (
+        message_lines(sent, created) if sent is not None else [ChatLine("assistant", created.reply)]
+    )
+    apply_turn(session, created, lines)
+
+
+def resumed(session: ChatSession, conversation: Conversation) -> None:
+    """Rebuild the chat from a conversation's stored history (after a reload)."""
+    language = conversation.display.language
+    session.lines = [
+        line for entry in conversation.history for line in entry_lines(entry, language)
+    ]
+    session.brief = conversation.brief
+    session.display = conversation.display
+    answered = [entry for entry in conversation.history if not entry.blocked]
+    session.confirmed = bool(answered) and "confirmed" in answered[-1].actions
+
+
+def entry_lines(entry: HistoryEntry, language: Language) -> list[ChatLine]:
+    """The bubbles of one history entry (notes in ``language``).
+
+    ``start``: the greeting; ``message``: the prospect's words and the reply; ``edit`` and
+    ``confirm``: a short note and the reply.
+    """
+    reply = ChatLine("assistant", entry.reply)
+    match entry.kind:
+        case "start":
+            return [reply]
+        case "message":
+            return [ChatLine("user", entry.text, blocked=entry.blocked), reply]
+        case "confirm":
+            return [ChatLine("note", text(language, "note_confirm")), reply]
+        case "edit":
+            key = "note_language" if _switches_language(entry.text) else "note_edit"
+            return [ChatLine("note", text(language, key)), reply]
+
+
+def _switches_language(patch: str) -> bool:
+    """Whether an edit's patch (stored as JSON) only switched the language."""
+    try:
+        members = json.loads(patch)
+    except ValueError:
+        return False
+    return isinstance(members, dict) and set(members) == {"language"}
