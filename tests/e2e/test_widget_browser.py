@@ -1,21 +1,43 @@
-"""The embeddable widget in Debian's chromium: the canonical example, reconnects, reloads,
-Spanish, markup shown as text, and a page that keeps to its Content-Security-Policy."""
+"""The embeddable widget in Debian's chromium against a real API server: the canonical example,
+typing, reconnects, reloads, refusals, markup shown as text, Spanish, the
+Content-Security-Policy in force, and the widget framed by another site."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Page, WebSocketRoute, expect
+import pytest
+from playwright.sync_api import (
+    Error,
+    Frame,
+    Locator,
+    Page,
+    Response,
+    ViewportSize,
+    WebSocketRoute,
+    expect,
+)
 
 from livesupport import Serve, Server, settings_for_tests
 
 FIRST = "I need an office in Mexico City."
 SECOND = "I can spend 20,000 USD for 500m²."
+GREETING = "Hi!"
+SUMMARY = "Here is your brief: office in Mexico City, budget 20,000 USD, 500 m²"
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors *"
+)
+# The size of the iframe a listing site gives the widget.
+FRAME: ViewportSize = {"width": 400, "height": 720}
 Shot = Callable[[Page, str], Path]
+Transcript = list[tuple[str, str]]
 
 
 def stored(page: Page) -> dict[str, str]:
@@ -25,63 +47,130 @@ def stored(page: Page) -> dict[str, str]:
     return conversation
 
 
-def send(page: Page, text: str) -> None:
-    page.get_by_role("textbox").fill(text)
-    page.get_by_role("textbox").press("Enter")
+def send(target: Page | Frame, text: str) -> None:
+    box = target.get_by_role("textbox")
+    box.fill(text)
+    box.press("Enter")
 
 
-def bubbles(page: Page, who: str) -> list[str]:
-    texts: list[str] = page.locator(f"#log .message.{who}").all_text_contents()
-    return texts
+def transcript(target: Page | Frame) -> Transcript:
+    """Every bubble in the log, in order: ("user" | "bot", its text)."""
+    rows: list[list[str]] = target.evaluate(
+        """() => Array.from(document.querySelectorAll('#log > .message'), (e) => [
+               e.classList.contains('user') ? 'user' : 'bot',
+               e.querySelector('.text').textContent])"""
+    )
+    return [(who, text) for who, text in rows]
 
 
-def open_widget(page: Page, api: Server, query: str = "?lang=en") -> Any:
+def history(api: Server, conversation: dict[str, str]) -> list[dict[str, Any]]:
+    response = httpx.get(
+        f"{api.url}/v1/conversations/{conversation['id']}",
+        headers={"Authorization": f"Bearer {conversation['token']}"},
+    )
+    assert response.status_code == 200
+    entries: list[dict[str, Any]] = response.json()["history"]
+    return entries
+
+
+def as_transcript(entries: list[dict[str, Any]]) -> Transcript:
+    """What the log should show for these history entries (messages and replies)."""
+    rows: Transcript = []
+    for entry in entries:
+        if entry["kind"] == "message":
+            rows.append(("user", entry["text"]))
+        rows.append(("bot", entry["reply"]))
+    return rows
+
+
+def open_widget(page: Page, api: Server, query: str = "?lang=en") -> Response:
     response = page.goto(f"{api.url}/widget{query}")
-    expect(page.locator("#status")).to_have_text("online" if "en" in query else "en línea")
+    assert response is not None
+    expect(page.locator("#status")).to_have_text("en línea" if "es" in query else "online")
     return response
 
 
+def bots(target: Page | Frame) -> Locator:
+    return target.locator("#log .message.bot")
+
+
 def test_the_canonical_example_in_two_turns(page: Page, api: Server, shot: Shot) -> None:
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    response = open_widget(page, api)
-    assert "frame-ancestors" in response.headers["content-security-policy"]
-    expect(page.locator("#log .message.bot").first).to_contain_text("Hi!")
+    page.set_viewport_size(FRAME)
+    open_widget(page, api)
+    expect(bots(page).first).to_contain_text(GREETING)
     expect(page.locator("#progress-text")).to_have_text("0/4")
 
     send(page, FIRST)
-    bot = page.locator("#log .message.bot")
-    expect(bot).to_have_count(2)
-    expect(bot.nth(1)).to_contain_text("budget (amount and currency) and the total size")
+    expect(bots(page)).to_have_count(2)
+    expect(bots(page).nth(1)).to_contain_text("budget (amount and currency) and the total size")
     chips = page.locator("#chips .chip")
     expect(chips).to_have_text(
         ["property type: office", "city: Mexico City", "budget", "total size"]
     )
+    expect(page.locator("#chips .chip.missing")).to_have_text(["budget", "total size"])
     expect(page.locator("#progress-text")).to_have_text("2/4")
 
     send(page, SECOND)
-    expect(bot).to_have_count(3)
-    expect(bot.nth(2)).to_contain_text(
-        "Here is your brief: office in Mexico City, budget 20,000 USD, 500 m²"
-    )
+    expect(bots(page)).to_have_count(3)
+    expect(bots(page).nth(2)).to_contain_text(SUMMARY)
     expect(page.locator("#progress-text")).to_have_text("4/4")
     expect(chips).to_have_text(
-        [
-            "property type: office",
-            "city: Mexico City",
-            "budget: 20,000 USD",
-            "total size: 500 m²",
-        ]
+        ["property type: office", "city: Mexico City", "budget: 20,000 USD", "total size: 500 m²"]
     )
-    assert bubbles(page, "user") == [FIRST, SECOND]
+    expect(page.locator("#chips .chip.missing")).to_have_count(0)
     expect(page.locator("#log .pending")).to_have_count(0)
+    assert [who for who, _ in transcript(page)] == ["bot", "user", "bot", "user", "bot"]
+    assert transcript(page) == as_transcript(history(api, stored(page)))
+    # Fits the frame: nothing wider than 400 px, so no sideways scrolling.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= FRAME["width"]
+    expect(page.get_by_role("textbox", name="Message")).to_be_focused()
     shot(page, "widget_canonical")
-    assert problems == []  # no CSP violation, no script error
+
+
+def test_typing_shows_until_the_reply_arrives(page: Page, api: Server) -> None:
+    """The server's frames pass through the test, which holds the reply back for a moment."""
+    routes: list[WebSocketRoute] = []
+    held: list[str | bytes] = []
+    holding = {"on": False}
+
+    def relay(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+        routes.append(route)
+
+        def from_server(message: str | bytes) -> None:
+            if holding["on"] and json.loads(message).get("type") == "reply":
+                held.append(message)
+            else:
+                route.send(message)
+
+        server.on_message(from_server)
+
+    page.route_web_socket("**/ws?*", relay)
+    open_widget(page, api)
+    typing = page.locator("#typing")
+    expect(typing).to_be_hidden()
+    holding["on"] = True
+    send(page, FIRST)
+    expect(typing).to_be_visible()
+    expect(typing).to_have_text("Typing…")
+    expect(page.locator("#log .message.user.pending .text")).to_have_text([FIRST])
+    for _ in range(250):  # the reply reaches the relay just after the typing event
+        if held:
+            break
+        page.wait_for_timeout(20)
+    assert len(held) == 1
+    expect(typing).to_be_visible()  # still: its reply has not arrived
+    routes[-1].send(held[0])
+    expect(typing).to_be_hidden()
+    expect(bots(page)).to_have_count(2)
+    expect(page.locator("#log .pending")).to_have_count(0)
+    assert transcript(page)[1] == ("user", FIRST)
+    assert "budget" in transcript(page)[2][1]
 
 
 def test_a_dropped_connection_loses_and_duplicates_nothing(page: Page, api: Server) -> None:
     """The socket is cut by the network; meanwhile a message arrives over HTTP and one is typed
-    in the widget. After the reconnect each message and reply is there exactly once."""
+    in the widget. After the reconnect each message and reply is there exactly once, in order."""
     sockets: list[WebSocketRoute] = []
     network = {"up": True}
 
@@ -91,96 +180,284 @@ def test_a_dropped_connection_loses_and_duplicates_nothing(page: Page, api: Serv
             return
         route.connect_to_server()
         sockets.append(route)
+        urls.append(route.url)
 
+    urls: list[str] = []
     page.route_web_socket("**/ws?*", relay)
     open_widget(page, api)
     send(page, FIRST)
-    expect(page.locator("#log .message.bot")).to_have_count(2)
+    expect(bots(page)).to_have_count(2)
     conversation = stored(page)
 
     network["up"] = False
     sockets[-1].close(code=1001)  # cut the live connection
     expect(page.locator("#status")).to_have_text("reconnecting…")
-    headers = {"Authorization": f"Bearer {conversation['token']}"}
+    elsewhere = "My budget is 20,000 USD a month."
     sent = httpx.post(
         f"{api.url}/v1/conversations/{conversation['id']}/messages",
-        json={"text": "My budget is 20,000 USD a month."},
-        headers=headers,
+        json={"text": elsewhere},
+        headers={"Authorization": f"Bearer {conversation['token']}"},
     )
     assert sent.status_code == 200
-    send(page, "About 500 m².")  # typed while offline: queued
-    expect(page.locator("#log .message.user.pending")).to_have_count(1)
+    typed = "About 500 m²."
+    send(page, typed)  # typed while offline: shown at once, queued
+    expect(page.locator("#log .message.user.pending .text")).to_have_text([typed])
 
     network["up"] = True
     expect(page.locator("#status")).to_have_text("online", timeout=20_000)
-    expect(page.locator("#log .message.bot")).to_have_count(4)
+    expect(bots(page)).to_have_count(4)
     expect(page.locator("#log .pending")).to_have_count(0)
-    users = bubbles(page, "user")
-    assert users.count("My budget is 20,000 USD a month.") == 1
-    assert users.count("About 500 m².") == 1
-    assert len(users) == 3
     expect(page.locator("#progress-text")).to_have_text("4/4")
-    history = httpx.get(f"{api.url}/v1/conversations/{conversation['id']}", headers=headers).json()[
-        "history"
-    ]
-    assert [h["text"] for h in history if h["kind"] == "message"] == [
-        FIRST,
-        "My budget is 20,000 USD a month.",
-        "About 500 m².",
-    ]
-    bots = bubbles(page, "bot")
-    assert bots == [h["reply"] for h in history]
+    entries = history(api, conversation)
+    assert [e["text"] for e in entries if e["kind"] == "message"] == [FIRST, elsewhere, typed]
+    shown = transcript(page)
+    assert shown == as_transcript(entries)
+    for text in (FIRST, elsewhere, typed):
+        assert shown.count(("user", text)) == 1
+    # It came back asking only for what it had not seen (everything after the first reply).
+    assert len(sockets) == 2
+    assert urls[1].endswith(f"&after={entries[1]['seq']}")
 
 
 def test_a_reload_resumes_the_whole_conversation_once(page: Page, api: Server) -> None:
     open_widget(page, api)
     send(page, FIRST)
+    expect(bots(page)).to_have_count(2)
     send(page, SECOND)
-    expect(page.locator("#log .message.bot")).to_have_count(3)
-    before = (bubbles(page, "user"), bubbles(page, "bot"))
+    expect(bots(page)).to_have_count(3)
+    page.get_by_role("button", name="Español").click()  # an `edit` entry: a note
+    expect(bots(page)).to_have_count(4)
+    expect(page.locator("#log .note")).to_have_count(1)
+    before = transcript(page)
+    conversation = stored(page)
+
     page.reload()
-    expect(page.locator("#status")).to_have_text("online")
-    expect(page.locator("#log .message.bot")).to_have_count(3)
-    assert (bubbles(page, "user"), bubbles(page, "bot")) == before
+    # The conversation is Spanish now, so the widget is too, whatever ?lang says.
+    expect(page.locator("#status")).to_have_text("en línea")
+    expect(bots(page)).to_have_count(4)
+    assert transcript(page) == before
+    assert transcript(page) == as_transcript(history(api, conversation))
+    expect(page.locator("#log .note")).to_have_text(["Editaste tu búsqueda."])
     expect(page.locator("#progress-text")).to_have_text("4/4")
-    page.get_by_role("button", name="New conversation").click()
-    expect(page.locator("#log .message.bot")).to_have_count(1)
-    assert bubbles(page, "user") == []
+    expect(page.locator("#chips .chip").first).to_have_text("tipo de inmueble: oficina")
+
+    page.get_by_role("button", name="Nueva conversación").click()
+    expect(bots(page)).to_have_count(1)
+    assert [who for who, _ in transcript(page)] == ["bot"]
     expect(page.locator("#progress-text")).to_have_text("0/4")
+    expect(page.locator("#log .note")).to_have_count(0)
+    assert stored(page)["id"] != conversation["id"]
+
+
+def test_a_conversation_that_is_gone_is_replaced(page: Page, api: Server) -> None:
+    open_widget(page, api)
+    send(page, FIRST)
+    expect(bots(page)).to_have_count(2)
+    conversation = stored(page)
+    erased = httpx.delete(
+        f"{api.url}/v1/conversations/{conversation['id']}",
+        headers={"Authorization": f"Bearer {conversation['token']}"},
+    )
+    assert erased.status_code == 204
+    gone = "That conversation has ended; here is a new one."
+    expect(page.locator("#log .notice")).to_have_text([gone])  # erased: close 4410
+    expect(bots(page)).to_have_count(1)
+    expect(page.locator("#status")).to_have_text("online")
+    assert transcript(page)[0][0] == "bot"
+    assert stored(page)["id"] != conversation["id"]
+
+    page.evaluate(
+        """() => window.localStorage.setItem('realty.widget.v1',
+                                             JSON.stringify({id: 'expired', token: 'old'}))"""
+    )
+    page.reload()  # the stored conversation answers 404
+    expect(page.locator("#status")).to_have_text("online")
+    expect(page.locator("#log .notice")).to_have_text([gone])
+    expect(bots(page)).to_have_count(1)
+    assert stored(page)["id"] != "expired"
 
 
 def test_markup_in_messages_is_shown_literally_and_runs_nothing(
     page: Page, api: Server, page_dialogs: list[str], shot: Shot
 ) -> None:
+    page.set_viewport_size(FRAME)
     attacks = ["<img src=x onerror=alert(1)>", "<script>alert(1)</script>"]
     open_widget(page, api)
     for n, attack in enumerate(attacks, start=1):
         send(page, attack)
-        expect(page.locator("#log .message.bot")).to_have_count(1 + n)
-    assert bubbles(page, "user") == attacks
+        expect(bots(page)).to_have_count(1 + n)
+    assert [text for who, text in transcript(page) if who == "user"] == attacks
     assert page.locator("#log img, #log script").count() == 0
     page.reload()  # rendered again from the stored history: still text
     expect(page.locator("#log .message.user")).to_have_count(2)
-    assert bubbles(page, "user") == attacks
+    assert [text for who, text in transcript(page) if who == "user"] == attacks
     assert page.locator("#log img, #log script").count() == 0
+    assert page.locator("img").count() == 0
     assert page_dialogs == []
     shot(page, "widget_xss")
 
 
 def test_spanish_and_the_language_switch(page: Page, api: Server) -> None:
     open_widget(page, api, "?lang=es")
-    expect(page.locator("#log .message.bot").first).to_contain_text("¡Hola!")
+    expect(bots(page).first).to_contain_text("¡Hola!")
     expect(page.get_by_role("button", name="Enviar")).to_be_visible()
-    expect(page.get_by_role("textbox")).to_have_attribute("placeholder", "Escribe tu mensaje…")
+    expect(page.get_by_role("button", name="Nueva conversación")).to_be_visible()
+    expect(page.get_by_role("textbox", name="Mensaje")).to_have_attribute(
+        "placeholder", "Escribe tu mensaje…"
+    )
+    expect(page.get_by_role("heading", name="Tu búsqueda")).to_be_visible()
+    assert page.evaluate("() => document.documentElement.lang") == "es"
     send(page, "Busco una oficina en Guadalajara.")
-    expect(page.locator("#log .message.bot")).to_have_count(2)
+    expect(bots(page)).to_have_count(2)
+    expect(bots(page).nth(1)).to_contain_text("presupuesto")
     expect(page.locator("#chips .chip").first).to_have_text("tipo de inmueble: oficina")
 
     page.get_by_role("button", name="English").click()
     expect(page.locator("#log .note")).to_have_text(["You edited your brief."])
-    expect(page.locator("#log .message.bot").last).to_contain_text("What is your budget")
+    expect(bots(page)).to_have_count(3)
+    expect(bots(page).last).to_contain_text("What is your budget")
     expect(page.locator("#chips .chip").first).to_have_text("property type: office")
     expect(page.get_by_role("button", name="Send")).to_be_visible()
+    send(page, "About 300 m².")
+    expect(bots(page)).to_have_count(4)
+    expect(bots(page).last).to_contain_text("budget")
+    assert "presupuesto" not in transcript(page)[-1][1]
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+
+
+def test_the_page_keeps_to_its_content_security_policy(page: Page, api: Server) -> None:
+    """The policy is sent, the widget (WebSocket included) works under it without one
+    violation, and it is really enforced: an injected inline script does not run."""
+    page.add_init_script(
+        """window.__violations = [];
+           document.addEventListener('securitypolicyviolation',
+             (e) => window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));"""
+    )
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+
+    response = open_widget(page, api)
+    assert response.headers["content-security-policy"] == POLICY
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    send(page, FIRST)
+    expect(bots(page)).to_have_count(2)
+    page.get_by_role("button", name="Español").click()
+    expect(bots(page)).to_have_count(3)
+
+    assert page.evaluate("() => window.__violations") == []
+    assert console == []
+    assert len(sockets) == 1
+    assert sockets[0].startswith(api.url.replace("http", "ws", 1) + "/v1/conversations/")
+
+    page.evaluate(
+        """() => { const s = document.createElement('script');
+                   s.textContent = 'window.__inline = true';
+                   document.body.append(s); }"""
+    )
+    page.wait_for_function("() => window.__violations.length > 0")
+    assert page.evaluate("() => window.__inline") is None
+    assert page.evaluate("() => window.__violations")[0].startswith("script-src")
+
+
+@pytest.fixture
+def listing_site() -> Iterator[Callable[..., str]]:
+    """A listing site: ``publish(html, host="localhost")`` serves ``html`` and returns its URL.
+
+    A real server on another port (another origin; on ``localhost`` another site, as the
+    widget is on ``127.0.0.1``), because chromium refuses to let a page that does not come from
+    the loopback network (as a page fulfilled by ``page.route`` counts) frame one that does.
+    """
+    page = {"html": ""}
+
+    class Listing(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = page["html"].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # keep the test output quiet
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Listing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+
+    def publish(html: str, host: str = "localhost") -> str:
+        page["html"] = html
+        return f"http://{host}:{server.server_address[1]}/listing/42"
+
+    try:
+        yield publish
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_a_listing_site_embeds_it_with_one_iframe(
+    page: Page, api: Server, listing_site: Callable[..., str]
+) -> None:
+    """A page of another origin frames the widget: it chats, and resumes after a reload."""
+    snippet = f'<iframe src="{api.url}/widget" title="Chat" width="400" height="640"></iframe>'
+    listing = f"<!doctype html><title>Listing</title><h1>Office</h1>{snippet}"
+    page.goto(listing_site(listing, host="127.0.0.1"))  # another port: another origin
+    expect(page.frame_locator("iframe").locator("#status")).to_have_text("online")
+    send(page.frames[1], FIRST)
+    expect(bots(page.frames[1])).to_have_count(2)
+    page.reload()
+    expect(page.frame_locator("iframe").locator("#status")).to_have_text("online")
+    expect(bots(page.frames[1])).to_have_count(2)
+    assert transcript(page.frames[1])[1] == ("user", FIRST)
+
+
+def test_a_frame_refused_storage_still_chats(
+    page: Page, api: Server, listing_site: Callable[..., str]
+) -> None:
+    """Framed by another site, a browser may refuse the frame its storage (third-party data
+    blocked: reading ``localStorage`` throws). The widget chats all the same; it just cannot
+    resume after a reload, so it starts afresh."""
+    page.add_init_script(
+        """Object.defineProperty(window, 'localStorage', {configurable: true, get() {
+               throw new DOMException('Access is denied for this document.', 'SecurityError');
+           }});"""
+    )
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(listing_site(f'<!doctype html><iframe src="{api.url}/widget"></iframe>'))
+    frame = page.frame_locator("iframe")
+    expect(frame.locator("#status")).to_have_text("online")
+    send(page.frames[1], FIRST)
+    expect(bots(page.frames[1])).to_have_count(2)
+    expect(bots(page.frames[1]).last).to_contain_text("budget")
+    with pytest.raises(Error, match="Access is denied"):
+        page.frames[1].evaluate("() => window.localStorage")
+    page.reload()
+    expect(frame.locator("#status")).to_have_text("online")
+    expect(bots(page.frames[1])).to_have_count(1)
+    assert [who for who, _ in transcript(page.frames[1])] == ["bot"]
+    assert console == []
+
+
+def test_a_site_not_allowed_to_frame_it_gets_nothing(
+    page: Page, serve: Serve, tmp_path: Path, listing_site: Callable[..., str]
+) -> None:
+    api = serve(
+        settings_for_tests(
+            tmp_path,
+            f"sqlite:///{tmp_path / 'r.db'}",
+            widget_frame_ancestors="https://partner.example",
+        )
+    )
+    url = listing_site(f'<!doctype html><iframe src="{api.url}/widget"></iframe>')
+    with page.expect_console_message(lambda m: "frame-ancestors" in m.text):
+        page.goto(url)
+    assert page.frames[1].locator("#log").count() == 0
 
 
 def test_an_over_long_message_is_refused_politely_and_kept_for_editing(
@@ -196,4 +473,31 @@ def test_an_over_long_message_is_refused_politely_and_kept_for_editing(
         ["Your message is too long (the limit is 40 characters). Please shorten it."]
     )
     expect(page.get_by_role("textbox")).to_have_value(long)
-    assert bubbles(page, "user") == []
+    expect(page.get_by_role("textbox")).to_be_focused()
+    assert [who for who, _ in transcript(page)] == ["bot"]
+    send(page, FIRST)  # shortened: goes through
+    expect(bots(page)).to_have_count(2)
+    assert transcript(page)[1] == ("user", FIRST)
+
+
+def test_a_message_over_the_rate_limit_is_sent_when_allowed(
+    page: Page, serve: Serve, tmp_path: Path
+) -> None:
+    api = serve(
+        settings_for_tests(
+            tmp_path,
+            f"sqlite:///{tmp_path / 'r.db'}",
+            rate_limit_messages=1,
+            rate_limit_window_s=2,
+        )
+    )
+    open_widget(page, api)
+    send(page, FIRST)
+    expect(bots(page)).to_have_count(2)
+    send(page, SECOND)  # the window's one message is spent: refused, kept, sent again later
+    expect(page.locator("#log .notice")).to_contain_text(["You are sending messages too fast."])
+    expect(page.locator("#log .message.user.pending .text")).to_have_text([SECOND])
+    expect(bots(page)).to_have_count(3, timeout=10_000)
+    expect(page.locator("#log .pending")).to_have_count(0)
+    expect(bots(page).last).to_contain_text(SUMMARY)
+    assert [text for who, text in transcript(page) if who == "user"] == [FIRST, SECOND]

@@ -144,7 +144,9 @@ class _Session:
             if raw is None:
                 raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
             if len(raw) > _MAX_FRAME:
-                await self.send(_error(413, "Frame too large", f"At most {_MAX_FRAME} bytes."))
+                await self.send(
+                    _error(413, "Frame too large", f"At most {_MAX_FRAME:,} characters.")
+                )
                 continue
             try:
                 frame = ClientMessage.model_validate_json(raw)

@@ -1,19 +1,27 @@
 // The realty chat widget: one conversation over the API of the page's own origin.
 //
-// Opening: a conversation kept in localStorage is resumed (its history read over HTTP), else
-// a new one is opened. Live traffic goes over the conversation's WebSocket. Every entry has a
-// `seq`; the widget renders each seq once, so replays after a reconnect (`?after=<last seq>`)
-// and events from other tabs never duplicate anything. A message is sent with a
-// `client_message_id` and stays pending until its reply arrives; after a reconnect every
-// pending message is sent again with the same id, which the server de-duplicates, so nothing
-// is lost either. All text enters the page through textContent: nothing a prospect or the
-// assistant writes is ever parsed as markup.
+// Opening: a conversation kept in localStorage is resumed (its history read over HTTP), else a
+// new one is opened. Live traffic goes over the conversation's WebSocket. Every entry has a
+// `seq` (1, 2, 3… per conversation) and the socket delivers them in order, so the widget
+// renders each seq once: replays after a reconnect (`?after=<last seq>`) and events from other
+// tabs never duplicate anything. A message is sent with a `client_message_id` and stays pending
+// until its reply arrives; after a reconnect (or a refusal for being too fast) every pending
+// message is sent again with the same id, which the server de-duplicates, so nothing is lost
+// either. Pending bubbles stay at the bottom of the log, so the log always reads in seq order.
+// All text enters the page through textContent: nothing a prospect or the assistant writes is
+// ever parsed as markup.
 (function () {
   "use strict";
 
   const STORE_KEY = "realty.widget.v1";
+  const HISTORY_PAGE = 1000; // the API's largest history page
+  const MAX_FRAME_CHARS = 65536; // the server refuses larger WebSocket frames
+  const FIRST_BACKOFF_MS = 500;
   const MAX_BACKOFF_MS = 10000;
-  const PING_MS = 25000;
+  const PING_MS = 25000; // keeps idle proxies from closing the socket
+  const PONG_TIMEOUT_MS = 10000; // a socket that does not answer a ping is dead
+  const TYPING_TIMEOUT_MS = 45000; // a turn whose reply never comes (handled elsewhere, failed)
+  const BOOT_RETRY_MS = 5000;
   const CLOSE_NOT_FOUND = 4404;
   const CLOSE_ERASED = 4410;
 
@@ -27,17 +35,26 @@
       restart: "New conversation",
       switchTo: "Español",
       switchTitle: "Continuar en español",
+      you: "You: ",
+      assistant: "Assistant: ",
+      typing: "Typing…",
       connecting: "connecting…",
       reconnecting: "reconnecting…",
       online: "online",
+      missing: "still needed",
+      unconfirmed: "to be confirmed",
+      notSent: "Not sent",
       edited: "You edited your brief.",
       confirmed: "You confirmed your brief.",
       gone: "That conversation has ended; here is a new one.",
-      down: "The service is not answering right now. Your message was not sent; please try again in a moment.",
+      down: "The service is not answering right now. We will keep trying.",
+      wait: "One moment: connecting…",
       tooLong: (limit) => `Your message is too long (the limit is ${limit} characters). Please shorten it.`,
-      rateLimited: (seconds) => `You are sending messages too fast. Please wait ${seconds} seconds and try again.`,
-      busy: "We could not process that message just now. Please try again in a moment.",
-      invalid: "That message could not be sent.",
+      tooLongPlain: "Your message is too long. Please shorten it.",
+      rateLimited: (seconds) => `You are sending messages too fast. We will send yours in ${seconds} s.`,
+      slowDown: (seconds) => `Too many requests. Please try again in ${seconds} s.`,
+      busy: (seconds) => `We could not process your message just now. We will try again in ${seconds} s.`,
+      invalid: "That message could not be sent. Please try again.",
     },
     es: {
       title: "Encuentra tu inmueble comercial",
@@ -48,17 +65,26 @@
       restart: "Nueva conversación",
       switchTo: "English",
       switchTitle: "Continue in English",
+      you: "Tú: ",
+      assistant: "Asistente: ",
+      typing: "Escribiendo…",
       connecting: "conectando…",
       reconnecting: "reconectando…",
       online: "en línea",
+      missing: "falta",
+      unconfirmed: "por confirmar",
+      notSent: "No enviado",
       edited: "Editaste tu búsqueda.",
       confirmed: "Confirmaste tu búsqueda.",
       gone: "Esa conversación terminó; empezamos una nueva.",
-      down: "El servicio no responde en este momento. Tu mensaje no se envió; inténtalo de nuevo en un momento.",
+      down: "El servicio no responde en este momento. Seguiremos intentando.",
+      wait: "Un momento: conectando…",
       tooLong: (limit) => `Tu mensaje es demasiado largo (el límite es de ${limit} caracteres). Por favor acórtalo.`,
-      rateLimited: (seconds) => `Estás enviando mensajes muy rápido. Espera ${seconds} segundos e inténtalo de nuevo.`,
-      busy: "No pudimos procesar ese mensaje ahora. Inténtalo de nuevo en un momento.",
-      invalid: "No se pudo enviar ese mensaje.",
+      tooLongPlain: "Tu mensaje es demasiado largo. Por favor acórtalo.",
+      rateLimited: (seconds) => `Estás enviando mensajes muy rápido. Enviaremos el tuyo en ${seconds} s.`,
+      slowDown: (seconds) => `Demasiadas solicitudes. Inténtalo de nuevo en ${seconds} s.`,
+      busy: (seconds) => `No pudimos procesar tu mensaje ahora. Lo intentaremos de nuevo en ${seconds} s.`,
+      invalid: "No se pudo enviar ese mensaje. Inténtalo de nuevo.",
     },
   };
 
@@ -74,6 +100,7 @@
     chips: $("chips"),
     log: $("log"),
     typing: $("typing"),
+    typingText: $("typing-text"),
     form: $("composer"),
     input: $("input"),
     inputLabel: $("input-label"),
@@ -84,17 +111,21 @@
     id: null,
     token: null,
     language: initialLanguage(),
-    lastSeq: 0,
+    status: "", // a key of LABELS, so a language switch re-words it
+    lastSeq: 0, // the highest entry rendered (entries arrive in seq order)
+    briefSeq: 0, // the entry whose brief the chips show
     socket: null,
-    backoff: 500,
-    reconnectTimer: null,
-    pingTimer: null,
-    // client_message_id -> {text, element}: sent (or queued) and not yet answered.
+    ready: false, // the socket has replayed what we missed and accepts messages
+    backoff: FIRST_BACKOFF_MS,
+    timers: { reconnect: 0, ping: 0, pong: 0, typing: 0, resend: 0, boot: 0 },
+    // client_message_id -> {text, element, failed}: sent (or queued) and not yet answered.
+    // A failed one (refused, given back for editing) is kept so a late reply still finds it.
     pending: new Map(),
-    // client_message_ids sent on the current socket, oldest first: an `error` event answers
-    // the oldest one (the server handles one socket's messages in order).
+    // ids sent on the current socket and not yet answered, oldest first: the server handles a
+    // socket's messages in order, so an unattributed `error` answers the oldest one.
     inFlight: [],
-    // Bumped on every new conversation, so a stale socket's events are ignored.
+    switching: false, // a language switch is on its way
+    // Bumped whenever the conversation is dropped, so late answers for the old one are ignored.
     generation: 0,
   };
 
@@ -103,7 +134,8 @@
   function initialLanguage() {
     const asked = new URLSearchParams(window.location.search).get("lang");
     if (asked === "es" || asked === "en") return asked;
-    return (navigator.language || "en").toLowerCase().startsWith("es") ? "es" : "en";
+    const preferred = (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+    return preferred.toLowerCase().startsWith("es") ? "es" : "en";
   }
 
   function labels() {
@@ -113,6 +145,7 @@
   function applyLabels() {
     const text = labels();
     document.documentElement.lang = state.language;
+    document.title = text.title;
     view.title.textContent = text.title;
     view.briefTitle.textContent = text.brief;
     view.input.placeholder = text.placeholder;
@@ -121,115 +154,178 @@
     view.restart.textContent = text.restart;
     view.language.textContent = text.switchTo;
     view.language.title = text.switchTitle;
+    // The button names the other language in that language: let screen readers say it so.
+    view.language.lang = state.language === "es" ? "en" : "es";
+    view.typingText.textContent = text.typing;
+    view.status.textContent = state.status ? text[state.status] : "";
   }
 
   function setLanguage(language) {
-    if (language !== "es" && language !== "en") return;
+    if ((language !== "es" && language !== "en") || language === state.language) return;
     state.language = language;
     applyLabels();
   }
 
-  // ---- rendering (text only) ----
+  function setStatus(key) {
+    state.status = key;
+    view.status.textContent = key ? labels()[key] : "";
+  }
 
-  function append(element) {
-    view.log.appendChild(element);
+  // ---- the log (text only) ----
+
+  function scrollDown() {
     view.log.scrollTop = view.log.scrollHeight;
+  }
+
+  // Inserts a delivered element before the pending bubbles, which always stay last.
+  function place(element) {
+    view.log.insertBefore(element, view.log.querySelector(":scope > .pending"));
+    scrollDown();
     return element;
   }
 
-  function item(className, text) {
-    const element = document.createElement("li");
+  function bubble(who, text) {
+    const element = document.createElement("div");
+    element.className = `message ${who}`;
+    const speaker = document.createElement("span");
+    speaker.className = "visually-hidden";
+    speaker.textContent = who === "user" ? labels().you : labels().assistant;
+    const body = document.createElement("span");
+    body.className = "text";
+    body.textContent = text;
+    element.append(speaker, body);
+    return element;
+  }
+
+  function line(className, text) {
+    const element = document.createElement("p");
     element.className = className;
     element.textContent = text;
     return element;
   }
 
-  function userBubble(text) {
-    return append(item("message user", text));
-  }
-
-  function botBubble(text) {
-    return append(item("message bot", text));
-  }
-
   function note(text) {
-    return append(item("note", text));
+    return place(line("note", text));
   }
 
+  // A notice about the service; the same notice twice in a row is shown once.
   function notice(text) {
-    return append(item("notice", text));
-  }
-
-  function setStatus(text) {
-    view.status.textContent = text;
+    const delivered = view.log.querySelectorAll(":scope > :not(.pending)");
+    const previous = delivered[delivered.length - 1];
+    if (previous && previous.classList.contains("notice") && previous.textContent === text) {
+      return previous;
+    }
+    return place(line("notice", text));
   }
 
   function showTyping(on) {
     view.typing.hidden = !on;
+    window.clearTimeout(state.timers.typing);
+    if (on) state.timers.typing = window.setTimeout(() => showTyping(false), TYPING_TIMEOUT_MS);
   }
 
-  function chip(text, kind) {
+  // ---- the brief ----
+
+  function chip(text, kind, hint) {
     const element = document.createElement("li");
     element.className = kind ? `chip ${kind}` : "chip";
     element.textContent = text;
+    if (hint) element.title = hint;
     return element;
   }
 
-  function renderBrief(display) {
+  // Shows `display` (the brief in words) unless a later brief is already shown.
+  function renderBrief(display, seq) {
+    if (!display || seq < state.briefSeq) return;
+    state.briefSeq = seq;
+    setLanguage(display.language);
+    const text = labels();
     const chips = [];
     for (const value of display.fields) {
-      chips.push(chip(`${value.label}: ${value.text}`, value.status === "unconfirmed" ? "unconfirmed" : ""));
+      const unconfirmed = value.status === "unconfirmed";
+      chips.push(chip(`${value.label}: ${value.text}`, unconfirmed ? "unconfirmed" : "", unconfirmed ? text.unconfirmed : ""));
     }
     for (const value of display.extras) {
-      chips.push(chip(`${value.label}: ${value.text}`, "extra"));
+      chips.push(chip(`${value.label}: ${value.text}`, "extra", ""));
     }
     for (const missing of display.missing) {
-      chips.push(chip(missing.label, "missing"));
+      chips.push(chip(missing.label, "missing", text.missing));
     }
     view.chips.replaceChildren(...chips);
     view.progress.max = display.required;
     view.progress.value = display.filled;
     view.progressText.textContent = `${display.filled}/${display.required}`;
-    setLanguage(display.language);
   }
 
-  // One log entry (a history entry or a `reply` event), rendered at most once.
+  // ---- entries ----
+
+  // One entry (from the history, a `reply` event or an HTTP answer), rendered at most once.
   function renderEntry(entry) {
-    if (entry.seq <= state.lastSeq) return;
+    if (typeof entry.seq !== "number" || entry.seq <= state.lastSeq) return;
     state.lastSeq = entry.seq;
     if (entry.kind === "message") {
-      const mine = entry.client_message_id && state.pending.get(entry.client_message_id);
-      if (mine) {
-        mine.element.classList.remove("pending");
-        state.pending.delete(entry.client_message_id);
-      } else {
-        userBubble(entry.text);
-      }
+      renderMessage(entry);
     } else if (entry.kind === "edit") {
       note(labels().edited);
     } else if (entry.kind === "confirm") {
       note(labels().confirmed);
     }
-    botBubble(entry.reply);
+    place(bubble("bot", entry.reply));
+  }
+
+  // The prospect's side of a message entry: our own pending bubble, or one sent elsewhere.
+  function renderMessage(entry) {
+    const id = entry.client_message_id;
+    const mine = id ? state.pending.get(id) : undefined;
+    if (!mine) {
+      place(bubble("user", entry.text));
+      return;
+    }
+    state.pending.delete(id);
+    state.inFlight = state.inFlight.filter((other) => other !== id);
+    mine.element.classList.remove("pending", "failed");
+    mine.element.removeAttribute("title");
+    place(mine.element); // also brings back a bubble given back for editing
   }
 
   // ---- HTTP ----
 
+  class ServiceError extends Error {
+    constructor(status, retryAfter) {
+      super(`HTTP ${status}`);
+      this.status = status;
+      this.retryAfter = retryAfter;
+    }
+  }
+
   async function request(method, path, body) {
-    const headers = { "content-type": "application/json" };
+    const headers = {};
+    if (body !== undefined) headers["content-type"] = "application/json";
     if (state.token) headers.authorization = `Bearer ${state.token}`;
     const response = await fetch(new URL(path, window.location.href), {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
       credentials: "omit",
+      cache: "no-store",
     });
     const data = response.status === 204 ? null : await response.json().catch(() => null);
-    return { status: response.status, data, retryAfter: response.headers.get("retry-after") };
+    const retryAfter = Number(response.headers.get("retry-after")) || 0;
+    return { status: response.status, data, retryAfter };
   }
 
+  function conversationPath() {
+    return `v1/conversations/${encodeURIComponent(state.id)}`;
+  }
+
+  // ---- the stored conversation ----
+
   function remember() {
-    window.localStorage.setItem(STORE_KEY, JSON.stringify({ id: state.id, token: state.token }));
+    try {
+      window.localStorage.setItem(STORE_KEY, JSON.stringify({ id: state.id, token: state.token }));
+    } catch (error) {
+      // Storage refused (private mode, blocked in a frame): the chat works, a reload starts over.
+    }
   }
 
   function remembered() {
@@ -241,66 +337,104 @@
     }
   }
 
+  function forget() {
+    try {
+      window.localStorage.removeItem(STORE_KEY);
+    } catch (error) {
+      // Nothing was stored.
+    }
+  }
+
+  // ---- opening ----
+
+  // Drops the current conversation from the page (not from storage).
   function reset() {
     state.generation += 1;
     closeSocket();
+    for (const name of Object.keys(state.timers)) window.clearTimeout(state.timers[name]);
     state.id = null;
     state.token = null;
     state.lastSeq = 0;
+    state.briefSeq = 0;
     state.pending.clear();
     state.inFlight = [];
     view.log.replaceChildren();
     view.chips.replaceChildren();
+    view.progress.value = 0;
+    view.progressText.textContent = "";
     showTyping(false);
+    setStatus("");
   }
 
-  async function open() {
+  // Resumes the stored conversation or opens a new one; on failure tries again later.
+  // `message` (optional) is shown first, e.g. why the previous conversation was dropped.
+  function boot(message) {
+    reset();
+    if (message) notice(message);
+    setStatus("connecting");
+    const generation = state.generation;
+    open(generation).catch((error) => {
+      if (generation !== state.generation) return;
+      const retryAfter = error instanceof ServiceError ? error.retryAfter : 0;
+      reset();
+      notice(retryAfter ? labels().slowDown(retryAfter) : labels().down);
+      state.timers.boot = window.setTimeout(() => boot(), retryAfter * 1000 || BOOT_RETRY_MS);
+    });
+  }
+
+  async function open(generation) {
     const stored = remembered();
-    if (stored && (await resume(stored))) return;
     if (stored) {
-      window.localStorage.removeItem(STORE_KEY);
+      if (await resume(stored, generation)) return;
+      if (generation !== state.generation) return;
+      forget();
+      state.id = null;
+      state.token = null;
       notice(labels().gone);
     }
-    await start();
+    await start(generation);
   }
 
-  async function start() {
-    state.token = null;
+  async function start(generation) {
     const answer = await request("POST", "v1/conversations", { language: state.language });
-    if (answer.status !== 201) throw new Error(`open: ${answer.status}`);
+    if (generation !== state.generation) return;
+    if (answer.status !== 201 || !answer.data) throw new ServiceError(answer.status, answer.retryAfter);
     state.id = answer.data.id;
     state.token = answer.data.token;
     remember();
-    renderEntry({ seq: answer.data.seq, kind: "start", text: "", reply: answer.data.reply });
-    renderBrief(answer.data.display);
+    renderEntry({ seq: answer.data.seq, kind: "start", reply: answer.data.reply });
+    renderBrief(answer.data.display, answer.data.seq);
     connect();
   }
 
-  // Reads the stored conversation's history page by page; false when it is gone.
-  async function resume(stored) {
+  // Renders the stored conversation's whole history, page by page; false when it is gone.
+  async function resume(stored, generation) {
     state.id = stored.id;
     state.token = stored.token;
     for (;;) {
-      const answer = await request("GET", `v1/conversations/${encodeURIComponent(state.id)}?after=${state.lastSeq}&limit=1000`);
-      if (answer.status === 404 || answer.status === 401) {
-        state.id = null;
-        state.token = null;
-        return false;
-      }
-      if (answer.status !== 200) throw new Error(`resume: ${answer.status}`);
-      setLanguage(answer.data.language);
+      const answer = await request("GET", `${conversationPath()}?after=${state.lastSeq}&limit=${HISTORY_PAGE}`);
+      if (generation !== state.generation) return true; // dropped meanwhile: nothing to do
+      if (answer.status === 404 || answer.status === 401) return false;
+      if (answer.status !== 200 || !answer.data) throw new ServiceError(answer.status, answer.retryAfter);
+      setLanguage(answer.data.language); // the conversation's language words the whole history
       answer.data.history.forEach(renderEntry);
-      renderBrief(answer.data.display);
-      if (answer.data.history.length < 1000) break;
+      renderBrief(answer.data.display, state.lastSeq);
+      if (answer.data.history.length < HISTORY_PAGE) break;
     }
     connect();
     return true;
   }
 
-  // ---- WebSocket ----
+  // The conversation expired or was erased: say so and start a new one.
+  function conversationGone() {
+    forget();
+    boot(labels().gone);
+  }
+
+  // ---- the WebSocket ----
 
   function socketUrl() {
-    const url = new URL(`v1/conversations/${encodeURIComponent(state.id)}/ws`, window.location.href);
+    const url = new URL(`${conversationPath()}/ws`, window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     url.searchParams.set("token", state.token);
     url.searchParams.set("after", String(state.lastSeq));
@@ -308,131 +442,227 @@
   }
 
   function connect() {
-    const generation = state.generation;
-    setStatus(labels().connecting);
-    const socket = new WebSocket(socketUrl());
+    window.clearTimeout(state.timers.reconnect);
+    if (!state.id || state.socket) return;
+    if (state.status !== "reconnecting") setStatus("connecting");
+    let socket;
+    try {
+      socket = new WebSocket(socketUrl());
+    } catch (error) {
+      scheduleReconnect();
+      return;
+    }
     state.socket = socket;
+    state.ready = false;
     state.inFlight = [];
     socket.addEventListener("message", (event) => {
-      if (generation === state.generation) onEvent(JSON.parse(event.data));
+      if (state.socket === socket) onFrame(event.data);
     });
     socket.addEventListener("close", (event) => {
-      if (generation === state.generation && state.socket === socket) onClose(event.code);
+      if (state.socket === socket) onClose(event.code);
     });
   }
 
+  function stopSocketTimers() {
+    window.clearInterval(state.timers.ping);
+    window.clearTimeout(state.timers.pong);
+  }
+
   function closeSocket() {
-    window.clearTimeout(state.reconnectTimer);
-    window.clearInterval(state.pingTimer);
+    stopSocketTimers();
     const socket = state.socket;
     state.socket = null;
+    state.ready = false;
     if (socket) socket.close(1000);
   }
 
   function onClose(code) {
-    window.clearInterval(state.pingTimer);
-    state.socket = null;
+    closeSocket();
     showTyping(false);
     if (code === CLOSE_NOT_FOUND || code === CLOSE_ERASED) {
-      window.localStorage.removeItem(STORE_KEY);
-      reset();
-      notice(labels().gone);
-      start().catch(serviceDown);
+      conversationGone();
       return;
     }
-    setStatus(labels().reconnecting);
-    state.reconnectTimer = window.setTimeout(connect, state.backoff);
-    state.backoff = Math.min(state.backoff * 2, MAX_BACKOFF_MS);
+    scheduleReconnect();
   }
 
-  function onEvent(event) {
+  // Exponential backoff with jitter (so many widgets do not reconnect in step), capped.
+  function scheduleReconnect() {
+    setStatus("reconnecting");
+    const delay = state.backoff * (0.75 + Math.random() * 0.5);
+    state.backoff = Math.min(state.backoff * 2, MAX_BACKOFF_MS);
+    window.clearTimeout(state.timers.reconnect);
+    state.timers.reconnect = window.setTimeout(connect, delay);
+  }
+
+  function ping() {
+    if (!transmit({ type: "ping" })) return;
+    const socket = state.socket;
+    window.clearTimeout(state.timers.pong);
+    // A connection that silently died (sleep, network change) only shows up as no answer.
+    state.timers.pong = window.setTimeout(() => {
+      if (state.socket === socket) onClose(1006);
+    }, PONG_TIMEOUT_MS);
+  }
+
+  function onFrame(data) {
+    let event;
+    try {
+      event = JSON.parse(data);
+    } catch (error) {
+      return; // not ours to show
+    }
+    window.clearTimeout(state.timers.pong); // any frame proves the connection is alive
     switch (event.type) {
       case "ready":
-        state.backoff = 500;
-        setStatus(labels().online);
-        state.pingTimer = window.setInterval(() => transmit({ type: "ping" }), PING_MS);
-        // Whatever is still pending never got its reply: send it again (same id).
-        for (const [id, message] of state.pending) sendFrame(id, message.text);
+        onReady();
         break;
       case "typing":
         showTyping(true);
         break;
       case "reply":
         showTyping(false);
-        state.inFlight = state.inFlight.filter((id) => id !== event.client_message_id);
         renderEntry(event);
         break;
       case "brief":
-        if (event.display) renderBrief(event.display);
+        renderBrief(event.display, event.seq);
         break;
       case "error":
         showTyping(false);
-        onError(event);
-        break;
+        if (state.ready) onError(event);
+        break; // before `ready` it is about the connection, and the close code says what
       default:
-        break; // pong, erased (the close code says it), future events
+        break; // pong, erased (the close code follows), later additions
     }
   }
 
-  // An error answers the oldest message sent on this socket (or is about the socket itself).
-  function onError(problem) {
-    const text = labels();
-    const id = state.inFlight.shift();
-    const message = id ? state.pending.get(id) : null;
-    if (message) {
-      state.pending.delete(id);
-      message.element.remove();
-      if (!view.input.value) view.input.value = message.text; // let them fix and resend it
-    }
-    if (problem.status === 413) {
-      notice(problem.limit ? text.tooLong(problem.limit) : text.invalid);
-    } else if (problem.status === 429) {
-      notice(text.rateLimited(problem.retry_after || 60));
-    } else if (problem.status === 503) {
-      notice(text.busy);
-    } else {
-      notice(problem.title ? `${text.invalid} (${problem.title})` : text.invalid);
-    }
+  function onReady() {
+    state.ready = true;
+    state.backoff = FIRST_BACKOFF_MS;
+    setStatus("online");
+    window.clearInterval(state.timers.ping);
+    state.timers.ping = window.setInterval(ping, PING_MS);
+    // Whatever is still pending got no reply (the replay brought every reply we missed).
+    resendPending();
   }
+
+  // ---- sending ----
 
   function transmit(frame) {
     const socket = state.socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN) return false;
+    if (!socket || !state.ready || socket.readyState !== WebSocket.OPEN) return false;
     socket.send(JSON.stringify(frame));
     return true;
   }
 
-  function sendFrame(id, text) {
-    if (transmit({ type: "message", text, client_message_id: id })) state.inFlight.push(id);
+  function transmitMessage(id, text) {
+    if (!transmit({ type: "message", text, client_message_id: id })) return; // goes on `ready`
+    if (!state.inFlight.includes(id)) state.inFlight.push(id);
   }
 
-  function messageId() {
-    const bytes = new Uint8Array(16);
-    window.crypto.getRandomValues(bytes);
+  function resendPending() {
+    window.clearTimeout(state.timers.resend);
+    for (const [id, message] of state.pending) {
+      if (!message.failed) transmitMessage(id, message.text);
+    }
+  }
+
+  function newMessageId() {
+    if (window.crypto.randomUUID) return window.crypto.randomUUID();
+    // randomUUID needs a secure context; a plain-HTTP deployment gets 128 random bits too.
+    const bytes = window.crypto.getRandomValues(new Uint8Array(16));
     return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
   }
 
+  // Characters as the server counts them (code points, not UTF-16 units).
+  function characters(text) {
+    return Array.from(text).length;
+  }
+
+  function frameTooLarge(text) {
+    const frame = JSON.stringify({ type: "message", text, client_message_id: newMessageId() });
+    return characters(frame) > MAX_FRAME_CHARS;
+  }
+
   function send(text) {
-    const id = messageId();
-    const element = userBubble(text);
+    const id = newMessageId();
+    const element = bubble("user", text);
     element.classList.add("pending");
-    state.pending.set(id, { text, element });
-    sendFrame(id, text); // when the socket is down it goes out on the next `ready`
+    view.log.appendChild(element);
+    scrollDown();
+    state.pending.set(id, { text, element, failed: false });
+    transmitMessage(id, text);
+  }
+
+  // ---- refusals ----
+
+  // A refused message goes back into the input for editing (or, when the prospect is already
+  // typing something else, stays in the log marked as not sent): its text is never lost.
+  function giveBack(id) {
+    const message = state.pending.get(id);
+    if (!message) return;
+    message.failed = true;
+    state.inFlight = state.inFlight.filter((other) => other !== id);
+    if (view.input.value) {
+      message.element.classList.remove("pending");
+      message.element.classList.add("failed");
+      message.element.title = labels().notSent;
+      place(message.element);
+      return;
+    }
+    message.element.remove();
+    view.input.value = message.text;
+    view.input.focus();
+  }
+
+  function onError(problem) {
+    const text = labels();
+    const wait = Number(problem.retry_after) || 0;
+    if (problem.status === 429) {
+      notice(text.rateLimited(wait || 5));
+      retryLater(wait || 5);
+    } else if (problem.status === 503) {
+      notice(text.busy(wait || 5));
+      retryLater(wait || 5);
+    } else if (problem.status === 413) {
+      refuseTooLong(problem.limit);
+    } else {
+      const oldest = state.inFlight[0];
+      if (oldest) giveBack(oldest);
+      notice(text.invalid);
+    }
+  }
+
+  // Every pending message goes again after the wait: the ones already handled are recognised
+  // by their id, so it does not matter which one the refusal was about.
+  function retryLater(seconds) {
+    window.clearTimeout(state.timers.resend);
+    state.timers.resend = window.setTimeout(resendPending, seconds * 1000);
+  }
+
+  // Every pending message over the limit is refused the same way: give them all back.
+  function refuseTooLong(limit) {
+    const tooLong = [];
+    for (const [id, message] of state.pending) {
+      if (!message.failed && limit && characters(message.text) > limit) tooLong.push(id);
+    }
+    if (!tooLong.length && state.inFlight.length) tooLong.push(state.inFlight[0]);
+    tooLong.forEach(giveBack);
+    notice(limit ? labels().tooLong(limit) : labels().tooLongPlain);
   }
 
   // ---- controls ----
-
-  function serviceDown() {
-    notice(labels().down);
-    setStatus("");
-  }
 
   view.form.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = view.input.value;
     if (!text.trim()) return;
     if (!state.id) {
-      notice(labels().down);
+      notice(labels().wait);
+      return;
+    }
+    if (frameTooLarge(text)) {
+      notice(labels().tooLongPlain);
       return;
     }
     view.input.value = "";
@@ -448,37 +678,60 @@
   });
 
   view.restart.addEventListener("click", () => {
-    window.localStorage.removeItem(STORE_KEY);
-    reset();
-    start().catch(serviceDown);
+    forget();
+    boot();
+    view.input.focus();
   });
 
-  view.language.addEventListener("click", async () => {
-    const next = state.language === "es" ? "en" : "es";
+  view.language.addEventListener("click", () => {
+    if (!state.switching) switchLanguage();
+  });
+
+  // Switches the labels at once and the conversation by PATCH; its reply (an `edit` entry)
+  // comes over the socket like any other.
+  async function switchLanguage() {
+    const previous = state.language;
+    const next = previous === "es" ? "en" : "es";
     setLanguage(next);
     if (!state.id) return;
+    const generation = state.generation;
+    state.switching = true;
     try {
-      const answer = await request("PATCH", `v1/conversations/${encodeURIComponent(state.id)}/brief`, { language: next });
-      if (answer.status === 200) {
-        // The socket brings the same entry too; renderEntry keeps only one.
-        renderEntry({ ...answer.data, kind: "edit", text: "" });
-        renderBrief(answer.data.display);
-      } else if (answer.status === 429) {
-        notice(labels().rateLimited(answer.retryAfter || 60));
+      const answer = await request("PATCH", `${conversationPath()}/brief`, { language: next });
+      if (generation !== state.generation) return;
+      if (answer.status === 200 && answer.data) {
+        acceptHttpEntry(answer.data, "edit");
+      } else if (answer.status === 404 || answer.status === 401) {
+        conversationGone();
+      } else {
+        setLanguage(previous);
+        notice(answer.status === 429 ? labels().slowDown(answer.retryAfter || 5) : labels().invalid);
       }
     } catch (error) {
-      serviceDown();
+      if (generation === state.generation) {
+        setLanguage(previous);
+        notice(labels().down);
+      }
+    } finally {
+      state.switching = false;
+    }
+  }
+
+  // The socket brings every entry; an HTTP answer is shown at once only when it is the very
+  // next entry, so one sent elsewhere meanwhile can never be skipped.
+  function acceptHttpEntry(data, kind) {
+    if (data.seq !== state.lastSeq + 1) return;
+    renderEntry({ ...data, kind });
+    renderBrief(data.display, data.seq);
+  }
+
+  // Back online (laptop woke up, network returned): reconnect now rather than after the wait.
+  window.addEventListener("online", () => {
+    if (state.id && !state.socket) {
+      state.backoff = FIRST_BACKOFF_MS;
+      connect();
     }
   });
-
-  // Opens (or resumes) the conversation; while the service is down, tries again every 5 s.
-  function boot() {
-    open().catch(() => {
-      reset();
-      serviceDown();
-      window.setTimeout(boot, 5000);
-    });
-  }
 
   applyLabels();
   boot();

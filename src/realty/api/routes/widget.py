@@ -1,13 +1,20 @@
 """``GET /widget``: the embeddable chat widget (a static page, its stylesheet and one script).
 
-The page chats over the conversation WebSocket of the same origin, so a listing site embeds it
+The page chats over the conversation WebSocket of its own origin, so a listing site embeds it
 with one ``<iframe>``. Every response carries a strict Content-Security-Policy: scripts and
-styles from this origin only (no inline code), connections to this origin only, and
-``frame-ancestors`` from ``REALTY_WIDGET_FRAME_ANCESTORS`` (who may embed it).
+styles from this origin only (no inline code), connections to this origin only (in CSP level 3
+``'self'`` also covers ``ws:``/``wss:`` to the same host and port, which is what chromium,
+Firefox and Safari implement), and ``frame-ancestors`` from ``REALTY_WIDGET_FRAME_ANCESTORS``
+(who may embed it).
+
+The files are read from the installed package the first time they are asked for and kept for
+the life of the process; each carries an ``ETag`` so a browser revalidates it cheaply.
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
@@ -20,16 +27,28 @@ _TYPES = {
     "widget.js": "text/javascript; charset=utf-8",
     "widget.css": "text/css; charset=utf-8",
 }
+# The page, its script and its stylesheet may change with any deployment: a browser may keep
+# them but asks each time whether they changed (a 304 answers when they did not).
+_CACHE_CONTROL = "no-cache"
+
+
+@dataclass(frozen=True)
+class _Asset:
+    body: bytes
+    media_type: str
+    etag: str
 
 
 @cache
-def _asset(name: str) -> bytes:
-    """A file of the widget, read once per process."""
-    return resources.files("realty.widget").joinpath(name).read_bytes()
+def _asset(name: str) -> _Asset:
+    """One file of the widget, read once per process."""
+    body = resources.files("realty.widget").joinpath(name).read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return _Asset(body, _TYPES[name], etag)
 
 
 def _policy(request: Request) -> str:
-    ancestors = request.app.state.settings.widget_frame_ancestors
+    ancestors: str = request.app.state.settings.widget_frame_ancestors
     return (
         "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
         "img-src 'self' data:; base-uri 'none'; form-action 'none'; "
@@ -37,15 +56,25 @@ def _policy(request: Request) -> str:
     )
 
 
+def _unchanged(request: Request, etag: str) -> bool:
+    """Whether the browser's copy is current (``If-None-Match``: weak comparison, RFC 9110)."""
+    listed = request.headers.get("if-none-match", "")
+    tags = {tag.strip().removeprefix("W/") for tag in listed.split(",")}
+    return etag in tags or "*" in tags
+
+
 def _serve(request: Request, name: str) -> Response:
+    asset = _asset(name)
     headers = {
         "Content-Security-Policy": _policy(request),
         "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer",
-        # The page is small and its script may change with a deployment: revalidate each time.
-        "Cache-Control": "no-cache",
+        "Cache-Control": _CACHE_CONTROL,
+        "ETag": asset.etag,
     }
-    return Response(_asset(name), media_type=_TYPES[name], headers=headers)
+    if _unchanged(request, asset.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.media_type, headers=headers)
 
 
 @router.get("/widget")
