@@ -65,6 +65,7 @@ class Server:
 
 
 Serve = Callable[..., Server]
+MakeSettings = Callable[..., Settings]
 
 
 @contextmanager
@@ -110,3 +111,25 @@ def serving(parser: Parser) -> Iterator[Serve]:
             server.should_exit = True
         for _, thread in running:
             thread.join(timeout=30)
+
+
+@dataclass
+class Opened:
+    """A conversation opened through the API."""
+
+    id: str
+    token: str
+    body: dict[str, Any]
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The Authorization header for it."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def open_conversation(client: httpx.Client, **body: Any) -> Opened:
+    """POST /v1/conversations (asserting 201)."""
+    response = client.post("/v1/conversations", json=body)
+    assert response.status_code == 201, response.text
+    data = response.json()
+    return Opened(data["id"], data["token"], data)

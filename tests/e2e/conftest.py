@@ -1,6 +1,6 @@
 """Browser tests: Debian's chromium driven by Playwright against real servers.
 
-* ``browser``: one headless chromium per session, launched from the system binary
+* ``browser``: one headless chromium per test module, launched from the system binary
   (``REALTY_TEST_CHROMIUM`` or ``chromium`` on PATH; ``make test`` installs Debian's package
   when it is missing). Playwright never downloads a browser here.
 * ``page``: a fresh browser context per test; every JavaScript dialog (``alert``…) is recorded
@@ -50,9 +50,13 @@ def chromium_path() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """One headless chromium for the session."""
+    """One headless chromium per test module.
+
+    Not per session: Playwright's synchronous API keeps an event loop running in the main
+    thread while it is open, and later asyncio tests could not start theirs.
+    """
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(
             executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS

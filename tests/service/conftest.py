@@ -16,17 +16,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 
-from livesupport import Serve as Serve
-from livesupport import Server as Server
-from livesupport import serving, settings_for_tests
+from livesupport import MakeSettings, Opened, Serve, open_conversation, serving, settings_for_tests
 from realty.pipeline.parse import Parser
 from realty.settings import Settings
 
@@ -91,9 +87,6 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-MakeSettings = Callable[..., Settings]
-
-
 @pytest.fixture
 def make_settings(tmp_path: Path) -> MakeSettings:
     """Service settings for tests: parser only, no purge loop, generous rate limits."""
@@ -109,28 +102,6 @@ def serve(parser: Parser) -> Iterator[Serve]:
     """Start servers for ``create_app(settings)``; every one is stopped after the test."""
     with serving(parser) as start:
         yield start
-
-
-@dataclass
-class Opened:
-    """A conversation opened through the API."""
-
-    id: str
-    token: str
-    body: dict[str, Any]
-
-    @property
-    def auth(self) -> dict[str, str]:
-        """The Authorization header for it."""
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def open_conversation(client: httpx.Client, **body: Any) -> Opened:
-    """POST /v1/conversations (asserting 201)."""
-    response = client.post("/v1/conversations", json=body)
-    assert response.status_code == 201, response.text
-    data = response.json()
-    return Opened(data["id"], data["token"], data)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from datetime import date
 
 import httpx
 
-from conftest import MakeSettings, Opened, Serve
+from livesupport import MakeSettings, Opened, Serve
 from realty.pipeline.parse import Parser
 from realty.services.factory import build_service
 from realty.settings import Settings

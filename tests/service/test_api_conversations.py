@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import MakeSettings, Opened, Serve
+from livesupport import MakeSettings, Opened, Serve
 
 CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD for 500m².")
 

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import MakeSettings, Opened, Serve
+from livesupport import MakeSettings, Opened, Serve
 
 OpenConv = Callable[..., Opened]
 PROBLEM = "application/problem+json"

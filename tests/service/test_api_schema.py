@@ -35,7 +35,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import MakeSettings, Opened, Serve, Server, open_conversation
+from livesupport import MakeSettings, Opened, Serve, Server, open_conversation
 from realty.api.app import create_app
 from realty.api.errors import PROBLEM_JSON
 from realty.settings import Settings

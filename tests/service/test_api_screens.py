@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from websockets.sync.client import connect
 
-from conftest import MakeSettings, Opened, Serve
+from livesupport import MakeSettings, Opened, Serve
 
 FIRST = "I need an office in Mexico City."
 SECOND = "I can spend 20,000 USD for 500m²."

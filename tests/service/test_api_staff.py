@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import MakeSettings, Opened, Serve
+from livesupport import MakeSettings, Opened, Serve
 
 STAFF = {"X-API-Key": "staff-key"}  # make_settings' staff_api_key
 CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD for 500m².")

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from conftest import MakeSettings, Opened, Serve, Server
+from livesupport import MakeSettings, Opened, Serve, Server
 from realty.services.events import RedisEventBus
 from realty.services.ratelimit import RedisRateLimiter
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from twilio.request_validator import RequestValidator
 
-from conftest import MakeSettings, Serve, Server
+from livesupport import MakeSettings, Serve, Server
 
 WEBHOOK = "/v1/channels/whatsapp"
 TOKEN = "twilio-token"  # make_settings' twilio_auth_token
