@@ -66,6 +66,15 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(
         default=30.0, gt=0, le=600, description="Longest wait for one model call, in seconds."
     )
+    llm_reply_deadline_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=600_000,
+        description=(
+            "Longest a reply waits for the model, in ms; a later answer refines the brief "
+            "(a `refine` entry)."
+        ),
+    )
     llm_model_path: Path | None = Field(
         default=None, description="GGUF file for the local provider; default: the installed one."
     )

@@ -600,3 +600,68 @@ def test_unusual_type_shows_the_prospects_words() -> None:
         slot=slot(PropertyType(value="other", text="data center"), Meta(status="unconfirmed")),
     )
     assert say("en", action) == "Got it: data center (to be confirmed)."
+
+
+# ---- the opening, and a budget without its amount ----
+
+
+def _reply(
+    *accepted: Candidate, signals: frozenset[str] = frozenset(), language: str = "es"
+) -> str:
+    update = TurnUpdate.model_validate(
+        {
+            "text": "m",
+            "accepted": accepted,
+            "signals": signals,
+            "language": language,
+            "language_confidence": 0.99,
+        }
+    )
+    return RESPONDER.render(advance(ConversationState(), update, REGISTRY))
+
+
+def _cand(key: str, value: object) -> Candidate:
+    return Candidate.model_validate({"key": key, "value": value, "span": (0, 1)})
+
+
+OFFICE = {"kind": "property_type", "value": "office", "text": "oficina"}
+GDL = {"kind": "city", "value": "Guadalajara", "country": "MX", "lat": 20.67, "lon": -103.35}
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "ack"),
+    [
+        ("es", "¡Hola! Perfecto: oficina en Guadalajara.", "Con gusto"),
+        ("en", "Hi! Got it: office in Guadalajara.", "I can help"),
+    ],
+)
+def test_a_greeting_with_details_greets_first_and_briefly(
+    language: str, opening: str, ack: str
+) -> None:
+    reply = _reply(
+        _cand("property_type", OFFICE),
+        _cand("city", GDL),
+        signals=frozenset({"greeting"}),
+        language=language,
+    )
+    assert reply.startswith(opening)
+    assert ack not in reply  # the long introduction is for a bare greeting
+
+
+def test_a_bare_greeting_gets_the_introduction() -> None:
+    assert _reply(signals=frozenset({"greeting"})).startswith("¡Hola! Con gusto te ayudo")
+
+
+@pytest.mark.parametrize(
+    ("language", "asked"),
+    [
+        ("es", "el monto de tu presupuesto (MXN al mes)"),
+        ("en", "the amount of your budget (MXN per month)"),
+    ],
+)
+def test_a_budget_without_an_amount_is_asked_for_never_shown(language: str, asked: str) -> None:
+    partial = {"kind": "money", "currency": "MXN", "period": "month"}
+    reply = _reply(_cand("property_type", OFFICE), _cand("budget", partial), language=language)
+    assert asked in reply
+    assert "presupuesto de MXN" not in reply
+    assert "budget MXN" not in reply

@@ -140,6 +140,7 @@ def _lifespan(
                 today=overrides.today,
                 now=overrides.now,
             )
+            stack.push_async_callback(service.aclose)
             metrics.watch(service)
             app.state.resources = Resources(
                 settings, service, store, events, limiter, metrics, redis, llm

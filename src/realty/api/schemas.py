@@ -133,6 +133,12 @@ class TurnPublic(BaseModel):
     client_message_id: str | None = None
     llm_calls: int
     latency_ms: float
+    refining: bool = Field(
+        default=False,
+        description="The model is still reading this message (the reply did not wait past "
+        "REALTY_LLM_REPLY_DEADLINE_MS): a `refine` entry may follow, pushed on the WebSocket "
+        "and kept in the history.",
+    )
     display: BriefDisplay = Field(
         description="The brief in words in the conversation's language, for screens: each "
         "value with its label, source and status, what is missing, progress, the summary."
@@ -157,6 +163,7 @@ def turn_payload(result: TurnResult) -> dict[str, Any]:
         "client_message_id": result.client_message_id,
         "llm_calls": result.llm_calls,
         "latency_ms": result.latency_ms,
+        "refining": result.refining,
         "display": result.display.model_dump(mode="json") if result.display else None,
     }
 

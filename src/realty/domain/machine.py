@@ -55,6 +55,7 @@ from realty.domain.state import (
     PendingCurrency,
     PendingType,
     Redirect,
+    Refined,
     Reject,
     Removed,
     Reprompt,
@@ -150,6 +151,60 @@ def advance(state: ConversationState, update: TurnUpdate, registry: FieldRegistr
         actions.append(reaction)
     actions.extend([*work.clarifications, *noted])
     return _finish(work, actions, pending)
+
+
+def refine(
+    state: ConversationState, update: TurnUpdate, registry: FieldRegistry, turn: int
+) -> Transition:
+    """Add what a slower reading of user turn ``turn`` found, after its reply was sent.
+
+    Only values the brief lacks, or a guess made on that same turn (a value still
+    unconfirmed), are taken: a later turn's value always stands. No turn is counted and no
+    question is asked again; the reply is a short acknowledgement (``Refined``), followed by
+    the summary when this completes the brief. A refinement that changes nothing yields no
+    actions.
+
+    Args:
+        state: The conversation as it is now (possibly after later turns).
+        update: The validated values of the slower reading.
+        registry: The field registry.
+        turn: The user turn whose message was read.
+    """
+    work = _Turn(
+        base=state,
+        update=update,
+        registry=registry,
+        turn=turn,
+        language=state.language,
+        locked=state.language_locked,
+        brief=state.brief,
+        modality=state.modality,
+        deferred=set(state.deferred),
+        pending=state.pending,
+    )
+    for candidate in update.accepted:
+        slot = state.brief.get(candidate.key)
+        if slot is None or (slot.meta.turn == turn and slot.meta.status == "unconfirmed"):
+            _apply(work, candidate)
+    acks = tuple(a for a in _changes(work) if isinstance(a, Acknowledge))
+    if not acks:
+        return Transition(state=state, actions=())
+    actions: list[Action] = [Refined(acks=acks)]
+    missing = work.brief.missing(registry.required)
+    complete = not missing and state.pending is None
+    if complete and state.phase != "complete":
+        actions += [Summary(brief=work.brief, changed=False), BriefCompleted(brief=work.brief)]
+    next_state = state.model_copy(
+        update={
+            "brief": work.brief,
+            "phase": "complete" if complete else state.phase,
+            "asked": tuple(k for k in state.asked if k in missing),
+            "deferred": frozenset(work.deferred),
+            "modality": work.modality,
+            "completed_once": state.completed_once or complete,
+        }
+    )
+    return Transition(state=next_state, actions=tuple(actions))
 
 
 # ---- 1–2: turn, language, start over ----

@@ -192,6 +192,14 @@ class BriefCompleted(BaseModel):
     brief: Brief
 
 
+class Refined(BaseModel):
+    """Values a slower reading of an earlier message added after its reply was sent."""
+
+    model_config = _FROZEN
+    kind: Literal["refined"] = "refined"
+    acks: tuple[Acknowledge, ...]
+
+
 Action = (
     Greet
     | Acknowledge
@@ -211,6 +219,7 @@ Action = (
     | Confirmed
     | Blocked
     | BriefCompleted
+    | Refined
 )
 
 

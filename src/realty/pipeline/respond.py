@@ -41,6 +41,7 @@ from realty.domain.state import (
     Help,
     NotedUnknown,
     Redirect,
+    Refined,
     Reject,
     Removed,
     Reprompt,
@@ -199,12 +200,23 @@ class Responder:
         actions = transition.actions
         summarised = any(isinstance(a, Summary) for a in actions)
         sentences: list[str] = []
-        acks = [a for a in actions if isinstance(a, Acknowledge)]
+        # A budget without its amount ("in pesos per month") is not a value to repeat back:
+        # the question for the amount says what is known of it.
+        acks = [a for a in actions if isinstance(a, Acknowledge) and not _amountless(a.slot)]
+        rest = [a for a in actions if not isinstance(a, Acknowledge)]
+        # The opening comes first ("¡Hola! Perfecto: oficina en…"); a greeting followed by
+        # details is just "Hi!", the introduction being for a bare greeting.
+        for action in [a for a in rest if isinstance(a, Restarted | Greet)]:
+            short = isinstance(action, Greet) and bool(acks)
+            sentences.append(
+                _say("greet_short", language)
+                if short
+                else self._action(action, transition, language)
+            )
+            rest.remove(action)
         if acks:
             sentences.extend(self._acknowledge(acks, language, summarised))
-        for action in actions:
-            if not isinstance(action, Acknowledge):
-                sentences.append(self._action(action, transition, language))
+        sentences.extend(self._action(action, transition, language) for action in rest)
         text = " ".join(s for s in sentences if s)
         return text or _say("fallback", language)
 
@@ -221,7 +233,9 @@ class Responder:
             case AskFields():
                 # Fields the prospect said they did not know yet are asked for more gently.
                 again = bool(action.keys) and set(action.keys) <= transition.state.deferred
-                return self._ask(action.keys, language, again=again)
+                partial = transition.state.brief.get("budget")
+                known = partial if partial is not None and _amountless(partial) else None
+                return self._ask(action.keys, language, again=again, budget=known)
             case Removed():
                 return _say("removed", language, label=self._label(action.key, language))
             case Reject():
@@ -234,13 +248,23 @@ class Responder:
                 return self._noted(action, transition, language)
             case Summary():
                 return self._summary(action, language)
+            case Refined():
+                items = self._items([(a.key, a.slot) for a in action.acks], language)
+                return _say("also_noted", language, items=join(items, language))
             case _:
                 return ""
 
-    def _ask(self, keys: Sequence[str], language: Language, *, again: bool) -> str:
+    def _ask(
+        self, keys: Sequence[str], language: Language, *, again: bool, budget: Slot | None = None
+    ) -> str:
         if not keys:
             return _say("change_what", language)
-        questions = [self._question(k, language) for k in keys]
+        questions = [
+            _say("ask_amount", language, known=self._value(budget, language))
+            if key == "budget" and budget is not None
+            else self._question(key, language)
+            for key in keys
+        ]
         starts = t.CLAUSE_STARTS[language]
         clause = any(q.split(" ", 1)[0].lower() in starts for q in questions)
         frame = "ask_again" if again else ("ask_tell" if clause else "ask_what")
@@ -447,6 +471,17 @@ class Responder:
         core = [(k, brief.slots[k]) for k in core_keys]
         extras = [(k, s) for k, s in brief.slots.items() if k not in core_keys]
         return core, extras
+
+
+def _amountless(slot: Slot) -> bool:
+    """A budget that says how (currency, period, rent or buy) but not how much."""
+    value = slot.value
+    return (
+        isinstance(value, Money)
+        and value.amount is None
+        and value.min is None
+        and value.max is None
+    )
 
 
 def _simple(action: Action, transition: Transition, language: Language) -> str | None:

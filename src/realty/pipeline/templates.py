@@ -22,6 +22,11 @@ def _frozen(table: dict[str, dict[Language, str]]) -> Mapping[str, _Texts]:
 
 PHRASES: Mapping[str, _Texts] = _frozen(
     {
+        "greet_short": {"en": "Hi!", "es": "¡Hola!"},
+        "ask_amount": {
+            "en": "the amount of your budget ({known})",
+            "es": "el monto de tu presupuesto ({known})",
+        },
         "greet": {
             "en": "Hi! I can help you find the right commercial property.",
             "es": "¡Hola! Con gusto te ayudo a encontrar el inmueble comercial ideal.",
@@ -77,6 +82,7 @@ PHRASES: Mapping[str, _Texts] = _frozen(
         },
         "got_it": {"en": "Got it: {items}.", "es": "Perfecto: {items}."},
         "noted": {"en": "Noted: {items}.", "es": "Anotado: {items}."},
+        "also_noted": {"en": "Also noted: {items}.", "es": "También anoté: {items}."},
         "updated": {
             "en": "Updated {subject} to {new} (was {old}).",
             "es": "Cambio anotado: {subject} ahora es {new} (antes {old}).",

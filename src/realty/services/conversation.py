@@ -1,7 +1,10 @@
 """The one orchestrator: load → guard → parse → LLM extract → validate → advance → respond → save.
 
 The LLM stage runs only when the parser could not explain the message (or on every turn in
-``every_turn`` mode); it can only add grounded values and never fails a turn.
+``every_turn`` mode); it can only add grounded values and never fails a turn. The reply waits
+for the model at most ``reply_deadline_s``: past it, the reply is built from the parser's
+reading, and the model's answer, when it arrives, is applied as a ``refine`` entry of the log
+(only what the brief lacks, or a guess of that same turn) and published like any turn.
 
 Channels (terminal, batch replay, HTTP, WebSocket and WhatsApp) only translate their input and
 call :meth:`ConversationService.handle_turn`. The service keeps no conversation in memory: each
@@ -30,14 +33,21 @@ from typing import Any
 
 from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
-from realty.domain.machine import advance
-from realty.domain.state import AskFields, Blocked, ConversationState, Greet, Transition
+from realty.domain.machine import advance, refine
+from realty.domain.state import (
+    AskFields,
+    Blocked,
+    ConversationState,
+    Greet,
+    Refined,
+    Transition,
+)
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
 from realty.errors import RealtyError
 from realty.pipeline.describe import BriefDisplay, Describer
 from realty.pipeline.edit import BriefEditor, BriefPatch
 from realty.pipeline.guard import Guard, GuardVerdict
-from realty.pipeline.llm_extract import LLMExtractor
+from realty.pipeline.llm_extract import LLMExtractor, LLMOutcome
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
 from realty.pipeline.validate import Validator
@@ -113,6 +123,8 @@ class TurnResult:
     # What the entry was (a message, a form edit, a confirmation) and the text it logged.
     kind: TurnKind = "message"
     text: str = ""
+    # The model is still reading this message: a ``refine`` entry may follow.
+    refining: bool = False
 
     @property
     def access(self) -> Bearer:
@@ -197,11 +209,49 @@ class _KeyedLocks:
 
 
 @dataclass(frozen=True, slots=True)
+class _Pending:
+    """A model reading that outlived the reply deadline."""
+
+    task: asyncio.Task[LLMOutcome]
+    extraction: Extraction  # the parser's reading, which the reply used
+    text: str
+    today: str
+    turn: int
+    started: float
+
+
+@dataclass(frozen=True, slots=True)
+class Refinement:
+    """What a late model reading did (for ``realty replay`` and the evaluations).
+
+    Attributes:
+        conversation_id: The conversation.
+        turn: The user turn whose message the model read.
+        refined_ms: From the start of the model call to the end of the refinement.
+        llm_calls: Model calls it took.
+        applied: The keys it added or replaced (empty: nothing new, or a later turn won).
+        seq: The ``refine`` entry's sequence number, when one was written.
+        extracted: The model's values behind ``applied``.
+        reply: The ``refine`` entry's reply ("Also noted: …"), when one was written.
+    """
+
+    conversation_id: str
+    turn: int
+    refined_ms: float
+    llm_calls: int
+    applied: tuple[str, ...]
+    seq: int | None = None
+    extracted: tuple[Candidate, ...] = ()
+    reply: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Outcome:
     transition: Transition
     reply: str
     record: TurnRecord
     result: TurnResult
+    pending: _Pending | None = None
 
 
 class ConversationService:
@@ -222,7 +272,13 @@ class ConversationService:
         ttl: dt.timedelta = dt.timedelta(days=7),
         today: Callable[[], date] = date.today,
         now: Callable[[], dt.datetime] = utcnow,
+        reply_deadline_s: float | None = None,
     ) -> None:
+        """Wire the stages.
+
+        ``reply_deadline_s`` bounds how long a reply waits for the model (``None``: as long as
+        the model takes, up to the extractor's own timeout); a later answer refines the brief.
+        """
         self._registry = registry
         self._guard = guard
         self._parser = parser
@@ -239,6 +295,9 @@ class ConversationService:
         self._today = today
         self._now = now
         self._locks = _KeyedLocks()
+        self._deadline_s = reply_deadline_s
+        self._refining: set[asyncio.Task[Refinement]] = set()
+        self._refined: list[Refinement] = []
         self.version_conflicts = 0  # lost version checks, retried (writers in other processes)
 
     @property
@@ -269,6 +328,33 @@ class ConversationService:
         if isinstance(brief, Brief):
             return self._describer.describe(brief)
         return self._describer.describe_json(brief)
+
+    async def settle(self) -> list[Refinement]:
+        """Wait for every model reading still running; what they did since the last call."""
+        while self._refining:
+            await asyncio.gather(*self._refining, return_exceptions=True)
+        done, self._refined = self._refined, []
+        return done
+
+    async def settled(
+        self, result: TurnResult, access: Access
+    ) -> tuple[dict[str, Any], list[Refinement]]:
+        """The brief once every running model reading is done, and what those readings did.
+
+        Batch replays and evaluations score the brief a prospect ends up with; the reply they
+        time is the one sent at the deadline.
+        """
+        refinements = await self.settle()
+        if not any(r.applied for r in refinements):
+            return result.brief, refinements
+        view = await self.view(result.conversation_id, access=access, limit=1)
+        return view.brief, refinements
+
+    async def aclose(self) -> None:
+        """Stop the model readings still running (process shutdown); their turns stand."""
+        for task in list(self._refining):
+            task.cancel()
+        await asyncio.gather(*self._refining, return_exceptions=True)
 
     def replayed(self, conversation_id: str, record: TurnRecord) -> TurnResult:
         """The result a stored log entry records, with its brief in words."""
@@ -481,16 +567,23 @@ class ConversationService:
                         lead=self._lead(stored, outcome),
                     )
                 except VersionConflictError:
+                    _drop(outcome.pending)
                     self.version_conflicts += 1
                     await asyncio.sleep(_backoff(attempt))
                     continue
                 except DuplicateMessageError:
+                    _drop(outcome.pending)
                     found = await self._store.find_turn(cid, client_message_id or "")
                     if found is None:
                         raise
                     return self.replayed(cid, found)
+                except BaseException:
+                    _drop(outcome.pending)
+                    raise
                 result = replace(outcome.result, kind=outcome.record.kind, text=outcome.record.text)
                 await self._publish(cid, result)
+                if outcome.pending is not None:
+                    self._spawn(cid, outcome.pending)
                 return result
         logger.warning("conversation %s: gave up after %d version conflicts", cid, MAX_ATTEMPTS)
         raise ConversationBusyError(cid)
@@ -502,7 +595,7 @@ class ConversationService:
         verdict = self._guard.check(text)
         if not verdict.allowed:
             return self._blocked(stored, verdict, client_message_id, started)
-        update, calls, llm_ms = await self._understand(state, verdict.text)
+        update, calls, llm_ms, pending = await self._understand(state, verdict.text)
         transition = advance(state, update, self._registry)
         reply = self._responder.render(transition)
         result = self._result(
@@ -514,9 +607,10 @@ class ConversationService:
             llm_calls=calls,
             llm_ms=llm_ms,
             client_message_id=client_message_id,
+            refining=pending is not None,
         )
         record = self._record(result, kind="message", text=update.text, update=update)
-        return _Outcome(transition, reply, record, result)
+        return _Outcome(transition, reply, record, result, pending)
 
     def _edit(self, stored: StoredConversation, patch: BriefPatch, started: float) -> _Outcome:
         state = stored.state
@@ -565,15 +659,110 @@ class ConversationService:
 
     async def _understand(
         self, state: ConversationState, text: str
-    ) -> tuple[TurnUpdate, int, float]:
-        """Parse, ask the LLM when the parser could not explain the text, then validate."""
+    ) -> tuple[TurnUpdate, int, float, _Pending | None]:
+        """Parse, ask the LLM when the parser could not explain the text, then validate.
+
+        The model gets until the reply deadline; past it the parser's reading is used now
+        and the still-running reading is returned, to refine the brief once it answers.
+        """
         ctx = self._context(state)
         extraction: Extraction = self._parser.parse(text, ctx)
         calls, llm_ms = 0, 0.0
         if self._extractor is not None and self._extractor.needs_llm(text, extraction):
-            outcome = await self._extractor.extract(text, extraction, state)
+            started = time.perf_counter()
+            task = asyncio.create_task(self._extractor.extract(text, extraction, state))
+            try:
+                await asyncio.wait_for(asyncio.shield(task), self._deadline_s)
+            except TimeoutError:
+                pending = _Pending(task, extraction, text, ctx.today, state.turn + 1, started)
+                # One model call was made for this turn; its answer comes as a refinement.
+                return self._validator.validate(extraction, text, ctx.today), 1, 0.0, pending
+            except BaseException:
+                task.cancel()
+                raise
+            outcome = task.result()
             extraction, calls, llm_ms = outcome.extraction, outcome.calls, outcome.latency_ms
-        return self._validator.validate(extraction, text, ctx.today), calls, llm_ms
+        return self._validator.validate(extraction, text, ctx.today), calls, llm_ms, None
+
+    # ---- refinements: a model reading that came after the reply ----
+
+    def _spawn(self, cid: str, pending: _Pending) -> None:
+        task = asyncio.create_task(self._refine(cid, pending))
+        self._refining.add(task)
+        task.add_done_callback(self._refining.discard)
+
+    async def _refine(self, cid: str, pending: _Pending) -> Refinement:
+        outcome = await pending.task
+        added = [c for c in outcome.extraction.candidates if c not in pending.extraction.candidates]
+        applied: tuple[str, ...] = ()
+        entry: TurnResult | None = None
+        try:
+            if added:
+                applied, entry = await self._apply_refinement(cid, pending, outcome, added)
+        except Exception:  # a refinement must never break anything: the turn already stands
+            logger.exception("conversation %s: refinement of turn %d failed", cid, pending.turn)
+        report = Refinement(
+            conversation_id=cid,
+            turn=pending.turn,
+            refined_ms=round((time.perf_counter() - pending.started) * 1000, 3),
+            llm_calls=outcome.calls,
+            applied=applied,
+            seq=entry.seq if entry else None,
+            extracted=tuple(c for c in added if c.key in applied),
+            reply=entry.reply if entry else None,
+        )
+        self._refined.append(report)
+        return report
+
+    async def _apply_refinement(
+        self, cid: str, pending: _Pending, outcome: LLMOutcome, added: list[Candidate]
+    ) -> tuple[tuple[str, ...], TurnResult | None]:
+        checked = self._validator.validate(outcome.extraction, pending.text, pending.today)
+        accepted = tuple(c for c in checked.accepted if c in added)
+        if not accepted:
+            return (), None
+        update = TurnUpdate(text=pending.text, accepted=accepted)
+        async with self._locks.hold(cid):
+            for attempt in range(MAX_ATTEMPTS):
+                stored = await self._store.load(cid, self._now())
+                if stored is None:
+                    return (), None  # erased or expired meanwhile
+                started = time.perf_counter()
+                transition = refine(stored.state, update, self._registry, pending.turn)
+                refined = next((a for a in transition.actions if isinstance(a, Refined)), None)
+                if not transition.actions:
+                    return (), None
+                reply = self._responder.render(transition)
+                result = self._result(
+                    cid, transition, reply, blocked=False, started=started, seq=stored.version + 1
+                )
+                result = replace(
+                    result,
+                    turn=pending.turn,
+                    extracted=accepted,
+                    llm_calls=outcome.calls,
+                    llm_ms=outcome.latency_ms,
+                    kind="refine",
+                    text=pending.text,
+                )
+                record = self._record(result, kind="refine", text=pending.text, update=update)
+                try:
+                    await self._store.commit(
+                        cid,
+                        stored.version,
+                        transition.state,
+                        record,
+                        expires_at=record.created_at + self._ttl,
+                        lead=self._lead(stored, _Outcome(transition, reply, record, result)),
+                    )
+                except VersionConflictError:
+                    self.version_conflicts += 1
+                    await asyncio.sleep(_backoff(attempt))
+                    continue
+                await self._publish(cid, result)
+                return tuple(a.key for a in refined.acks) if refined else (), result
+        logger.warning("conversation %s: refinement gave up after %d conflicts", cid, MAX_ATTEMPTS)
+        return (), None
 
     def _blocked(
         self,
@@ -673,6 +862,12 @@ class ConversationService:
             latency_ms=result.latency_ms,
             created_at=created_at or self._now(),
         )
+
+
+def _drop(pending: _Pending | None) -> None:
+    """Stop a model reading whose turn was not saved (it will be read again, or never)."""
+    if pending is not None:
+        pending.task.cancel()
 
 
 def _edit_field(key: str) -> str:

@@ -67,4 +67,5 @@ def build_service(
         ttl=dt.timedelta(seconds=settings.conversation_ttl_s),
         today=today,
         now=now,
+        reply_deadline_s=settings.llm_reply_deadline_ms / 1000,
     )

@@ -22,7 +22,10 @@ from realty.errors import StorageError
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
-TurnKind = Literal["start", "message", "edit", "confirm"]
+TurnKind = Literal["start", "message", "edit", "confirm", "refine"]
+# Entries that are not a prospect's turn in the statistics: the greeting, and a late model
+# reading of an earlier message (its turn already counted, with the model call it started).
+NOT_USER_TURNS: tuple[TurnKind, ...] = ("start", "refine")
 LeadStatus = Literal["new", "confirmed"]
 Channel = Literal["api", "whatsapp", "cli"]
 

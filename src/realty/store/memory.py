@@ -11,6 +11,7 @@ from collections import Counter
 
 from realty.domain.state import ConversationState
 from realty.store.base import (
+    NOT_USER_TURNS,
     Channel,
     DayStats,
     DuplicateChannelKeyError,
@@ -182,7 +183,7 @@ class InMemoryStore:
         """Counts over live conversations, their turns and every lead (the reference
         semantics the SQL store's queries follow)."""
         live = [c for c in self._conversations.values() if c.expires_at > now]
-        turns = [t for log in self._turns.values() for t in log if t.kind != "start"]
+        turns = [t for log in self._turns.values() for t in log if t.kind not in NOT_USER_TURNS]
         engaged = [c for c in live if c.state.turn > 0]
         firsts = [f for f in (self._first_completion(c.id) for c in live) if f is not None]
         calls = sum(t.llm_calls for t in turns)

@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from realty.domain.state import ConversationState
 from realty.errors import StorageError
 from realty.store.base import (
+    NOT_USER_TURNS,
     Channel,
     DayStats,
     DuplicateChannelKeyError,
@@ -525,7 +526,7 @@ def _conversation_numbers(
 
 def _turn_numbers(conn: Connection) -> dict[str, Any]:
     t = turns.c
-    user = t.kind != "start"
+    user = t.kind.not_in(NOT_USER_TURNS)
     count, blocked, calls, mean = conn.execute(
         select(
             func.count(),
@@ -614,7 +615,7 @@ def _daily(conn: Connection, since: dt.datetime, dialect: str) -> dict[dt.date, 
         .group_by(opened_day)
     ).all()
     said_day = _day(t.created_at, dialect)
-    user = [t.kind != "start", t.created_at >= since]
+    user = [t.kind.not_in(NOT_USER_TURNS), t.created_at >= since]
     said = conn.execute(
         select(
             said_day,
