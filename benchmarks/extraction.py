@@ -1,12 +1,20 @@
-"""Extraction pipelines compared on the golden conversations: parser only, hybrid, every turn.
+"""Extraction pipelines compared on a set of conversations: parser only, hybrid, every turn.
 
-Run: ``.venv/bin/python benchmarks/extraction.py --provider local`` (or ``fake`` / ``none``).
-For each pipeline it replays every golden conversation (tests/dialogues) and prints joint
-accuracy of the required fields, the share of turns passing every golden check, LLM calls per
-user turn, p50/p95 turn latency and memory: the process's peak resident set after the run
-(``ru_maxrss``, includes a loaded model) and, with ``--trace-memory``, the peak of Python
-allocations during the run (tracemalloc; slows the run, so latency is then indicative only).
-The provider is loaded once and shared by the hybrid and every-turn pipelines.
+Run: ``.venv/bin/python benchmarks/extraction.py --provider local [--set messy-test]``
+(or ``--provider fake`` / ``none``). Sets: ``golden`` (tests/dialogues), ``messy-dev`` and
+``messy-test`` (tests/dialogues/messy: the test split is reported, never tuned on).
+Pipelines (``--pipelines``, default all four): ``parser-only``; ``hybrid`` (the model only when
+the parser cannot explain a message, the reply waiting at most REALTY_LLM_REPLY_DEADLINE_MS,
+later answers refining the brief); ``hybrid-wait`` (the same, the reply waiting for the model);
+``every-turn`` (the model on every message, replies waiting).
+
+For each pipeline it replays every conversation and prints joint accuracy of the required
+fields and the share of turns passing every check (both scored on the brief after any
+refinement), LLM calls per user turn, p50/p95 latency to the reply, p95 time to a refinement
+and how many refinements changed the brief, and memory: the process's peak resident set after
+the run (``ru_maxrss``, includes a loaded model) and, with ``--trace-memory``, the peak of
+Python allocations (tracemalloc; slows the run, so latency is then indicative only). The
+provider is loaded once and shared by the pipelines that use it.
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from realty.evaluation.dialogues import load_dir
+from realty.evaluation.dialogues import GoldenConversation, load_dir
 from realty.evaluation.golden import GoldenResult, run_golden
 from realty.evaluation.metrics import percentile
 from realty.evaluation.runner import EVAL_DATE, load_llm
@@ -32,6 +40,12 @@ from realty.settings import Settings
 from realty.store.memory import InMemoryStore
 
 GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "dialogues"
+SETS = {
+    "golden": GOLDEN_DIR,
+    "messy-dev": GOLDEN_DIR / "messy" / "dev",
+    "messy-test": GOLDEN_DIR / "messy" / "test",
+}
+PIPELINES = ("parser-only", "hybrid", "hybrid-wait", "every-turn")
 Provider = Literal["local", "openai", "fake", "none", "auto"]
 
 
@@ -51,20 +65,29 @@ def _maxrss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _golden(settings: Settings, parser: Parser, llm: LLM | None) -> GoldenResult:
+async def _golden(
+    settings: Settings, parser: Parser, llm: LLM | None, conversations: list[GoldenConversation]
+) -> GoldenResult:
     if llm is None:
         settings = settings.model_copy(update={"llm_provider": "none"})
     service = build_service(
         settings, store=InMemoryStore(), parser=parser, today=lambda: EVAL_DATE, llm=llm
     )
-    return await run_golden(service, [c for _, c in load_dir(GOLDEN_DIR)])
+    return await run_golden(service, conversations)
 
 
-def _measure(name: str, settings: Settings, parser: Parser, llm: LLM | None, trace: bool) -> Row:
+def _measure(
+    name: str,
+    settings: Settings,
+    parser: Parser,
+    llm: LLM | None,
+    conversations: list[GoldenConversation],
+    trace: bool,
+) -> Row:
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
-    result = asyncio.run(_golden(settings, parser, llm))
+    result = asyncio.run(_golden(settings, parser, llm, conversations))
     seconds = time.perf_counter() - started
     traced = None
     if trace:
@@ -76,7 +99,8 @@ def _measure(name: str, settings: Settings, parser: Parser, llm: LLM | None, tra
 def _table(rows: list[Row]) -> str:
     head = (
         f"{'pipeline':<13}{'joint acc':>10}{'turns ok':>10}{'LLM/turn':>10}"
-        f"{'p50 ms':>10}{'p95 ms':>11}{'maxrss MB':>11}{'traced MB':>11}{'run s':>8}"
+        f"{'p50 ms':>10}{'p95 ms':>11}{'refine p95':>11}{'refined':>9}"
+        f"{'maxrss MB':>11}{'traced MB':>11}{'run s':>8}"
     )
     lines = [head, "-" * len(head)]
     for row in rows:
@@ -85,8 +109,9 @@ def _table(rows: list[Row]) -> str:
         lines.append(
             f"{row.name:<13}{row.result.joint_accuracy:>10.4f}{row.result.pass_rate:>10.4f}"
             f"{stats.calls_per_turn:>10.3f}{percentile(stats.latencies_ms, 50):>10.2f}"
-            f"{percentile(stats.latencies_ms, 95):>11.2f}{row.maxrss_mb:>11.1f}"
-            f"{traced:>11}{row.seconds:>8.1f}"
+            f"{percentile(stats.latencies_ms, 95):>11.2f}"
+            f"{percentile(stats.refined_ms, 95):>11.0f}{stats.refinements_applied:>9}"
+            f"{row.maxrss_mb:>11.1f}{traced:>11}{row.seconds:>8.1f}"
         )
     return "\n".join(lines)
 
@@ -103,16 +128,40 @@ def main() -> None:
     parser_.add_argument(
         "--trace-memory", action="store_true", help="also report tracemalloc peaks"
     )
+    parser_.add_argument("--set", choices=sorted(SETS), default="golden", dest="which")
+    parser_.add_argument(
+        "--pipelines",
+        default=",".join(PIPELINES),
+        help=f"comma-separated, from {', '.join(PIPELINES)} (default: all)",
+    )
+    parser_.add_argument("--limit", type=int, default=None, help="first N conversations only")
     args = parser_.parse_args()
+    chosen = [p.strip() for p in args.pipelines.split(",") if p.strip()]
+    unknown = sorted(set(chosen) - set(PIPELINES))
+    if unknown:
+        parser_.error(f"unknown pipeline(s): {', '.join(unknown)}")
     settings = Settings() if args.provider is None else Settings(llm_provider=args.provider)
+    conversations = [c for _, c in load_dir(SETS[args.which])][: args.limit]
     parser = Parser.build()
-    rows = [_measure("parser-only", settings, parser, None, args.trace_memory)]
-    llm = load_llm(settings)
-    for mode in ("hybrid", "every_turn"):
-        moded = settings.model_copy(update={"llm_mode": mode})
-        rows.append(_measure(mode.replace("_", "-"), moded, parser, llm, args.trace_memory))
+    llm = load_llm(settings) if set(chosen) - {"parser-only"} else None
+    variants = {
+        "parser-only": ({}, None),
+        "hybrid": ({"llm_mode": "hybrid"}, llm),
+        "hybrid-wait": ({"llm_mode": "hybrid", "llm_reply_deadline_ms": 600_000}, llm),
+        "every-turn": ({"llm_mode": "every_turn", "llm_reply_deadline_ms": 600_000}, llm),
+    }
+    rows = []
+    for name in chosen:
+        update, model = variants[name]
+        moded = settings.model_copy(update=update)
+        rows.append(_measure(name, moded, parser, model, conversations, args.trace_memory))
+    turns = sum(len(c.turns) for c in conversations)
+    if not turns:
+        parser_.error(f"no conversations in {SETS[args.which]}")
     print(
-        f"golden conversations: {GOLDEN_DIR} — provider {settings.llm_provider}, {dt.date.today()}"
+        f"{args.which}: {len(conversations)} conversations, {turns} user turns "
+        f"({SETS[args.which]}) — provider {settings.llm_provider}, "
+        f"reply deadline {settings.llm_reply_deadline_ms} ms, {dt.date.today()}"
     )
     print(_table(rows))
     for row in rows:
@@ -120,8 +169,8 @@ def main() -> None:
             print(f"  {row.name}: {failure}")
     if llm is None:
         print(
-            "No language model (provider none or not installed): hybrid and every-turn run the "
-            "parser only, so all three rows measure the same pipeline."
+            "No language model (provider none or not installed): every row runs the parser "
+            "only, so all of them measure the same pipeline."
         )
 
 

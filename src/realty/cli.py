@@ -14,10 +14,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from realty import launch
 from realty.errors import ConfigurationError, StorageError
-from realty.services.conversation import ConversationService, TurnResult
+from realty.pipeline.describe import BriefDisplay
+from realty.services.conversation import ConversationService, Refinement, TurnResult
 from realty.services.factory import build_service
 from realty.settings import Settings, get_settings
 
@@ -42,21 +44,21 @@ def _service() -> ConversationService:
         raise typer.Exit(2) from exc
 
 
-def _brief_table(brief: dict[str, Any]) -> Table:
+def _brief_table(display: BriefDisplay) -> Table:
+    """The brief in words ("20,000 USD / month"), as the app's sidebar shows it."""
     table = Table(title="Brief", show_header=True, header_style="bold")
     table.add_column("field")
     table.add_column("value")
+    table.add_column("source")
     table.add_column("status")
-    for section in ("fields", "extras"):
-        for key, item in brief[section].items():
-            shown = {
-                k: v
-                for k, v in item.items()
-                if v is not None and k not in ("status", "confidence", "source", "turn", "span")
-            }
-            table.add_row(key, json.dumps(shown, ensure_ascii=False), item["status"])
-    missing = ", ".join(brief["missing"]) or "nothing"
-    table.caption = f"missing: {missing} · complete: {brief['complete']} · {brief['language']}"
+    for value in [*display.fields, *display.extras]:
+        # Text cells: a value the prospect wrote is never read as console markup.
+        table.add_row(
+            *(Text(cell) for cell in (value.label, value.text, value.source, value.status))
+        )
+    missing = ", ".join(m.label for m in display.missing) or "nothing"
+    state = "complete" if display.complete else f"{display.filled}/{display.required}"
+    table.caption = f"missing: {missing} · {state} · {display.language}"
     return table
 
 
@@ -92,10 +94,14 @@ async def _chat(
             continue
         result = await service.handle_turn(cid, text, access=access)
         console.print(f"[bold green]realty[/]: {result.reply}")
+        brief, refined = await service.settled(result, access)
+        for late in refined:
+            if late.reply:
+                console.print(f"[bold green]realty[/]: {late.reply}")
         if show_json:
-            console.print_json(json.dumps(result.brief, ensure_ascii=False))
+            console.print_json(json.dumps(brief, ensure_ascii=False))
         else:
-            console.print(_brief_table(result.brief))
+            console.print(_brief_table(service.display(brief)))
 
 
 class ReplayItem(BaseModel):
@@ -108,16 +114,20 @@ class ReplayItem(BaseModel):
     language: Literal["en", "es"] | None = None
 
 
-def _line(item_id: str, result: TurnResult) -> str:
+def _line(
+    item_id: str, result: TurnResult, brief: dict[str, Any], refined: list[Refinement]
+) -> str:
     return json.dumps(
         {
             "id": item_id,
             "turn": result.turn,
             "reply": result.reply,
-            "brief": result.brief,
+            "brief": brief,
             "blocked": result.blocked,
             "llm_calls": result.llm_calls,
             "latency_ms": result.latency_ms,
+            "refined_ms": max((r.refined_ms for r in refined), default=None),
+            "refined": sorted({key for r in refined for key in r.applied}),
         },
         ensure_ascii=False,
     )
@@ -140,7 +150,8 @@ async def replay_stream(service: ConversationService, source: TextIO, out: TextI
         started = await service.start(item.language)
         for text in item.turns:
             result = await service.handle_turn(started.conversation_id, text, access=started.access)
-            out.write(_line(item.id, result) + "\n")
+            brief, refined = await service.settled(result, started.access)
+            out.write(_line(item.id, result, brief, refined) + "\n")
     return errors
 
 

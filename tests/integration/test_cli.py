@@ -44,7 +44,19 @@ def test_replay_writes_one_line_per_user_turn(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert [(x["id"], x["turn"]) for x in lines] == [("c1", 1), ("c1", 2), ("c2", 1)]
     for line in lines:
-        assert set(line) == {"id", "turn", "reply", "brief", "blocked", "llm_calls", "latency_ms"}
+        assert set(line) == {
+            "id",
+            "turn",
+            "reply",
+            "brief",
+            "blocked",
+            "llm_calls",
+            "latency_ms",
+            "refined_ms",
+            "refined",
+        }
+        assert line["refined_ms"] is None  # no model reading came after the reply
+        assert line["refined"] == []
         assert line["blocked"] is False
         assert line["llm_calls"] == 0
         assert line["latency_ms"] >= 0
@@ -98,7 +110,11 @@ def test_chat_shows_the_reply_and_the_brief_each_turn() -> None:
     assert result.exit_code == 0, result.output
     assert result.output.count("realty:") == 3  # greeting + two replies
     assert "Brief" in result.output
-    assert "complete: True" in result.output
+    assert "missing: nothing · complete · en" in result.output
+    # Values in words, as the app's sidebar shows them, not raw JSON.
+    assert "20,000 USD" in result.output
+    assert "500 m²" in result.output
+    assert '"amount"' not in result.output
 
 
 def test_a_bad_setting_fails_fast_with_the_variable_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -140,13 +140,14 @@ async def run_golden(
         expected = ExpectedBrief()
         for number, turn in enumerate(conv.turns, start=1):
             out = await service.handle_turn(start.conversation_id, turn.user, access=start.access)
+            brief, refined = await service.settled(out, start.access)
             want = expected.after(turn.expect)
-            result.stats.record(out.latency_ms, out.llm_calls)
+            result.stats.record(out.latency_ms, out.llm_calls, refined)
             for section in SECTIONS:
-                score_brief(want[section], out.brief[section], result.scores)
-            result.joint_hits += joint_ok(want["fields"], out.brief["fields"], required)
+                score_brief(want[section], brief[section], result.scores)
+            result.joint_hits += joint_ok(want["fields"], brief["fields"], required)
             problems = check_turn(
-                want, brief=out.brief, reply=out.reply, actions=out.actions, asked=out.asked
+                want, brief=brief, reply=out.reply, actions=out.actions, asked=out.asked
             )
             if problems:
                 result.failures.append(f"{conv.name} turn {number}: {problems[0]}")

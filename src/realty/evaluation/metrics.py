@@ -121,11 +121,15 @@ class TurnStats:
 
     latencies_ms: list[float] = field(default_factory=list)
     llm_calls: int = 0
+    refined_ms: list[float] = field(default_factory=list)
+    refinements_applied: int = 0
 
-    def record(self, latency_ms: float, llm_calls: int) -> None:
-        """Add one user turn."""
+    def record(self, latency_ms: float, llm_calls: int, refined: Sequence[Any] = ()) -> None:
+        """Add one user turn (``refined``: the late model readings it led to)."""
         self.latencies_ms.append(latency_ms)
         self.llm_calls += llm_calls
+        self.refined_ms.extend(r.refined_ms for r in refined)
+        self.refinements_applied += sum(1 for r in refined if r.applied)
 
     @property
     def turns(self) -> int:
@@ -145,4 +149,8 @@ class TurnStats:
             "llm_calls_per_turn": round(self.calls_per_turn, 4),
             "latency_ms_p50": round(percentile(self.latencies_ms, 50), 3),
             "latency_ms_p95": round(percentile(self.latencies_ms, 95), 3),
+            "refinements": len(self.refined_ms),
+            "refinements_applied": self.refinements_applied,
+            "refined_ms_p50": round(percentile(self.refined_ms, 50), 3),
+            "refined_ms_p95": round(percentile(self.refined_ms, 95), 3),
         }

@@ -357,8 +357,10 @@ async def run_sgd(
         start = await service.start()
         for turn in dialogue.turns:
             out = await service.handle_turn(start.conversation_id, turn.text, access=start.access)
-            result.stats.record(out.latency_ms, out.llm_calls)
-            score_turn(turn, predicted_pairs(out.extracted), slots, result.scores, alias)
+            refined = await service.settle()
+            result.stats.record(out.latency_ms, out.llm_calls, refined)
+            extracted = [*out.extracted, *(c for r in refined for c in r.extracted)]
+            score_turn(turn, predicted_pairs(extracted), slots, result.scores, alias)
         result.dialogues += 1
         tick()
     return results

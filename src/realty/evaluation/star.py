@@ -186,8 +186,8 @@ async def run_star(
         brief = start.brief
         for text in row.user_turns:
             out = await service.handle_turn(start.conversation_id, text, access=start.access)
-            result.stats.record(out.latency_ms, out.llm_calls)
-            brief = out.brief
+            brief, refined = await service.settled(out, start.access)
+            result.stats.record(out.latency_ms, out.llm_calls, refined)
         score_row(row, brief, result)
         result.rows += 1
         tick()
