@@ -8,6 +8,7 @@ with ``st.text``: never parsed as Markdown or HTML.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import streamlit as st
@@ -15,14 +16,19 @@ import streamlit as st
 from realty_ui import brief_panel
 from realty_ui.client import Access, ApiClient, ApiProblem, MessageTooLong, NotFound
 from realty_ui.common import chat_session, connect, problem_message, settings_or_stop
-from realty_ui.conversation import apply_turn, message_lines, resumed, started
+from realty_ui.conversation import apply_turn, caught_up, message_lines, resumed, started
 from realty_ui.i18n import Language, text
+from realty_ui.settings import UiSettings
 from realty_ui.state import ChatLine, ChatSession, Pending
 
 PROMPT_KEY = "chat_prompt"
 RETRY_KEY = "chat_retry"
 NOTE_AVATAR = ":material/edit_note:"
 SIDEBAR_WIDTH = 400  # pixels: the brief's values fit on one line
+# While the model still reads the last message, the page asks for its refinement this often
+# (seconds), and gives up after REFINE_WAIT_S (the API's model timeout is 30 s by default).
+REFINE_POLL_S = 1.5
+REFINE_WAIT_S = 60.0
 
 
 def language_of(session: ChatSession, default: Language) -> Language:
@@ -58,7 +64,29 @@ def main() -> None:
             _send(api, session, retry.text, retry.client_message_id, language)
         elif session.pending is not None:
             _show_unsent(session.pending, language)
+    if session.refining:
+        _await_refinement(settings, language, time.monotonic())
     brief_panel.render(session, settings.language)
+
+
+@st.fragment(run_every=REFINE_POLL_S)
+def _await_refinement(settings: UiSettings, language: Language, since: float) -> None:
+    """While the model reads the last message, fetch what it adds (a ``refine`` entry) and
+    redraw the page with it; the chat stays usable meanwhile."""
+    session = chat_session()
+    if not session.refining or session.access is None:
+        return
+    if time.monotonic() - since > REFINE_WAIT_S:
+        session.refining = False
+        return
+    try:
+        with connect(settings) as api:
+            conversation = api.read(session.access, after=session.last_seq)
+    except ApiProblem:
+        conversation = None  # tried again on the next tick
+    if conversation is not None and caught_up(session, conversation):
+        st.rerun(scope="app")
+    st.caption(text(language, "refining"))
 
 
 def show_line(line: ChatLine, language: Language) -> None:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 Language = Literal["en", "es"]
 Source = Literal["parser", "llm", "user_edit"]
 Status = Literal["valid", "invalid", "unconfirmed"]
-EntryKind = Literal["start", "message", "edit", "confirm"]
+EntryKind = Literal["start", "message", "edit", "confirm", "refine"]
 LeadStatus = Literal["new", "confirmed"]
 
 EXPORT_CAP = 5000
@@ -217,6 +217,7 @@ class Turn(BaseModel):
     client_message_id: str | None = None
     llm_calls: int = 0
     latency_ms: float = 0.0
+    refining: bool = False
 
 
 class ConversationCreated(Turn):
@@ -473,13 +474,11 @@ class ApiClient:
         path = f"/v1/conversations/{access.conversation_id}/messages"
         return _parse(Turn, self._call("POST", path, json=body, access=access))
 
-    def read(self, access: Access) -> Conversation:
-        """The conversation with its whole history (read page by page)."""
+    def read(self, access: Access, after: int = 0) -> Conversation:
+        """The conversation with its history after entry ``after`` (read page by page)."""
         path = f"/v1/conversations/{access.conversation_id}"
-        first = _parse(
-            Conversation,
-            self._call("GET", path, params={"limit": str(HISTORY_PAGE)}, access=access),
-        )
+        params = {"after": str(after), "limit": str(HISTORY_PAGE)}
+        first = _parse(Conversation, self._call("GET", path, params=params, access=access))
         history = list(first.history)
         page = first
         while len(page.history) == HISTORY_PAGE:

@@ -15,6 +15,8 @@ def apply_turn(session: ChatSession, turn: Turn, lines: Sequence[ChatLine]) -> N
     session.lines.extend(lines)
     session.brief = turn.brief
     session.display = turn.display
+    session.last_seq = max(session.last_seq, turn.seq)
+    session.refining = turn.refining
     if not turn.blocked:
         session.confirmed = "confirmed" in turn.actions
 
@@ -49,19 +51,41 @@ def resumed(session: ChatSession, conversation: Conversation) -> None:
     ]
     session.brief = conversation.brief
     session.display = conversation.display
+    session.last_seq = max((entry.seq for entry in conversation.history), default=0)
+    session.refining = False
     answered = [entry for entry in conversation.history if not entry.blocked]
     session.confirmed = bool(answered) and "confirmed" in answered[-1].actions
+
+
+def caught_up(session: ChatSession, conversation: Conversation) -> bool:
+    """Add the entries after the last one shown (a late model reading's ``refine`` entry, or
+    turns from another tab); whether anything new arrived."""
+    fresh = [entry for entry in conversation.history if entry.seq > session.last_seq]
+    if not fresh:
+        return False
+    language = conversation.display.language
+    session.lines.extend(line for entry in fresh for line in entry_lines(entry, language))
+    session.brief = conversation.brief
+    session.display = conversation.display
+    session.last_seq = fresh[-1].seq
+    if any(entry.kind == "refine" for entry in fresh):
+        session.refining = False
+    answered = [entry for entry in fresh if not entry.blocked]
+    if answered:
+        session.confirmed = "confirmed" in answered[-1].actions
+    return True
 
 
 def entry_lines(entry: HistoryEntry, language: Language) -> list[ChatLine]:
     """The bubbles of one history entry (notes in ``language``).
 
     ``start``: the greeting; ``message``: the prospect's words and the reply; ``edit`` and
-    ``confirm``: a short note and the reply.
+    ``confirm``: a short note and the reply; ``refine`` (what a late model reading added):
+    the reply alone.
     """
     reply = ChatLine("assistant", entry.reply)
     match entry.kind:
-        case "start":
+        case "start" | "refine":
             return [reply]
         case "message":
             return [ChatLine("user", entry.text, blocked=entry.blocked), reply]

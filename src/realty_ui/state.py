@@ -52,3 +52,5 @@ class ChatSession:
     sidebar_error: str | None = None
     edit_errors: list[FieldProblem] = field(default_factory=list)
     open_error: str | None = None
+    last_seq: int = 0  # the newest log entry shown
+    refining: bool = False  # the model is still reading the last message

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 from uisupport import Prospect, fresh_app, leads, sqlite_settings
 
 from livesupport import Serve, Server
+from realty.llm.base import LLMRequest
+from realty.llm.fake import FunctionLLM
 
 FIRST = "I need an office in Mexico City."
 SECOND = "I can spend 20,000 USD for 500m²."
@@ -358,3 +363,44 @@ def test_an_invalid_setting_is_named_not_a_traceback(
     assert not at.exception
     [error] = at.error.values
     assert "REALTY_UI_API_URL" in error
+
+
+def test_what_a_slow_model_adds_after_the_reply_joins_the_chat_and_the_brief(
+    serve: Serve, tmp_path: Path, point_app: Callable[[str], None]
+) -> None:
+    async def slow(request: LLMRequest) -> dict[str, Any]:
+        await asyncio.sleep(0.5)  # well past the reply deadline below
+        return {
+            "extras": [
+                {
+                    "key": "rooftop_terrace",
+                    "value": True,
+                    "type": "bool",
+                    "evidence": "rooftop terrace",
+                }
+            ]
+        }
+
+    settings = sqlite_settings(tmp_path, llm_reply_deadline_ms=50)
+    api = serve(settings, llm=FunctionLLM(slow))
+    point_app(api.url)
+    at = fresh_app().run()
+    send(at, "I need an office in Monterrey with a rooftop terrace")
+    assert "rooftop" not in " ".join(sidebar_texts(at))  # the reply did not wait
+    assert "Still reading" in " ".join(c.value for c in at.caption)
+
+    deadline = time.monotonic() + 10
+    while "Also noted" not in last_reply(at) and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+
+    assert not at.exception
+    assert last_reply(at) == "Also noted: rooftop terrace."
+    assert "Rooftop terrace" in sidebar_texts(at)  # the extras table
+    history = conversation_of(at, api).read()["history"]
+    assert [entry["kind"] for entry in history] == ["start", "message", "refine"]
+    # A reload shows the same chat, the late addition included.
+    again = fresh_app()
+    again.query_params.update(at.query_params)
+    again.run()
+    assert bubbles(again) == bubbles(at)
