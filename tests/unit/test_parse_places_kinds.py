@@ -244,7 +244,7 @@ TYPE_CASES = [
     ("un local comercial", [("retail", "local comercial")]),
     ("un local en Polanco", [("retail", "local")]),
     ("a storefront", [("retail", "storefront")]),
-    ("a coffee shop", [("retail", "shop")]),
+    ("a coffee shop", [("retail", "coffee shop")]),  # a business: proposed, not named
     ("un terreno", [("land", "terreno")]),
     ("a lot in Austin", [("land", "lot")]),
     ("coworking", [("coworking", "coworking")]),

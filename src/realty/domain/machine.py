@@ -223,7 +223,10 @@ def _answer_type(work: _Turn) -> None:
         work.brief = work.brief.without(PROPERTY_TYPE)
     elif "affirm" in signals and slot is not None:
         meta = slot.meta.model_copy(update={"status": "valid"})
-        confirmed = slot.model_copy(update={"meta": meta})
+        value = slot.value
+        if isinstance(value, PropertyType) and value.proposed:
+            value = value.model_copy(update={"proposed": False})
+        confirmed = slot.model_copy(update={"meta": meta, "value": value})
         work.brief = work.brief.with_slot(PROPERTY_TYPE, confirmed)
         work.opening.append(Acknowledge(key=PROPERTY_TYPE, slot=confirmed))
     else:
@@ -314,7 +317,7 @@ def _set(work: _Turn, candidate: Candidate, value: _Value | None) -> None:
             meta = _inferred(meta)
         elif not value.is_complete():
             meta = _unconfirmed(meta)
-    elif isinstance(value, PropertyType) and value.value == "other":
+    elif isinstance(value, PropertyType) and _to_confirm(value):
         meta = _unconfirmed(meta)
     work.brief = work.brief.with_slot(candidate.key, Slot(value=value, meta=meta))
     work.touch(candidate.key)
@@ -414,10 +417,18 @@ def _check_type(work: _Turn) -> None:
     if PROPERTY_TYPE not in work.touched and not postponed:
         return
     value = slot.value
-    if isinstance(value, PropertyType) and value.value == "other":
+    if isinstance(value, PropertyType) and _to_confirm(value):
         text = value.text or ""
-        work.clarifications.append(ConfirmType(text=text))
-        work.raised.append(PendingType(text=text))
+        proposal = value.value if value.proposed else None
+        work.clarifications.append(ConfirmType(text=text, proposal=proposal))
+        work.raised.append(PendingType(text=text, proposal=proposal))
+        if value.proposed:
+            work.clarified.append(PROPERTY_TYPE)  # the confirmation is the question
+
+
+def _to_confirm(value: PropertyType) -> bool:
+    """An unusual kind (``other``) or one inferred from a business is asked about first."""
+    return value.value == "other" or value.proposed
 
 
 def _check_cities(work: _Turn) -> None:
@@ -483,7 +494,7 @@ def _reask(work: _Turn, pending: Pending) -> Action | None:
         work.clarified.append(CITY)
         return ClarifyCity(text=pending.text, options=pending.options)
     if isinstance(pending, PendingType):
-        return ConfirmType(text=pending.text)
+        return ConfirmType(text=pending.text, proposal=pending.proposal)
     if isinstance(pending, PendingCurrency):
         slot = work.brief.get(BUDGET)
         if slot is None or not isinstance(slot.value, Money) or slot.value.amount is None:

@@ -1,0 +1,94 @@
+"""Messy prospect messages: Mexican CRE vocabulary, glued numbers, per-m² prices, amenities,
+neighbourhoods, other units, corrections and businesses described instead of a type."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from realty.domain.brief import PropertyType, Value
+from realty.domain.turn import ParseContext
+from realty.pipeline.parse import Parser
+from realty.services.conversation import ConversationService
+
+CTX = ParseContext(today="2026-11-22")
+
+
+def _values(parser: Parser, text: str, ctx: ParseContext = CTX) -> dict[str, Value | None]:
+    """The last value the parser read for each key."""
+    return {c.key: c.value for c in parser.parse(text, ctx).candidates if c.op != "merge"}
+
+
+def _chat(service: ConversationService, language: str, *texts: str) -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
+        start = await service.start(language)  # type: ignore[arg-type]
+        brief: dict[str, Any] = {}
+        for text in texts:
+            out = await service.handle_turn(start.conversation_id, text, access=start.access)
+            brief = out.brief
+        return brief
+
+    return asyncio.run(run())
+
+
+# ---- businesses described instead of a property type ----
+
+BUSINESS_CASES = [
+    ("Tengo una panadería y quiero abrir otra sucursal", "retail"),
+    ("We run a dental practice and want a second location", "medical"),
+    ("Vamos a montar un centro de distribución", "warehouse"),
+    ("We're a call center with 120 agents", "office"),
+    ("Somos un bufete de abogados de 15 personas", "office"),
+    ("Tengo una fábrica de muebles", "industrial"),
+    ("our e-commerce brand needs a fulfillment operation", "warehouse"),
+    ("a small hardware store", "retail"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), BUSINESS_CASES)
+def test_business_proposes_a_type(parser: Parser, text: str, kind: str) -> None:
+    value = _values(parser, text)["property_type"]
+    assert isinstance(value, PropertyType)
+    assert (value.value, value.proposed) == (kind, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Tengo una panadería y busco un local comercial", "retail"),
+        ("We run a dental practice and need a medical office", "medical"),
+        ("Local en Puebla de 70 m2", "retail"),
+        ("Busco local en Tijuana", "retail"),
+        ("una bodeguita chica en Monterrey", "warehouse"),
+        ("single family home for rent in Houston", "house"),
+        ("lookin for an ofice in monterey", "office"),
+    ],
+)
+def test_a_named_type_is_never_proposed(parser: Parser, text: str, kind: str) -> None:
+    value = _values(parser, text)["property_type"]
+    assert isinstance(value, PropertyType)
+    assert (value.value, value.proposed) == (kind, False)
+
+
+@pytest.mark.parametrize("text", ["vivo en la planta baja", "un local business partner"])
+def test_ordinary_words_are_not_businesses(parser: Parser, text: str) -> None:
+    assert "property_type" not in _values(parser, text)
+
+
+def test_proposed_type_is_confirmed_before_the_brief_completes(
+    make_service: Callable[..., ConversationService],
+) -> None:
+    service = make_service()
+    first = "Quiero poner una farmacia en Tijuana, 50 m2, renta hasta 2,500 dlls al mes"
+    brief = _chat(service, "es", first)
+    assert brief["fields"]["property_type"]["status"] == "unconfirmed"
+    assert brief["complete"] is False
+    brief = _chat(make_service(), "es", first, "sí")
+    assert (brief["fields"]["property_type"]["value"], brief["complete"]) == ("retail", True)
+    assert brief["fields"]["property_type"]["status"] == "valid"
+    brief = _chat(make_service(), "es", first, "no, es una bodega")
+    assert brief["fields"]["property_type"]["value"] == "warehouse"
+    assert brief["fields"]["property_type"]["status"] == "valid"
