@@ -11,6 +11,7 @@ import pytest
 
 from realty.domain.brief import PropertyType, Value
 from realty.domain.turn import ParseContext
+from realty.parsing.places import CityFinder, Gazetteer, load_zones
 from realty.pipeline.parse import Parser
 from realty.services.conversation import ConversationService
 
@@ -92,3 +93,46 @@ def test_proposed_type_is_confirmed_before_the_brief_completes(
     brief = _chat(make_service(), "es", first, "no, es una bodega")
     assert brief["fields"]["property_type"]["value"] == "warehouse"
     assert brief["fields"]["property_type"]["status"] == "valid"
+
+
+# ---- neighbourhoods, submarkets and metro municipalities ----
+
+ZONE_CASES = [
+    ("Warehouse in Apodaca, 5,000 m2", "Monterrey", "Apodaca"),
+    ("Oficina en San Pedro, 250 m2", "Monterrey", "San Pedro Garza García"),
+    ("consultorio en Zapopan", "Guadalajara", "Zapopan"),
+    ("bodega en Tlaquepaque", "Guadalajara", "Tlaquepaque"),
+    ("depa en la Condesa", "Mexico City", "Condesa"),
+    ("We're looking at Interlomas for our new office", "Mexico City", "Interlomas"),
+    ("Terreno en Juriquilla", "Santiago de Querétaro", "Juriquilla"),
+    ("nave en Metepec", "Toluca", "Metepec"),
+    ("local en Angelópolis", "Puebla", "Angelópolis"),
+    ("office in Buckhead", "Atlanta", "Buckhead"),
+]
+
+
+@pytest.mark.parametrize(("text", "city", "zone"), ZONE_CASES)
+def test_zone_gives_its_metro_city(parser: Parser, text: str, city: str, zone: str) -> None:
+    values = _values(parser, text)
+    assert getattr(values["city"], "value", None) == city
+    assert getattr(values["zone"], "value", None) == zone
+
+
+def test_a_zone_keeps_the_city_named_with_it(parser: Parser) -> None:
+    text = "en Puebla, por la zona de Angelópolis"
+    ctx = ParseContext(asked=("city",), today="2026-11-22")
+    values = _values(parser, text, ctx)
+    assert getattr(values["city"], "value", None) == "Puebla"
+    assert getattr(values["zone"], "value", None) == "Angelópolis"
+
+
+@pytest.mark.parametrize("text", ["una nave en el Bajío", "oficinas en la zona norte"])
+def test_a_region_is_neither_city_nor_zone(parser: Parser, text: str) -> None:
+    values = _values(parser, text)
+    assert "city" not in values and "zone" not in values
+
+
+def test_every_zone_city_is_in_the_gazetteer() -> None:
+    zones = load_zones()
+    assert len(zones) > 150
+    CityFinder(Gazetteer.load())  # raises when a zone's city is unknown
