@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from realty.domain.brief import PropertyType, Value
+from realty.domain.brief import Money, PropertyType, Value
 from realty.domain.turn import ParseContext
 from realty.parsing.places import CityFinder, Gazetteer, load_zones
 from realty.pipeline.parse import Parser
@@ -137,3 +137,50 @@ def test_every_zone_city_is_in_the_gazetteer() -> None:
     zones = load_zones()
     assert len(zones) > 150
     CityFinder(Gazetteer.load())  # raises when a zone's city is unknown
+
+
+# ---- prices per m² ----
+
+PRICE_CASES = [
+    # text, price per m² (amount, currency, period), budget amount or None
+    ("Nave de 8,000 m2, pagamos máximo 4.5 USD por m2 al mes", (4.5, "USD", "month"), 36000),
+    (
+        "industrial, 10,000 m², 4.20 dollars per square metre per month",
+        (4.2, "USD", "month"),
+        42000,
+    ),
+    ("Dallas, 50,000 sf at $0.85/sf/month", (9.15, None, "month"), 42500),
+    ("Terreno para compra, 5,000 m2, a 1,800 pesos el metro", (1800, "MXN", "total"), 9_000_000),
+    ("Oficina, 300 m2, a 28 dólares el metro mensual", (28, "USD", "month"), 8400),
+    ("warehouse in Tijuana around 5.10 USD/m2/month?", (5.1, "USD", "month"), None),
+    ("pago 300 pesos el m2 de renta al mes", (300, "MXN", "month"), None),
+]
+
+
+@pytest.mark.parametrize(("text", "price", "budget"), PRICE_CASES)
+def test_price_per_m2(
+    parser: Parser, text: str, price: tuple[float, str | None, str], budget: float | None
+) -> None:
+    values = _values(parser, text)
+    rate = values["price_per_m2"]
+    assert isinstance(rate, Money)
+    assert rate.amount == pytest.approx(price[0])
+    assert (rate.currency, rate.period) == price[1:]
+    total = values.get("budget")
+    assert (total.amount if isinstance(total, Money) else None) == budget
+
+
+def test_price_per_m2_and_a_later_size_give_the_budget(
+    make_service: Callable[..., ConversationService],
+) -> None:
+    brief = _chat(make_service(), "en", "Any warehouse in Tijuana around 5.10 USD/m2/month?")
+    assert "budget" not in brief["fields"]
+    assert brief["extras"]["price_per_m2"]["amount"] == 5.1
+    brief = _chat(
+        make_service(),
+        "en",
+        "Any warehouse in Tijuana around 5.10 USD/m2/month?",
+        "we'd need 3,000 m2",
+    )
+    budget = brief["fields"]["budget"]
+    assert (budget["amount"], budget["currency"], budget["period"]) == (15300, "USD", "month")

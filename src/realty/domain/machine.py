@@ -79,6 +79,7 @@ FOREIGN_CURRENCY = "USD"
 _AMBIGUOUS_MARKS: tuple[str | None, ...] = (None, "$")
 
 BUDGET, CITY, PROPERTY_TYPE = "budget", "city", "property_type"
+SIZE, PRICE_PER_M2 = "size", "price_per_m2"
 
 _Value = Money | Area | PropertyType | City | Scalar
 
@@ -135,10 +136,12 @@ def advance(state: ConversationState, update: TurnUpdate, registry: FieldRegistr
     _answer_pending(work)
     for candidate in update.accepted:
         _apply(work, candidate)
+    _budget_from_price(work)
     # One open question at a time, most important first: what the answer "the second one"
     # or "yes" refers to must be unambiguous.
     _check_cities(work)
     _resolve_currency(work)
+    _price_currency(work)
     _check_type(work)
     changes = _changes(work)
     rejects = [Reject(rejection=r, kept=work.brief.get(r.candidate.key)) for r in update.rejected]
@@ -363,6 +366,42 @@ def _inferred(meta: Meta) -> Meta:
 
 def _unconfirmed(meta: Meta) -> Meta:
     return meta.model_copy(update={"status": "unconfirmed"})
+
+
+def _budget_from_price(work: _Turn) -> None:
+    """A price per m² and a size give the budget: the rate times the size.
+
+    Applied when either arrives (in any order, in any turn) and the message did not state a
+    budget itself; a message that states both already carries the exact total.
+    """
+    if _mentions(work, BUDGET) or not ({PRICE_PER_M2, SIZE} & set(work.touched)):
+        return
+    price, size = work.brief.get(PRICE_PER_M2), work.brief.get(SIZE)
+    if price is None or size is None:
+        return
+    rate, area = price.value, size.value
+    if not isinstance(rate, Money) or not isinstance(area, Area) or rate.amount is None:
+        return
+    total = round(rate.amount * area.m2, 2)
+    money = rate.model_copy(update={"amount": total, "min": None, "max": None, "original": None})
+    meta = price.meta.model_copy(update={"turn": work.turn, "span": None})
+    if not money.is_complete():
+        meta = _unconfirmed(meta)
+    work.brief = work.brief.with_slot(BUDGET, Slot(value=money, meta=meta))
+    work.touch(BUDGET)
+
+
+def _price_currency(work: _Turn) -> None:
+    """A price per m² written with a bare "$" takes the currency settled for its budget."""
+    price, budget = work.brief.get(PRICE_PER_M2), work.brief.get(BUDGET)
+    if price is None or budget is None or PRICE_PER_M2 not in work.touched:
+        return
+    rate, money = price.value, budget.value
+    if not (isinstance(rate, Money) and isinstance(money, Money)) or rate.currency is not None:
+        return
+    if money.currency is not None:
+        value = rate.model_copy(update={"currency": money.currency})
+        work.brief = work.brief.with_slot(PRICE_PER_M2, Slot(value=value, meta=budget.meta))
 
 
 # ---- 4–6: currency, unusual property types, unknown cities ----

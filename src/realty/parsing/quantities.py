@@ -78,6 +78,12 @@ _NOT_AREA_AFTER: tuple[str, ...] = (
     "high", "tall",
 )
 
+# A price per unit of area: "4.5 USD por m2", "$0.85/sf", "350 pesos el metro cuadrado".
+_PER_AREA_LINK: tuple[str, ...] = ("/", "por", "per", "el", "x", "a", "each", "the", "por cada")
+_PER_AREA_UNITS: tuple[tuple[str, str], ...] = (
+    *_AREA_UNITS, ("metro", "m2"), ("mt", "m2"), ("pie cuadrado", "ft2"), ("ft", "ft2"),
+)
+
 _LENGTH_UNITS: tuple[tuple[str, str], ...] = (
     ("metros", "m"), ("metro", "m"), ("meters", "m"), ("metres", "m"), ("meter", "m"),
     ("mts", "m"), ("mt", "m"), ("m", "m"), ("feet", "ft"), ("foot", "ft"), ("ft", "ft"),
@@ -282,6 +288,7 @@ class _Group:
     unit: str | None = None
     period: str | None = None
     bound: Bound | None = None
+    per_area: str | None = None  # the area unit of a price per unit of area
     confidence: float = _SURE
     spans: list[Span] = field(default_factory=list)
 
@@ -323,6 +330,7 @@ class QuantityFinder:
         }
         self._metres = {"m": 1.0, "ft": float(units.Quantity(1, "foot").to("meter").magnitude)}
         self._area = _Vocab(_AREA_UNITS)
+        self._per_area = _Vocab(_PER_AREA_UNITS)
         self._cur_after = _Vocab(_CURRENCY_AFTER)
         self._cur_before = _Vocab(_CURRENCY_BEFORE)
         self._cur_alone = _Vocab(_CURRENCY_ALONE)
@@ -339,6 +347,7 @@ class QuantityFinder:
     def _compile(self) -> None:
         c = re.compile
         self._re_area = c(r"\s*" + self._area.body + _END)
+        self._re_per_area = c(r"\s*" + _alt(_PER_AREA_LINK) + r"\s*" + self._per_area.body + _END)
         self._re_not_area = c(r"\s*" + _alt(_NOT_AREA_AFTER) + _END)
         self._re_cur_after = c(r"\s*(?:de\s+|of\s+|en\s+|in\s+)?" + self._cur_after.body + _END)
         self._re_cur_before = c(_START + self._cur_before.body + r"\s*$")
@@ -437,8 +446,11 @@ class QuantityFinder:
         ]
         money = [g for g in groups if g.kind == "money"]
         budget_bits = self._message_budget_bits(msg, taken)
-        found += [self._money(msg, g, budget_bits) for g in money]
-        found += [self._size(msg, g) for g in groups if g.kind == "area"]
+        found += [self._money(msg, g, budget_bits) for g in money if g.per_area is None]
+        areas = [g for g in groups if g.kind == "area"]
+        found += [self._size(msg, g) for g in areas]
+        for group in (g for g in money if g.per_area is not None):
+            found += self._price_per_m2(msg, group, budget_bits, areas)
         found += [self._asked_scalar(g) for g in groups if g.kind in _ASKABLE_SCALARS]
         if not money:
             found += self._partial_budget(budget_bits)
@@ -587,6 +599,9 @@ class QuantityFinder:
             if group.currency is None:
                 group.currency, group.hint = (None, "$") if code == "$" else (code, None)
         self._period_after(f, group)
+        if group.kind == "money" and (per := self._re_per_area.match(f, group.end)) is not None:
+            group.per_area, group.end = self._per_area.value(per.group(1)), per.end()
+            self._period_after(f, group)
         return group
 
     def _period_after(self, f: str, group: _Group) -> None:
@@ -778,6 +793,36 @@ class QuantityFinder:
         return Candidate(
             key="budget", value=money, span=span, confidence=confidence, currency_hint=hint
         )
+
+    def _price_per_m2(
+        self, msg: Message, group: _Group, bits: _BudgetBits, areas: Sequence[_Group]
+    ) -> list[Candidate]:
+        """A price per unit of area, kept per m²; with a size it also gives the budget.
+
+        The total is the rate times the size, both in the units written, so "$0.85/sf for
+        50,000 sf" is exactly 42,500 whatever the rounding of the per-m² figure.
+        """
+        said = self._money(msg, group, bits)
+        assert isinstance(said.value, Money)
+        rate = said.value
+        if rate.period is None and rate.modality == "buy":
+            rate = rate.model_copy(update={"period": "total"})
+        per_m2 = 1 / self._m2[group.per_area or "m2"]
+        price = rate.model_copy(
+            update={
+                "amount": _round((rate.amount or 0) * per_m2),
+                "min": None if rate.min is None else _round(rate.min * per_m2),
+                "max": None if rate.max is None else _round(rate.max * per_m2),
+            }
+        )
+        out = [said.model_copy(update={"key": "price_per_m2", "value": price})]
+        if areas and rate.amount is not None:
+            area = areas[-1]
+            m2 = area.numbers[-1].value * self._m2[area.unit or "m2"]
+            total = _round(rate.amount * per_m2 * m2)
+            budget = rate.model_copy(update={"amount": total, "min": None, "max": None})
+            out.append(said.model_copy(update={"value": budget}))
+        return out
 
     def _size(self, msg: Message, group: _Group) -> Candidate:
         factor = self._m2[group.unit or "m2"]
