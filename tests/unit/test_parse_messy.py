@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from realty.domain.brief import Money, PropertyType, Value
+from realty.domain.brief import Area, Money, PropertyType, Value
 from realty.domain.turn import ParseContext
 from realty.parsing.places import CityFinder, Gazetteer, load_zones
 from realty.pipeline.parse import Parser
@@ -184,3 +184,102 @@ def test_price_per_m2_and_a_later_size_give_the_budget(
     )
     budget = brief["fields"]["budget"]
     assert (budget["amount"], budget["currency"], budget["period"]) == (15300, "USD", "month")
+
+
+# ---- glued and spelled-out numbers, Mexican vocabulary ----
+
+AMOUNT_CASES = [
+    ("oficina de 500m2, 20mil dolares al mes", 500, (20000, "USD")),
+    ("bodega 1200m2 Guadalajara usd12k mensual", 1200, (12000, "USD")),
+    ("Local en Puebla de 90m², $35,000mxn/mes", 90, (35000, "MXN")),
+    ("terreno de 1,500 m2, 1.5mdp", 1500, (1_500_000, "MXN")),
+    (
+        "oficina de doscientos cincuenta metros cuadrados, cuarenta y cinco mil pesos al mes",
+        250,
+        (45000, "MXN"),
+    ),
+    ("bodega de 600 mts2 en Tijuana. Pago hasta 6 mil dlls mensuales", 600, (6000, "USD")),
+    ("Small office in Dallas, 1,600 rsf, $3,500 a month", 148.64, (3500, None)),
+]
+
+
+@pytest.mark.parametrize(("text", "m2", "money"), AMOUNT_CASES)
+def test_glued_and_spelled_amounts(
+    parser: Parser, text: str, m2: float, money: tuple[float, str | None]
+) -> None:
+    ctx = ParseContext(asked=("property_type", "city", "budget", "size"), today="2026-11-22")
+    values = _values(parser, text, ctx)
+    size, budget = values["size"], values["budget"]
+    assert isinstance(size, Area)
+    assert isinstance(budget, Money)
+    assert size.m2 == pytest.approx(m2)
+    assert (budget.amount, budget.currency) == money
+
+
+def test_pago_is_not_a_city(parser: Parser) -> None:
+    values = _values(parser, "Se busca bodega en Tijuana. Pago hasta 6 mil dlls")
+    assert getattr(values["city"], "value", None) == "Tijuana"
+
+
+@pytest.mark.parametrize("text", ["precio de venta máximo 6 MDP", "tengo 15 MDP para comprarlo"])
+def test_sale_words_make_a_total(parser: Parser, text: str) -> None:
+    budget = _values(parser, text)["budget"]
+    assert isinstance(budget, Money)
+    assert (budget.modality, budget.period) == ("buy", "total")
+
+
+# ---- numbers with other units are extras, never a budget or a size ----
+
+UNIT_CASES = [
+    ("necesito 300 kVA y 12 m de altura", {"power_kva": 300, "ceiling_height": 12.0}),
+    ("Nave con 500 KVA y 8 andenes", {"power_kva": 500, "loading_docks": 8}),
+    ("24' clear, 2 dock-high doors", {"ceiling_height": 7.32, "loading_docks": 2}),
+    ("we're a call center with 120 agents", {"employees": 120}),
+    ("a coworking spot for 6 folks", {"employees": 6}),
+    ("we'd sign for 2 years", {"lease_term_months": 24}),
+    ("El contrato lo firmaríamos a 5 años.", {"lease_term_months": 60}),
+]
+
+
+@pytest.mark.parametrize(("text", "extras"), UNIT_CASES)
+def test_other_units_are_extras(parser: Parser, text: str, extras: dict[str, float]) -> None:
+    values = _values(parser, text)
+    assert "budget" not in values
+    assert "size" not in values
+    assert {k: getattr(values.get(k), "value", None) for k in extras} == extras
+
+
+@pytest.mark.parametrize("text", ["Oficina amueblada con clima", "bodega climatizada"])
+def test_clima_is_air_conditioning(parser: Parser, text: str) -> None:
+    assert getattr(_values(parser, text).get("air_conditioning"), "value", None) is True
+
+
+# ---- corrections ----
+
+CORRECTION_CASES = [
+    ("me confundí, son 25 mil", ("budget", "size"), "budget", 25000),
+    ("make that 8,000", ("budget", "size"), "budget", 8000),
+    ("sorry, quise decir 28 mil", ("budget",), "budget", 28000),
+    ("perdón, 150", ("budget", "size"), "size", 150),
+    ("y corrijo: son 11 mil, no 9", ("budget",), "budget", 11000),
+    ("and actually 250 m2, not 200", ("budget", "size"), "size", 250),
+]
+
+
+@pytest.mark.parametrize(("text", "known", "key", "amount"), CORRECTION_CASES)
+def test_corrections_restate_a_known_value(
+    parser: Parser, text: str, known: tuple[str, ...], key: str, amount: float
+) -> None:
+    values = _values(parser, text, ParseContext(known=known, today="2026-11-22"))
+    value = values[key]
+    assert (value.amount if isinstance(value, Money) else getattr(value, "m2", None)) == amount
+    assert len([k for k in values if k in {"budget", "size"}]) == 1
+
+
+def test_a_correction_without_a_known_value_sets_nothing(parser: Parser) -> None:
+    assert "budget" not in _values(parser, "perdón, 150")
+
+
+def test_a_type_ruled_out_is_not_taken(parser: Parser) -> None:
+    value = _values(parser, "ah no, perdón, es un local, no bodega")["property_type"]
+    assert getattr(value, "value", None) == "retail"

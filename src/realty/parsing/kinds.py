@@ -374,7 +374,7 @@ class TypeFinder:
         """
         del ctx  # types read the same whatever was asked
         texts = [_key(w.text) for w in msg.words]
-        found = self._known_kinds(texts)
+        found = [f for f in self._known_kinds(texts) if not _negated(msg, texts, f.first)]
         if any(not f.proposed for f in found):
             found = [f for f in found if not f.proposed]  # a named type beats a business
         taken = {i for f in found for i in range(f.first, f.last + 1)}
@@ -464,6 +464,17 @@ class TypeFinder:
         if any(texts[i] in _GENERIC or texts[i] in self._facts for i in words):
             return None
         return first, words[-1]
+
+
+_NEGATIONS = frozenset({"no", "not", "ni", "nor"})
+
+
+def _negated(msg: Message, texts: Sequence[str], first: int) -> bool:
+    """ "es un local, no bodega": a kind right after "no" (same clause) is the one ruled out."""
+    if first == 0 or texts[first - 1] not in _NEGATIONS:
+        return False
+    gap = msg.folded[msg.words[first - 1].end : msg.words[first].start]
+    return gap.strip() == ""
 
 
 def _guard_ok(texts: Sequence[str], pos: int) -> bool:

@@ -27,6 +27,7 @@ from realty.domain.brief import City, Scalar
 from realty.domain.turn import Candidate, ParseContext, UnknownCity
 from realty.parsing.facts import fact_vocabulary
 from realty.parsing.kinds import type_vocabulary
+from realty.parsing.numbers import number_vocabulary
 from realty.parsing.signals import choice_index, is_filler, vocabulary
 from realty.parsing.text import Message, Word, fold, words
 
@@ -146,6 +147,7 @@ _COMMON_WORDS = frozenset(
     | {"franklin", "clinton", "carson", "columbia", "hollywood", "centennial", "lakewood"}
     | {"salina", "salinas", "reforma", "roma", "rome", "paris", "london", "florence"}
     | {"buenavista", "libertad", "esperanza", "paz", "cruz", "angeles", "santa", "san"}
+    | {"pago", "pagos", "pagamos", "renta", "venta"}
 )
 # Capitalised words after a preposition that are not places ("in March", "in USD").
 _NOT_PLACES = frozenset(
@@ -447,7 +449,8 @@ class CityFinder:
                 raise ValueError(f"zones.yaml: {zone.city!r} is not a gazetteer city")
             self._zone_cities[zone.city] = city
         self._common = _COMMON_WORDS | vocabulary() | type_vocabulary() | fact_vocabulary()
-        self._not_places = self._common | _NOT_PLACES
+        # A spelled number is never a place ("de doscientos metros").
+        self._not_places = self._common | _NOT_PLACES | number_vocabulary()
 
     @property
     def gazetteer(self) -> Gazetteer:

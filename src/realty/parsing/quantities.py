@@ -63,7 +63,8 @@ _AREA_UNITS: tuple[tuple[str, str], ...] = (
     ("sqm", "m2"), ("sq m", "m2"), ("sq. m", "m2"), ("sq.m", "m2"), ("sq meters", "m2"),
     ("sq metres", "m2"), ("square meters", "m2"), ("square metres", "m2"), ("square meter", "m2"),
     ("square metre", "m2"), ("sq ft", "ft2"), ("sq. ft", "ft2"), ("sq.ft", "ft2"), ("sqft", "ft2"),
-    ("sf", "ft2"), ("ft2", "ft2"), ("ft^2", "ft2"), ("square feet", "ft2"), ("square foot", "ft2"),
+    ("sf", "ft2"), ("rsf", "ft2"), ("usf", "ft2"), ("ft2", "ft2"), ("ft^2", "ft2"),
+    ("square feet", "ft2"), ("square foot", "ft2"),
     ("pies cuadrados", "ft2"), ("pies2", "ft2"), ("hectareas", "ha"), ("hectarea", "ha"),
     ("hectares", "ha"), ("hectare", "ha"), ("ha", "ha"), ("acres", "acre"), ("acre", "acre"),
 )
@@ -119,13 +120,17 @@ _COUNTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         "bathrooms", "bathroom", "baths", "bath", "banos completos", "banos", "bano",
     ), ()),
     ("loading_docks", (
-        "loading docks", "loading dock", "dock doors", "docks", "andenes de carga", "andenes",
+        "loading docks", "loading dock", "dock doors", "dock high doors", "dock-high doors",
+        "docks", "andenes de carga", "andenes",
         "anden de carga", "anden", "rampas de carga",
     ), ()),
     ("employees", (
         "people", "persons", "employees", "staff", "workers", "desks", "workstations", "personas",
         "empleados", "colaboradores", "trabajadores", "estaciones de trabajo", "puestos de trabajo",
+        "agents", "agentes", "folks", "team members", "headcount", "asesores", "ejecutivos",
     ), ("for about", "for around", "for", "para unas", "para unos", "para")),
+    # Electrical power: never a budget or a size.
+    ("power_kva", ("kva", "kvas", "kilovoltamperes", "kilovolt amperes"), ()),
 )
 
 _TERM_UNITS: tuple[tuple[str, int], ...] = (
@@ -137,7 +142,9 @@ _LEASE_AFTER: tuple[str, ...] = (
 )
 _LEASE_BEFORE: tuple[str, ...] = (
     "lease term of", "lease term", "lease of", "lease for", "contract of", "contract for",
-    "term of", "contrato de", "contrato a", "contrato por", "arrendamiento de", "arrendamiento a",
+    "term of", "sign for", "signing for", "sign a", "firmar por", "firmar a", "firmariamos a",
+    "firmariamos por", "firmamos a", "firmamos por", "firmaria a", "contrato de", "contrato a",
+    "contrato por", "arrendamiento de", "arrendamiento a",
     "arrendamiento por", "plazo de", "plazo minimo de", "forzoso de",
 )
 
@@ -180,7 +187,8 @@ _RENT_WORDS: tuple[str, ...] = (
 )
 _BUY_WORDS: tuple[str, ...] = (
     "compra", "comprar", "compro", "compramos", "buy", "buying", "purchase", "purchasing",
-    "adquirir", "adquisicion", "en venta", "for sale", "para comprar",
+    "adquirir", "adquisicion", "en venta", "for sale", "para comprar", "precio de venta",
+    "comprarlo", "comprarla", "comprarlos", "adquirirlo", "adquirirla", "acquire", "acquiring",
 )
 
 # Words that make a plain number a budget. Nouns may sit a few words before the amount
@@ -215,7 +223,12 @@ _RANGE_LEAD: tuple[str, ...] = ("entre", "between", "from", "desde", "de")
 _CORRECTIONS: tuple[str, ...] = (
     "no wait", "wait", "actually", "i mean", "rather", "sorry", "correction", "make it", "better",
     "mejor", "perdon", "digo", "quiero decir", "en realidad", "espera", "o sea", "no",
+    "i meant", "make that", "scratch that", "my bad", "typo", "quise decir", "me confundi",
+    "me equivoque", "corrijo", "correccion", "se me fue un cero", "mas bien",
 )
+# A corrected amount this large (or written with "mil", "k") restates the budget; a smaller
+# one restates the size ("perdón, 150" after "1500 m2").
+_CORRECTED_BUDGET_MIN = 1000
 # After a small plain number these words keep it a possible amount ("budget is 50 for now").
 _AMOUNT_FOLLOWERS: tuple[str, ...] = ("and", "y", "or", "o", "for", "para", "but", "pero", "no")
 
@@ -231,10 +244,13 @@ _HEIGHT_GATE: tuple[str, ...] = (
     "ceiling", "clear", "high", "tall", "height", "altura", "alto", "techo",
 )
 _LEASE_GATE: tuple[str, ...] = (
-    "lease", "contract", "term", "contrato", "arrendamiento", "renta", "plazo", "forzoso",
+    "lease", "contract", "term", "contrato", "arrendamiento", "renta", "plazo", "forzoso", "sign",
+    "firm",
 )
 
 # fmt: on
+# "no"/"not" right before a number that follows a quantity names the value being replaced.
+_RULED_OUT = re.compile(r"(?<![a-z])(?:no|not|instead of|en vez de|en lugar de)\s*$")
 _SURE = 1.0  # explicit unit or currency
 _HINTED = 0.9  # a bare "$", or an extra recognised by its noun
 _CONTEXT = 0.85  # a context word ("budget", "hasta")
@@ -681,13 +697,26 @@ class QuantityFinder:
         if self._money_context(f, group, window_start) and self._amount_like(f, group):
             group.kind, group.confidence = "money", _CONTEXT
             self._period_after(f, group)
+        elif previous is not None and _RULED_OUT.search(f, previous.end, group.start):
+            group.kind = "ignore"  # "son 11 mil, no 9": the old figure, ruled out
         elif previous is not None and self._re_correction.search(f, previous.end, group.start):
             _inherit(group, previous)
+        elif ctx.known and self._re_correction.search(f, window_start, group.start):
+            self._corrected(ctx, group)
         elif group.bound is not None:
             size_only = "size" in ctx.asked and "budget" not in ctx.asked
             group.kind = "area" if size_only else "money"
             group.unit = "m2" if size_only else None
             group.confidence = _ASKED if size_only else _CONTEXT
+
+    @staticmethod
+    def _corrected(ctx: ParseContext, group: _Group) -> None:
+        """A bare number after a correction cue restates a budget or size already held."""
+        n = group.numbers[-1]
+        if "budget" in ctx.known and (n.scale > 1 or abs(n.value) >= _CORRECTED_BUDGET_MIN):
+            group.kind, group.confidence = "money", _CONTEXT
+        elif "size" in ctx.known and n.scale == 1 and abs(n.value) >= _MIN_BARE_BUDGET:
+            group.kind, group.unit, group.confidence = "area", "m2", _CONTEXT
 
     def _window_start(self, f: str, start: int, boundary: int) -> int:
         """Context words count back to the previous number or the sentence start."""
