@@ -65,10 +65,10 @@ CITY_CASES = [
     ("an office in LA", [("Los Angeles", "US")]),
     ("I live in Austin, TX", [("Austin", "US")]),
     ("en puebla", [("Puebla", "MX")]),
-    ("Zapopan", [("Zapopan", "MX")]),
-    ("en Naucalpan", [("Naucalpan de Juárez", "MX")]),
-    ("en San Pedro Garza García", [("San Pedro Garza García", "MX")]),
-    ("una bodega en Apodaca", [("Ciudad Apodaca", "MX")]),
+    ("Zapopan", [("Guadalajara", "MX")]),  # a metro municipality: its metro city
+    ("en Naucalpan", [("Mexico City", "MX")]),
+    ("en San Pedro Garza García", [("Monterrey", "MX")]),
+    ("una bodega en Apodaca", [("Monterrey", "MX")]),
     ("en Juárez", [("Ciudad Juárez", "MX")]),
     ("in York", [("York", "US")]),
     ("in Mesa", [("Mesa", "US")]),
@@ -244,7 +244,7 @@ TYPE_CASES = [
     ("un local comercial", [("retail", "local comercial")]),
     ("un local en Polanco", [("retail", "local")]),
     ("a storefront", [("retail", "storefront")]),
-    ("a coffee shop", [("retail", "shop")]),
+    ("a coffee shop", [("retail", "coffee shop")]),  # a business: proposed, not named
     ("un terreno", [("land", "terreno")]),
     ("a lot in Austin", [("land", "lot")]),
     ("coworking", [("coworking", "coworking")]),

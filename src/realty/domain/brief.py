@@ -91,17 +91,22 @@ class Area(BaseModel):
 
 
 class PropertyType(BaseModel):
-    """One of the closed list of property kinds; ``text`` keeps the words used."""
+    """One of the closed list of property kinds; ``text`` keeps the words used.
+
+    ``proposed`` marks a kind inferred from a business the prospect described ("a dental
+    practice" → medical) rather than named: it stays unconfirmed until the prospect agrees.
+    """
 
     model_config = _FROZEN
 
     kind: Literal["property_type"] = "property_type"
     value: PropertyKind
     text: str | None = None
+    proposed: bool = False
 
     def is_complete(self) -> bool:
-        """A property type is always complete once it exists."""
-        return True
+        """A named property type is complete; a proposed one waits for the prospect's yes."""
+        return not self.proposed
 
 
 class City(BaseModel):

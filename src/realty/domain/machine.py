@@ -80,6 +80,7 @@ FOREIGN_CURRENCY = "USD"
 _AMBIGUOUS_MARKS: tuple[str | None, ...] = (None, "$")
 
 BUDGET, CITY, PROPERTY_TYPE = "budget", "city", "property_type"
+SIZE, PRICE_PER_M2 = "size", "price_per_m2"
 
 _Value = Money | Area | PropertyType | City | Scalar
 
@@ -136,10 +137,12 @@ def advance(state: ConversationState, update: TurnUpdate, registry: FieldRegistr
     _answer_pending(work)
     for candidate in update.accepted:
         _apply(work, candidate)
+    _budget_from_price(work)
     # One open question at a time, most important first: what the answer "the second one"
     # or "yes" refers to must be unambiguous.
     _check_cities(work)
     _resolve_currency(work)
+    _price_currency(work)
     _check_type(work)
     changes = _changes(work)
     rejects = [Reject(rejection=r, kept=work.brief.get(r.candidate.key)) for r in update.rejected]
@@ -278,7 +281,10 @@ def _answer_type(work: _Turn) -> None:
         work.brief = work.brief.without(PROPERTY_TYPE)
     elif "affirm" in signals and slot is not None:
         meta = slot.meta.model_copy(update={"status": "valid"})
-        confirmed = slot.model_copy(update={"meta": meta})
+        value = slot.value
+        if isinstance(value, PropertyType) and value.proposed:
+            value = value.model_copy(update={"proposed": False})
+        confirmed = slot.model_copy(update={"meta": meta, "value": value})
         work.brief = work.brief.with_slot(PROPERTY_TYPE, confirmed)
         work.opening.append(Acknowledge(key=PROPERTY_TYPE, slot=confirmed))
     else:
@@ -369,7 +375,7 @@ def _set(work: _Turn, candidate: Candidate, value: _Value | None) -> None:
             meta = _inferred(meta)
         elif not value.is_complete():
             meta = _unconfirmed(meta)
-    elif isinstance(value, PropertyType) and value.value == "other":
+    elif isinstance(value, PropertyType) and _to_confirm(value):
         meta = _unconfirmed(meta)
     work.brief = work.brief.with_slot(candidate.key, Slot(value=value, meta=meta))
     work.touch(candidate.key)
@@ -415,6 +421,42 @@ def _inferred(meta: Meta) -> Meta:
 
 def _unconfirmed(meta: Meta) -> Meta:
     return meta.model_copy(update={"status": "unconfirmed"})
+
+
+def _budget_from_price(work: _Turn) -> None:
+    """A price per m² and a size give the budget: the rate times the size.
+
+    Applied when either arrives (in any order, in any turn) and the message did not state a
+    budget itself; a message that states both already carries the exact total.
+    """
+    if _mentions(work, BUDGET) or not ({PRICE_PER_M2, SIZE} & set(work.touched)):
+        return
+    price, size = work.brief.get(PRICE_PER_M2), work.brief.get(SIZE)
+    if price is None or size is None:
+        return
+    rate, area = price.value, size.value
+    if not isinstance(rate, Money) or not isinstance(area, Area) or rate.amount is None:
+        return
+    total = round(rate.amount * area.m2, 2)
+    money = rate.model_copy(update={"amount": total, "min": None, "max": None, "original": None})
+    meta = price.meta.model_copy(update={"turn": work.turn, "span": None})
+    if not money.is_complete():
+        meta = _unconfirmed(meta)
+    work.brief = work.brief.with_slot(BUDGET, Slot(value=money, meta=meta))
+    work.touch(BUDGET)
+
+
+def _price_currency(work: _Turn) -> None:
+    """A price per m² written with a bare "$" takes the currency settled for its budget."""
+    price, budget = work.brief.get(PRICE_PER_M2), work.brief.get(BUDGET)
+    if price is None or budget is None or PRICE_PER_M2 not in work.touched:
+        return
+    rate, money = price.value, budget.value
+    if not (isinstance(rate, Money) and isinstance(money, Money)) or rate.currency is not None:
+        return
+    if money.currency is not None:
+        value = rate.model_copy(update={"currency": money.currency})
+        work.brief = work.brief.with_slot(PRICE_PER_M2, Slot(value=value, meta=budget.meta))
 
 
 # ---- 4–6: currency, unusual property types, unknown cities ----
@@ -469,10 +511,18 @@ def _check_type(work: _Turn) -> None:
     if PROPERTY_TYPE not in work.touched and not postponed:
         return
     value = slot.value
-    if isinstance(value, PropertyType) and value.value == "other":
+    if isinstance(value, PropertyType) and _to_confirm(value):
         text = value.text or ""
-        work.clarifications.append(ConfirmType(text=text))
-        work.raised.append(PendingType(text=text))
+        proposal = value.value if value.proposed else None
+        work.clarifications.append(ConfirmType(text=text, proposal=proposal))
+        work.raised.append(PendingType(text=text, proposal=proposal))
+        if value.proposed:
+            work.clarified.append(PROPERTY_TYPE)  # the confirmation is the question
+
+
+def _to_confirm(value: PropertyType) -> bool:
+    """An unusual kind (``other``) or one inferred from a business is asked about first."""
+    return value.value == "other" or value.proposed
 
 
 def _check_cities(work: _Turn) -> None:
@@ -538,7 +588,7 @@ def _reask(work: _Turn, pending: Pending) -> Action | None:
         work.clarified.append(CITY)
         return ClarifyCity(text=pending.text, options=pending.options)
     if isinstance(pending, PendingType):
-        return ConfirmType(text=pending.text)
+        return ConfirmType(text=pending.text, proposal=pending.proposal)
     if isinstance(pending, PendingCurrency):
         slot = work.brief.get(BUDGET)
         if slot is None or not isinstance(slot.value, Money) or slot.value.amount is None:

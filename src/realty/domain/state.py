@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from realty.domain.brief import Brief, Language, Modality, Slot
+from realty.domain.brief import Brief, Language, Modality, PropertyKind, Slot
 from realty.domain.turn import Rejection
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
@@ -32,11 +32,13 @@ class PendingCurrency(BaseModel):
 
 
 class PendingType(BaseModel):
-    """The bot is confirming an unusual property type kept as ``other``."""
+    """The bot is confirming an unusual property type kept as ``other``, or the kind it
+    proposed for a business the prospect described (``proposal``)."""
 
     model_config = _FROZEN
     kind: Literal["type"] = "type"
     text: str
+    proposal: PropertyKind | None = None
 
 
 Pending = PendingCity | PendingCurrency | PendingType
@@ -118,6 +120,7 @@ class ConfirmType(BaseModel):
     model_config = _FROZEN
     kind: Literal["confirm_type"] = "confirm_type"
     text: str
+    proposal: PropertyKind | None = None  # the kind suggested for a described business
 
 
 class NotedUnknown(BaseModel):

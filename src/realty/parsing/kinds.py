@@ -5,13 +5,21 @@ words are also ordinary words ("store" the verb, "a lot of", "trabajo desde casa
 count in the positions listed in ``_GUARDS``. Typos are matched with rapidfuzz against the
 longer single-word synonyms. A type the table does not know ("I need a data center") is kept
 as ``other`` with the words used, at a lower confidence, so the bot can confirm it.
+
+A business described instead of a type ("tengo una panadería", "we run a dental practice")
+proposes the type its premises usually are, from ``realty/data/businesses.yaml``; the
+candidate is marked ``proposed`` so the bot confirms it. A type named in the same message wins.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import get_args
 
+import yaml
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -19,12 +27,13 @@ from realty.domain.brief import PropertyKind, PropertyType
 from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.facts import fact_vocabulary
 from realty.parsing.signals import vocabulary
-from realty.parsing.text import Message
+from realty.parsing.text import Message, fold
 
 _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
     "office": (
         "oficina",
         "oficinas",
+        "oficinita",
         "office",
         "offices",
         "office space",
@@ -44,15 +53,12 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
     "warehouse": (
         "bodega",
         "bodegas",
+        "bodeguita",
+        "bodeguitas",
         "almacen",
         "almacenes",
         "warehouse",
         "warehouses",
-        "centro de distribucion",
-        "centros de distribucion",
-        "cedis",
-        "distribution center",
-        "distribution centre",
         "storage",
         "storage space",
         "storage unit",
@@ -63,16 +69,11 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
         "nave",
         "naves",
         "planta industrial",
-        "fabrica",
-        "fabricas",
-        "factory",
-        "factories",
         "industrial",
         "industrial space",
         "industrial unit",
         "industrial building",
         "manufacturing",
-        "manufacturing plant",
         "parque industrial",
         "industrial park",
     ),
@@ -81,6 +82,8 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
         "locales comerciales",
         "local",
         "locales",
+        "localito",
+        "localitos",
         "tienda",
         "tiendas",
         "store",
@@ -91,7 +94,6 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
         "retail",
         "retail space",
         "retail store",
-        "showroom",
         "plaza comercial",
         "espacio comercial",
         "commercial space",
@@ -99,6 +101,7 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
     "land": (
         "terreno",
         "terrenos",
+        "terrenito",
         "lote",
         "lotes",
         "predio",
@@ -143,7 +146,17 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
         "condo",
         "condos",
     ),
-    "house": ("casa", "casas", "house", "houses", "home"),
+    "house": (
+        "casa",
+        "casas",
+        "house",
+        "houses",
+        "home",
+        "casa habitacion",
+        "single family home",
+        "single family house",
+        "townhouse",
+    ),
 }
 
 _DETERMINERS = frozenset(
@@ -164,6 +177,8 @@ class _Guard:
     Attributes:
         determiner: a determiner must come within ``reach`` words before it.
         reach: how far back the determiner may be ("a coffee shop").
+        opens: the start of the message or a search verb may stand in for the determiner
+            ("Local en Puebla", "busco local").
         not_before: words that must not precede it ("trabajo desde casa").
         not_after: words that must not follow it ("a lot of", "a local business").
         only_after: when set, a following word from this set (or a number) is required.
@@ -171,14 +186,23 @@ class _Guard:
 
     determiner: bool = False
     reach: int = 1
+    opens: bool = False
     not_before: frozenset[str] = frozenset()
     not_after: frozenset[str] = frozenset()
     only_after: frozenset[str] | None = None
 
 
 _GUARDS: dict[str, _Guard] = {
-    "local": _Guard(determiner=True, not_after=_NOT_AFTER_LOCAL),
-    "lot": _Guard(determiner=True, not_before=frozenset({"parking"}), only_after=_AFTER_LOT),
+    "local": _Guard(determiner=True, opens=True, not_after=_NOT_AFTER_LOCAL),
+    "locales": _Guard(determiner=True, opens=True, not_after=_NOT_AFTER_LOCAL),
+    "lot": _Guard(
+        determiner=True, reach=3, not_before=frozenset({"parking"}), only_after=_AFTER_LOT
+    ),
+    # Business words that are also ordinary words.
+    "planta": _Guard(not_after=frozenset({"baja", "alta", "libre", "electrica", "de", "solar"})),
+    "plant": _Guard(not_before=frozenset({"power"}), not_after=frozenset({"based"})),
+    "bar": _Guard(determiner=True, reach=2),
+    "cafe": _Guard(determiner=True, reach=2, not_before=frozenset({"tomar", "grab", "por"})),
     "plot": _Guard(determiner=True, reach=2),
     "store": _Guard(determiner=True, reach=2),
     "stores": _Guard(determiner=True, reach=2),
@@ -195,6 +219,13 @@ _GUARDS: dict[str, _Guard] = {
     "office": _Guard(not_before=frozenset({"post", "box", "doctor's", "dentist's"})),
     "land": _Guard(not_before=frozenset({"to", "will", "would", "should", "could", "i"})),
 }
+
+# Words that open a request for premises, standing in for a determiner ("busco local").
+_OPENERS = frozenset(
+    {"busco", "buscamos", "buscando", "necesito", "necesitamos", "ocupo", "ocupamos", "quiero"}
+    | {"queremos", "requiero", "requerimos", "rento", "rentamos", "compro", "compramos", "se"}
+    | {"solicito", "hay", "tienen", "manejan"}
+)
 
 # Cues after which a noun phrase names what the prospect is looking for.
 _CUES: tuple[tuple[str, ...], ...] = (
@@ -259,6 +290,7 @@ _GENERIC = frozenset(
 )
 _MAX_PHRASE = 3
 _OTHER_CONFIDENCE = 0.6
+_PROPOSED_CONFIDENCE = 0.75
 _TYPO_CONFIDENCE = 0.8
 _TYPO_MIN_WORD = 5
 _TYPO_MIN_TARGET = 6
@@ -282,12 +314,27 @@ def type_vocabulary() -> frozenset[str]:
     return frozenset(w for group in _SYNONYMS.values() for p in group for w in p.split())
 
 
+@cache
+def business_kinds() -> Mapping[tuple[str, ...], PropertyKind]:
+    """Folded business phrases (as word tuples) and the property kind each one proposes."""
+    raw = yaml.safe_load(resources.files("realty.data").joinpath("businesses.yaml").read_text())
+    kinds = get_args(PropertyKind)
+    table: dict[tuple[str, ...], PropertyKind] = {}
+    for kind, phrases in raw.items():
+        if kind not in kinds:
+            raise ValueError(f"businesses.yaml: unknown property kind {kind!r}")
+        for phrase in phrases:
+            table[tuple(fold(phrase).split())] = kind
+    return table
+
+
 @dataclass(frozen=True, slots=True)
 class _Found:
     kind: PropertyKind
     first: int
     last: int  # inclusive word index
     confidence: float
+    proposed: bool = False
 
 
 class TypeFinder:
@@ -298,13 +345,21 @@ class TypeFinder:
         self._phrases: dict[tuple[str, ...], PropertyKind] = {
             tuple(phrase.split()): kind for kind, group in _SYNONYMS.items() for phrase in group
         }
+        self._business = business_kinds()
+        self._max_ngram = max(_MAX_NGRAM, *(len(p) for p in self._business))
         singles = {p[0]: k for p, k in self._phrases.items() if len(p) == 1}
+        # Words whose guard needs a determiner are too ambiguous to be read from a typo.
         self._typo_targets: dict[str, PropertyKind] = {
-            w: k for w, k in singles.items() if len(w) >= _TYPO_MIN_TARGET and w not in _GUARDS
+            w: k
+            for w, k in singles.items()
+            if len(w) >= _TYPO_MIN_TARGET and not (w in _GUARDS and _GUARDS[w].determiner)
         }
         self._typo_choices = tuple(self._typo_targets)
         self._facts = fact_vocabulary()
-        self._known = vocabulary() | type_vocabulary() | _NOT_TYPOS | _GENERIC | self._facts
+        business_words = frozenset(w for p in self._business for w in p)
+        self._known = (
+            vocabulary() | type_vocabulary() | _NOT_TYPOS | _GENERIC | self._facts | business_words
+        )
         self._cue_heads = frozenset(cue[0] for cue in _CUES)
 
     def find(self, msg: Message, ctx: ParseContext) -> list[Candidate]:
@@ -319,7 +374,9 @@ class TypeFinder:
         """
         del ctx  # types read the same whatever was asked
         texts = [_key(w.text) for w in msg.words]
-        found = self._known_kinds(texts)
+        found = [f for f in self._known_kinds(texts) if not _negated(msg, texts, f.first)]
+        if any(not f.proposed for f in found):
+            found = [f for f in found if not f.proposed]  # a named type beats a business
         taken = {i for f in found for i in range(f.first, f.last + 1)}
         found.extend(self._unknown_kinds(texts, taken))
         found.sort(key=lambda f: f.first)
@@ -329,7 +386,7 @@ class TypeFinder:
         span = (msg.words[found.first].start, msg.words[found.last].end)
         return Candidate(
             key="property_type",
-            value=PropertyType(value=found.kind, text=msg.snippet(span)),
+            value=PropertyType(value=found.kind, text=msg.snippet(span), proposed=found.proposed),
             span=span,
             confidence=found.confidence,
         )
@@ -349,13 +406,18 @@ class TypeFinder:
         return found
 
     def _match_at(self, texts: Sequence[str], pos: int) -> _Found | None:
-        for size in range(min(_MAX_NGRAM, len(texts) - pos), 0, -1):
-            kind = self._phrases.get(tuple(texts[pos : pos + size]))
-            if kind is None:
+        for size in range(min(self._max_ngram, len(texts) - pos), 0, -1):
+            words = tuple(texts[pos : pos + size])
+            kind = self._phrases.get(words)
+            business = self._business.get(words) if kind is None else None
+            if kind is None and business is None:
                 continue
             if size == 1 and not _guard_ok(texts, pos):
                 return None
-            return _Found(kind, pos, pos + size - 1, 0.9)
+            if business is not None:
+                return _Found(business, pos, pos + size - 1, _PROPOSED_CONFIDENCE, proposed=True)
+            if kind is not None:
+                return _Found(kind, pos, pos + size - 1, 0.9)
         return None
 
     def _typo_at(self, texts: Sequence[str], pos: int) -> _Found | None:
@@ -404,6 +466,17 @@ class TypeFinder:
         return first, words[-1]
 
 
+_NEGATIONS = frozenset({"no", "not", "ni", "nor"})
+
+
+def _negated(msg: Message, texts: Sequence[str], first: int) -> bool:
+    """ "es un local, no bodega": a kind right after "no" (same clause) is the one ruled out."""
+    if first == 0 or texts[first - 1] not in _NEGATIONS:
+        return False
+    gap = msg.folded[msg.words[first - 1].end : msg.words[first].start]
+    return gap.strip() == ""
+
+
 def _guard_ok(texts: Sequence[str], pos: int) -> bool:
     guard = _GUARDS.get(texts[pos])
     if guard is None:
@@ -414,7 +487,8 @@ def _guard_ok(texts: Sequence[str], pos: int) -> bool:
         return False
     if guard.determiner:
         window = texts[max(0, pos - guard.reach) : pos]
-        if not any(w in _DETERMINERS for w in window):
+        opened = guard.opens and (pos == 0 or before in _OPENERS)
+        if not opened and not any(w in _DETERMINERS for w in window):
             return False
     if guard.only_after is not None:
         return after in guard.only_after or after.isdigit()

@@ -194,13 +194,16 @@ _RANGE_TAILS: frozenset[str] = frozenset(
     ]
 )
 
-_DIGITS = re.compile(r"(?<![\w#.,/:])[0-9]+(?:[.,][0-9]+)*")
+# Digits start a number after a non-word character, or glued to a currency ("usd12k").
+_DIGITS = re.compile(
+    r"(?:(?<![\w#.,/:])|(?<=usd)|(?<=mxn)|(?<=eur)|(?<=dlls))[0-9]+(?:[.,][0-9]+)*"
+)
 _ORDINAL = re.compile(
     r"(?:st|nd|rd|th|era|ero|er|do|da|ro|ra|to|ta|vo|va|no|na|mo|ma|o|a|º|ª|°)(?![a-z0-9])"
 )
 _SUFFIX = re.compile(r"(mdp|mdd|mm|k|m)(?![a-z0-9])|\s(mdp|mdd|k)(?![a-z0-9])")
 _SKIP_AFTER = re.compile(r"[:/][0-9]|%|\s?(?:am|pm|hrs?)(?![a-z])")
-_SCALE_WORD = re.compile(r"\s+([a-z]+)")
+_SCALE_WORD = re.compile(r"\s*([a-z]+)")  # glued too: "20mil"
 _MAX_CHARS = 20  # longer digit strings are not amounts (phone numbers, ids)
 _MAX_RUN = 12
 
@@ -229,6 +232,11 @@ class Number:
     currency: str | None = None
     plus: bool = False
     spelled: bool = False
+
+
+def number_vocabulary() -> frozenset[str]:
+    """Every folded word that can spell part of a number, in Spanish or English."""
+    return _ES_WORDS | _EN_WORDS | frozenset(_SCALE_WORDS)
 
 
 def find_numbers(msg: Message, lang: Language | None = None) -> list[Number]:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import Any, Literal
 
+import yaml
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
@@ -25,6 +27,7 @@ from realty.domain.brief import City, Scalar
 from realty.domain.turn import Candidate, ParseContext, UnknownCity
 from realty.parsing.facts import fact_vocabulary
 from realty.parsing.kinds import type_vocabulary
+from realty.parsing.numbers import number_vocabulary
 from realty.parsing.signals import choice_index, is_filler, vocabulary
 from realty.parsing.text import Message, Word, fold, words
 
@@ -61,9 +64,6 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "monterey": ("Monterrey", "MX"),
     "qro": ("Santiago de Querétaro", "MX"),
     "queretaro": ("Santiago de Querétaro", "MX"),
-    "san pedro": ("San Pedro Garza García", "MX"),
-    "san pedro garza garcia": ("San Pedro Garza García", "MX"),
-    "naucalpan": ("Naucalpan de Juárez", "MX"),
     "nyc": ("New York City", "US"),
     "new york": ("New York City", "US"),
     "nueva york": ("New York City", "US"),
@@ -88,34 +88,35 @@ class Zone:
         country: ISO country code of the city.
         plain: True when the name is not also an ordinary word, so it counts in lower case
             anywhere; otherwise it needs a capital letter or a place preposition.
+        aliases: other spellings that name the same zone ("La Condesa").
     """
 
     name: str
     city: str
     country: str = "MX"
     plain: bool = True
+    aliases: tuple[str, ...] = ()
 
 
-# Zones win over gazetteer entries with the same name ("Santa Fe" is the Mexico City business
-# district here, not the capital of New Mexico; Coyoacán is a borough of Mexico City).
-_ZONES: tuple[Zone, ...] = (
-    Zone("Polanco", "Mexico City"),
-    Zone("Santa Fe", "Mexico City"),
-    Zone("Reforma", "Mexico City", plain=False),
-    Zone("Paseo de la Reforma", "Mexico City"),
-    Zone("Condesa", "Mexico City"),
-    Zone("La Condesa", "Mexico City"),
-    Zone("Roma Norte", "Mexico City"),
-    Zone("Roma Sur", "Mexico City"),
-    Zone("Insurgentes", "Mexico City", plain=False),
-    Zone("Del Valle", "Mexico City", plain=False),
-    Zone("Colonia del Valle", "Mexico City"),
-    Zone("Vallejo", "Mexico City", plain=False),
-    Zone("Lomas de Chapultepec", "Mexico City"),
-    Zone("Coyoacán", "Mexico City"),
-    Zone("Providencia", "Guadalajara", plain=False),
-    Zone("Valle Oriente", "Monterrey"),
-)
+def load_zones() -> tuple[Zone, ...]:
+    """The zones of ``realty/data/zones.yaml`` (see its header for what they are and why)."""
+    raw = yaml.safe_load(resources.files("realty.data").joinpath("zones.yaml").read_text("utf-8"))
+    zones: list[Zone] = []
+    for country, cities in raw.items():
+        for city, entries in cities.items():
+            for entry in entries:
+                spec = {"name": entry} if isinstance(entry, str) else dict(entry)
+                zones.append(
+                    Zone(
+                        name=spec["name"],
+                        city=city,
+                        country=country,
+                        plain=bool(spec.get("plain", True)),
+                        aliases=tuple(spec.get("aliases", ())),
+                    )
+                )
+    return tuple(zones)
+
 
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "around", "en", "por", "zona"})
 # "de" introduces a place only after these words ("cerca de", "oficina de … en" is handled
@@ -146,6 +147,7 @@ _COMMON_WORDS = frozenset(
     | {"franklin", "clinton", "carson", "columbia", "hollywood", "centennial", "lakewood"}
     | {"salina", "salinas", "reforma", "roma", "rome", "paris", "london", "florence"}
     | {"buenavista", "libertad", "esperanza", "paz", "cruz", "angeles", "santa", "san"}
+    | {"pago", "pagos", "pagamos", "renta", "venta"}
 )
 # Capitalised words after a preposition that are not places ("in March", "in USD").
 _NOT_PLACES = frozenset(
@@ -161,6 +163,8 @@ _NOT_PLACES = frozenset(
 _PHRASE_STOPS = frozenset(
     {"for", "para", "con", "with", "and", "y", "or", "o", "por", "to", "que", "that"}
     | {"near", "cerca", "around", "in", "en", "at", "of", "from", "desde", "but", "pero"}
+    # Words that introduce a place ("la zona de Angelópolis") are not part of its name.
+    | {"zona", "colonia", "rumbo", "municipio", "fraccionamiento", "barrio"}
 )
 _CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el", "of"})
 _MAX_PHRASE = 4
@@ -436,14 +440,17 @@ class CityFinder:
             gazetteer: the shared gazetteer.
         """
         self._gaz = gazetteer
-        self._zones = {name_key(z.name): z for z in _ZONES}
+        zones = load_zones()
+        self._zones = {name_key(n): z for z in zones for n in (z.name, *z.aliases)}
         self._zone_cities: dict[str, City] = {}
-        for zone in _ZONES:
+        for zone in zones:
             city = gazetteer.resolve(zone.city)
-            if city is not None:
-                self._zone_cities[zone.city] = city
+            if city is None:
+                raise ValueError(f"zones.yaml: {zone.city!r} is not a gazetteer city")
+            self._zone_cities[zone.city] = city
         self._common = _COMMON_WORDS | vocabulary() | type_vocabulary() | fact_vocabulary()
-        self._not_places = self._common | _NOT_PLACES
+        # A spelled number is never a place ("de doscientos metros").
+        self._not_places = self._common | _NOT_PLACES | number_vocabulary()
 
     @property
     def gazetteer(self) -> Gazetteer:
@@ -542,7 +549,7 @@ class CityFinder:
     ) -> int:
         """No exact name at ``pos`` after a preposition: try a typo, else note an unknown."""
         phrase = self._place_phrase(texts, pos)
-        if not phrase:
+        if not phrase or texts[pos] in _CONNECTORS:  # "zona de …": the name comes next
             return pos + 1
         # "Ciudad de Mexco": the head word belongs to the name when it is "ciudad".
         first = pos - 2 if pos >= 2 and texts[pos - 2] in _NAME_HEADS else pos

@@ -63,7 +63,8 @@ _AREA_UNITS: tuple[tuple[str, str], ...] = (
     ("sqm", "m2"), ("sq m", "m2"), ("sq. m", "m2"), ("sq.m", "m2"), ("sq meters", "m2"),
     ("sq metres", "m2"), ("square meters", "m2"), ("square metres", "m2"), ("square meter", "m2"),
     ("square metre", "m2"), ("sq ft", "ft2"), ("sq. ft", "ft2"), ("sq.ft", "ft2"), ("sqft", "ft2"),
-    ("sf", "ft2"), ("ft2", "ft2"), ("ft^2", "ft2"), ("square feet", "ft2"), ("square foot", "ft2"),
+    ("sf", "ft2"), ("rsf", "ft2"), ("usf", "ft2"), ("ft2", "ft2"), ("ft^2", "ft2"),
+    ("square feet", "ft2"), ("square foot", "ft2"),
     ("pies cuadrados", "ft2"), ("pies2", "ft2"), ("hectareas", "ha"), ("hectarea", "ha"),
     ("hectares", "ha"), ("hectare", "ha"), ("ha", "ha"), ("acres", "acre"), ("acre", "acre"),
 )
@@ -76,6 +77,12 @@ _NOT_AREA_AFTER: tuple[str, ...] = (
     "de frente", "de fondo", "lineales", "de ancho", "de largo", "de profundidad", "de distancia",
     "de altura", "de alto", "wide", "long", "deep", "linear", "frontage", "of frontage", "away",
     "high", "tall",
+)
+
+# A price per unit of area: "4.5 USD por m2", "$0.85/sf", "350 pesos el metro cuadrado".
+_PER_AREA_LINK: tuple[str, ...] = ("/", "por", "per", "el", "x", "a", "each", "the", "por cada")
+_PER_AREA_UNITS: tuple[tuple[str, str], ...] = (
+    *_AREA_UNITS, ("metro", "m2"), ("mt", "m2"), ("pie cuadrado", "ft2"), ("ft", "ft2"),
 )
 
 _LENGTH_UNITS: tuple[tuple[str, str], ...] = (
@@ -113,13 +120,17 @@ _COUNTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
         "bathrooms", "bathroom", "baths", "bath", "banos completos", "banos", "bano",
     ), ()),
     ("loading_docks", (
-        "loading docks", "loading dock", "dock doors", "docks", "andenes de carga", "andenes",
+        "loading docks", "loading dock", "dock doors", "dock high doors", "dock-high doors",
+        "docks", "andenes de carga", "andenes",
         "anden de carga", "anden", "rampas de carga",
     ), ()),
     ("employees", (
         "people", "persons", "employees", "staff", "workers", "desks", "workstations", "personas",
         "empleados", "colaboradores", "trabajadores", "estaciones de trabajo", "puestos de trabajo",
+        "agents", "agentes", "folks", "team members", "headcount", "asesores", "ejecutivos",
     ), ("for about", "for around", "for", "para unas", "para unos", "para")),
+    # Electrical power: never a budget or a size.
+    ("power_kva", ("kva", "kvas", "kilovoltamperes", "kilovolt amperes"), ()),
 )
 
 _TERM_UNITS: tuple[tuple[str, int], ...] = (
@@ -131,7 +142,9 @@ _LEASE_AFTER: tuple[str, ...] = (
 )
 _LEASE_BEFORE: tuple[str, ...] = (
     "lease term of", "lease term", "lease of", "lease for", "contract of", "contract for",
-    "term of", "contrato de", "contrato a", "contrato por", "arrendamiento de", "arrendamiento a",
+    "term of", "sign for", "signing for", "sign a", "firmar por", "firmar a", "firmariamos a",
+    "firmariamos por", "firmamos a", "firmamos por", "firmaria a", "contrato de", "contrato a",
+    "contrato por", "arrendamiento de", "arrendamiento a",
     "arrendamiento por", "plazo de", "plazo minimo de", "forzoso de",
 )
 
@@ -174,7 +187,8 @@ _RENT_WORDS: tuple[str, ...] = (
 )
 _BUY_WORDS: tuple[str, ...] = (
     "compra", "comprar", "compro", "compramos", "buy", "buying", "purchase", "purchasing",
-    "adquirir", "adquisicion", "en venta", "for sale", "para comprar",
+    "adquirir", "adquisicion", "en venta", "for sale", "para comprar", "precio de venta",
+    "comprarlo", "comprarla", "comprarlos", "adquirirlo", "adquirirla", "acquire", "acquiring",
 )
 
 # Words that make a plain number a budget. Nouns may sit a few words before the amount
@@ -209,7 +223,12 @@ _RANGE_LEAD: tuple[str, ...] = ("entre", "between", "from", "desde", "de")
 _CORRECTIONS: tuple[str, ...] = (
     "no wait", "wait", "actually", "i mean", "rather", "sorry", "correction", "make it", "better",
     "mejor", "perdon", "digo", "quiero decir", "en realidad", "espera", "o sea", "no",
+    "i meant", "make that", "scratch that", "my bad", "typo", "quise decir", "me confundi",
+    "me equivoque", "corrijo", "correccion", "se me fue un cero", "mas bien",
 )
+# A corrected amount this large (or written with "mil", "k") restates the budget; a smaller
+# one restates the size ("perdón, 150" after "1500 m2").
+_CORRECTED_BUDGET_MIN = 1000
 # After a small plain number these words keep it a possible amount ("budget is 50 for now").
 _AMOUNT_FOLLOWERS: tuple[str, ...] = ("and", "y", "or", "o", "for", "para", "but", "pero", "no")
 
@@ -225,10 +244,13 @@ _HEIGHT_GATE: tuple[str, ...] = (
     "ceiling", "clear", "high", "tall", "height", "altura", "alto", "techo",
 )
 _LEASE_GATE: tuple[str, ...] = (
-    "lease", "contract", "term", "contrato", "arrendamiento", "renta", "plazo", "forzoso",
+    "lease", "contract", "term", "contrato", "arrendamiento", "renta", "plazo", "forzoso", "sign",
+    "firm",
 )
 
 # fmt: on
+# "no"/"not" right before a number that follows a quantity names the value being replaced.
+_RULED_OUT = re.compile(r"(?<![a-z])(?:no|not|instead of|en vez de|en lugar de)\s*$")
 _SURE = 1.0  # explicit unit or currency
 _HINTED = 0.9  # a bare "$", or an extra recognised by its noun
 _CONTEXT = 0.85  # a context word ("budget", "hasta")
@@ -282,6 +304,7 @@ class _Group:
     unit: str | None = None
     period: str | None = None
     bound: Bound | None = None
+    per_area: str | None = None  # the area unit of a price per unit of area
     confidence: float = _SURE
     spans: list[Span] = field(default_factory=list)
 
@@ -323,6 +346,7 @@ class QuantityFinder:
         }
         self._metres = {"m": 1.0, "ft": float(units.Quantity(1, "foot").to("meter").magnitude)}
         self._area = _Vocab(_AREA_UNITS)
+        self._per_area = _Vocab(_PER_AREA_UNITS)
         self._cur_after = _Vocab(_CURRENCY_AFTER)
         self._cur_before = _Vocab(_CURRENCY_BEFORE)
         self._cur_alone = _Vocab(_CURRENCY_ALONE)
@@ -339,6 +363,7 @@ class QuantityFinder:
     def _compile(self) -> None:
         c = re.compile
         self._re_area = c(r"\s*" + self._area.body + _END)
+        self._re_per_area = c(r"\s*" + _alt(_PER_AREA_LINK) + r"\s*" + self._per_area.body + _END)
         self._re_not_area = c(r"\s*" + _alt(_NOT_AREA_AFTER) + _END)
         self._re_cur_after = c(r"\s*(?:de\s+|of\s+|en\s+|in\s+)?" + self._cur_after.body + _END)
         self._re_cur_before = c(_START + self._cur_before.body + r"\s*$")
@@ -437,8 +462,11 @@ class QuantityFinder:
         ]
         money = [g for g in groups if g.kind == "money"]
         budget_bits = self._message_budget_bits(msg, taken)
-        found += [self._money(msg, g, budget_bits) for g in money]
-        found += [self._size(msg, g) for g in groups if g.kind == "area"]
+        found += [self._money(msg, g, budget_bits) for g in money if g.per_area is None]
+        areas = [g for g in groups if g.kind == "area"]
+        found += [self._size(msg, g) for g in areas]
+        for group in (g for g in money if g.per_area is not None):
+            found += self._price_per_m2(msg, group, budget_bits, areas)
         found += [self._asked_scalar(g) for g in groups if g.kind in _ASKABLE_SCALARS]
         if not money:
             found += self._partial_budget(budget_bits)
@@ -587,6 +615,9 @@ class QuantityFinder:
             if group.currency is None:
                 group.currency, group.hint = (None, "$") if code == "$" else (code, None)
         self._period_after(f, group)
+        if group.kind == "money" and (per := self._re_per_area.match(f, group.end)) is not None:
+            group.per_area, group.end = self._per_area.value(per.group(1)), per.end()
+            self._period_after(f, group)
         return group
 
     def _period_after(self, f: str, group: _Group) -> None:
@@ -666,13 +697,26 @@ class QuantityFinder:
         if self._money_context(f, group, window_start) and self._amount_like(f, group):
             group.kind, group.confidence = "money", _CONTEXT
             self._period_after(f, group)
+        elif previous is not None and _RULED_OUT.search(f, previous.end, group.start):
+            group.kind = "ignore"  # "son 11 mil, no 9": the old figure, ruled out
         elif previous is not None and self._re_correction.search(f, previous.end, group.start):
             _inherit(group, previous)
+        elif ctx.known and self._re_correction.search(f, window_start, group.start):
+            self._corrected(ctx, group)
         elif group.bound is not None:
             size_only = "size" in ctx.asked and "budget" not in ctx.asked
             group.kind = "area" if size_only else "money"
             group.unit = "m2" if size_only else None
             group.confidence = _ASKED if size_only else _CONTEXT
+
+    @staticmethod
+    def _corrected(ctx: ParseContext, group: _Group) -> None:
+        """A bare number after a correction cue restates a budget or size already held."""
+        n = group.numbers[-1]
+        if "budget" in ctx.known and (n.scale > 1 or abs(n.value) >= _CORRECTED_BUDGET_MIN):
+            group.kind, group.confidence = "money", _CONTEXT
+        elif "size" in ctx.known and n.scale == 1 and abs(n.value) >= _MIN_BARE_BUDGET:
+            group.kind, group.unit, group.confidence = "area", "m2", _CONTEXT
 
     def _window_start(self, f: str, start: int, boundary: int) -> int:
         """Context words count back to the previous number or the sentence start."""
@@ -778,6 +822,36 @@ class QuantityFinder:
         return Candidate(
             key="budget", value=money, span=span, confidence=confidence, currency_hint=hint
         )
+
+    def _price_per_m2(
+        self, msg: Message, group: _Group, bits: _BudgetBits, areas: Sequence[_Group]
+    ) -> list[Candidate]:
+        """A price per unit of area, kept per m²; with a size it also gives the budget.
+
+        The total is the rate times the size, both in the units written, so "$0.85/sf for
+        50,000 sf" is exactly 42,500 whatever the rounding of the per-m² figure.
+        """
+        said = self._money(msg, group, bits)
+        assert isinstance(said.value, Money)
+        rate = said.value
+        if rate.period is None and rate.modality == "buy":
+            rate = rate.model_copy(update={"period": "total"})
+        per_m2 = 1 / self._m2[group.per_area or "m2"]
+        price = rate.model_copy(
+            update={
+                "amount": _round((rate.amount or 0) * per_m2),
+                "min": None if rate.min is None else _round(rate.min * per_m2),
+                "max": None if rate.max is None else _round(rate.max * per_m2),
+            }
+        )
+        out = [said.model_copy(update={"key": "price_per_m2", "value": price})]
+        if areas and rate.amount is not None:
+            area = areas[-1]
+            m2 = area.numbers[-1].value * self._m2[area.unit or "m2"]
+            total = _round(rate.amount * per_m2 * m2)
+            budget = rate.model_copy(update={"amount": total, "min": None, "max": None})
+            out.append(said.model_copy(update={"value": budget}))
+        return out
 
     def _size(self, msg: Message, group: _Group) -> Candidate:
         factor = self._m2[group.unit or "m2"]

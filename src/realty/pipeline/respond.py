@@ -508,11 +508,18 @@ def _simple(action: Action, transition: Transition, language: Language) -> str |
         case Blocked():
             return _blocked(action, language)
         case ConfirmType():
-            if not action.text:
-                return _say("confirm_type_blank", language)
-            return _say("confirm_type", language, text=action.text)
+            return _confirm_type(action, language)
         case _:
             return None
+
+
+def _confirm_type(action: ConfirmType, language: Language) -> str:
+    if action.proposal is not None:
+        kind = t.KIND_NAMES[language][action.proposal]
+        return _say("confirm_type_proposed", language, text=action.text, kind=kind)
+    if not action.text:
+        return _say("confirm_type_blank", language)
+    return _say("confirm_type", language, text=action.text)
 
 
 def _blocked(action: Blocked, language: Language) -> str:

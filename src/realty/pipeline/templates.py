@@ -113,6 +113,10 @@ PHRASES: Mapping[str, _Texts] = _frozen(
             "en": 'Just to confirm: you\'re looking for "{text}", is that right?',
             "es": "Para confirmar: buscas «{text}», ¿correcto?",
         },
+        "confirm_type_proposed": {
+            "en": 'For "{text}" I understand you need this type: {kind}. Is that right?',
+            "es": "Para «{text}» entiendo que buscas este tipo: {kind}, ¿correcto?",
+        },
         "confirm_type_blank": {
             "en": "Just to confirm: you're looking for a less common type of property, "
             "is that right?",
