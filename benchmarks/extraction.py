@@ -33,7 +33,7 @@ from realty.evaluation.dialogues import GoldenConversation, load_dir
 from realty.evaluation.golden import GoldenResult, run_golden
 from realty.evaluation.metrics import percentile
 from realty.evaluation.runner import EVAL_DATE, load_llm
-from realty.llm.base import LLM
+from realty.llm.base import LLM, LLMRequest, LLMResponse
 from realty.pipeline.parse import Parser
 from realty.services.factory import build_service
 from realty.settings import Settings
@@ -49,6 +49,33 @@ PIPELINES = ("parser-only", "hybrid", "hybrid-wait", "every-turn")
 Provider = Literal["local", "openai", "fake", "none", "auto"]
 
 
+class CountingLLM:
+    """Passes calls to a provider and adds up what they cost in tokens."""
+
+    def __init__(self, inner: LLM) -> None:
+        self.inner = inner
+        self.calls = 0
+        self.prompt_tokens = 0
+        self.completion_tokens = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def complete(self, request: LLMRequest) -> LLMResponse:
+        response = await self.inner.complete(request)
+        self.calls += 1
+        self.prompt_tokens += response.prompt_tokens or 0
+        self.completion_tokens += response.completion_tokens or 0
+        return response
+
+    def per_call(self) -> tuple[float, float]:
+        """Mean prompt and answer tokens per call."""
+        if not self.calls:
+            return 0.0, 0.0
+        return self.prompt_tokens / self.calls, self.completion_tokens / self.calls
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """One pipeline's measurements."""
@@ -58,6 +85,7 @@ class Row:
     seconds: float
     maxrss_mb: float
     traced_peak_mb: float | None
+    tokens: tuple[float, float] = (0.0, 0.0)
 
 
 def _maxrss_mb() -> float:
@@ -87,19 +115,21 @@ def _measure(
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
-    result = asyncio.run(_golden(settings, parser, llm, conversations))
+    counting = CountingLLM(llm) if llm is not None else None
+    result = asyncio.run(_golden(settings, parser, counting, conversations))
     seconds = time.perf_counter() - started
     traced = None
     if trace:
         traced = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-    return Row(name, result, seconds, _maxrss_mb(), traced)
+    tokens = counting.per_call() if counting is not None else (0.0, 0.0)
+    return Row(name, result, seconds, _maxrss_mb(), traced, tokens)
 
 
 def _table(rows: list[Row]) -> str:
     head = (
         f"{'pipeline':<13}{'joint acc':>10}{'turns ok':>10}{'LLM/turn':>10}"
-        f"{'p50 ms':>10}{'p95 ms':>11}{'refine p95':>11}{'refined':>9}"
+        f"{'p50 ms':>10}{'p95 ms':>11}{'refine p95':>11}{'refined':>9}{'tok in':>8}{'tok out':>8}"
         f"{'maxrss MB':>11}{'traced MB':>11}{'run s':>8}"
     )
     lines = [head, "-" * len(head)]
@@ -111,6 +141,7 @@ def _table(rows: list[Row]) -> str:
             f"{stats.calls_per_turn:>10.3f}{percentile(stats.latencies_ms, 50):>10.2f}"
             f"{percentile(stats.latencies_ms, 95):>11.2f}"
             f"{percentile(stats.refined_ms, 95):>11.0f}{stats.refinements_applied:>9}"
+            f"{row.tokens[0]:>8.0f}{row.tokens[1]:>8.0f}"
             f"{row.maxrss_mb:>11.1f}{traced:>11}{row.seconds:>8.1f}"
         )
     return "\n".join(lines)
@@ -135,12 +166,20 @@ def main() -> None:
         help=f"comma-separated, from {', '.join(PIPELINES)} (default: all)",
     )
     parser_.add_argument("--limit", type=int, default=None, help="first N conversations only")
+    parser_.add_argument(
+        "--prompt",
+        choices=["narrow", "full"],
+        default=None,
+        help="the model's prompt (default: REALTY_LLM_PROMPT, else narrow)",
+    )
     args = parser_.parse_args()
     chosen = [p.strip() for p in args.pipelines.split(",") if p.strip()]
     unknown = sorted(set(chosen) - set(PIPELINES))
     if unknown:
         parser_.error(f"unknown pipeline(s): {', '.join(unknown)}")
     settings = Settings() if args.provider is None else Settings(llm_provider=args.provider)
+    if args.prompt is not None:
+        settings = settings.model_copy(update={"llm_prompt": args.prompt})
     conversations = [c for _, c in load_dir(SETS[args.which])][: args.limit]
     parser = Parser.build()
     llm = load_llm(settings) if set(chosen) - {"parser-only"} else None
@@ -161,7 +200,8 @@ def main() -> None:
     print(
         f"{args.which}: {len(conversations)} conversations, {turns} user turns "
         f"({SETS[args.which]}) — provider {settings.llm_provider}, "
-        f"reply deadline {settings.llm_reply_deadline_ms} ms, {dt.date.today()}"
+        f"prompt {settings.llm_prompt}, reply deadline {settings.llm_reply_deadline_ms} ms, "
+        f"{dt.date.today()}"
     )
     print(_table(rows))
     for row in rows:

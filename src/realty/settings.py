@@ -66,6 +66,13 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(
         default=30.0, gt=0, le=600, description="Longest wait for one model call, in seconds."
     )
+    llm_prompt: Literal["narrow", "full"] = Field(
+        default="narrow",
+        description=(
+            "narrow: ask only about the words the parser could not explain (a kind, extras); "
+            "full: the whole message into every field."
+        ),
+    )
     llm_reply_deadline_ms: int = Field(
         default=1000,
         ge=0,

@@ -335,7 +335,7 @@ LENIENT = [
 
 @pytest.mark.parametrize(("text", "expected"), LENIENT)
 def test_answer_parsing_is_lenient_about_form(text: str, expected: dict[str, Any]) -> None:
-    answer = PromptBuilder.parse(text)
+    answer = PromptBuilder().parse(text)
     assert {k: getattr(answer, k) for k in expected} == expected
     assert len(answer.extras) <= 12
 

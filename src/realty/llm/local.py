@@ -91,8 +91,20 @@ class LocalLLM:
         if not text:
             raise BadResponseError("llama.cpp returned no text")
         return LLMResponse(
-            text=text, model=self._model, latency_ms=latency_ms, completion_tokens=tokens
+            text=text,
+            model=self._model,
+            latency_ms=latency_ms,
+            prompt_tokens=self._prompt_tokens(request),
+            completion_tokens=tokens,
         )
+
+    def _prompt_tokens(self, request: LLMRequest) -> int | None:
+        """Tokens of the messages' text (the chat template adds a few per message)."""
+        tokenize = getattr(self._llama, "tokenize", None)
+        if tokenize is None:
+            return None
+        text = "\n".join(m.content for m in request.messages)
+        return len(tokenize(text.encode("utf-8"), add_bos=False))
 
     def _generate(self, request: LLMRequest, cancelled: threading.Event) -> tuple[str, int]:
         """Stream the answer token by token; return its text and the number of tokens."""

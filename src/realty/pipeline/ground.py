@@ -598,7 +598,12 @@ def _property_type(read: _Text, cand: Candidate, value: PropertyType) -> _Ground
     if span is None:
         return None, [_drop(cand, "property type not worded in the message")]
     text = read.msg.snippet(span)
-    return _grounded(cand, PropertyType(value=value.value, text=text), span), []
+    # Words that name no kind ("our escape room") describe a business: the kind the model
+    # proposes for it waits for the prospect's yes, as the parser's proposals do.
+    inside = [read.msg.words[i].text for i in read.msg.within(span)]
+    proposed = value.value != "other" and not any(words.matches(w) for w in inside)
+    kind = PropertyType(value=value.value, text=text, proposed=proposed)
+    return _grounded(cand, kind, span), []
 
 
 def _supports(read: _Text, span: Span, kind: PropertyKind) -> bool:

@@ -31,7 +31,7 @@ from realty.parsing.kinds import type_vocabulary
 from realty.parsing.signals import is_filler, vocabulary
 from realty.parsing.text import Message, Word
 from realty.pipeline.ground import DroppedValue, Grounder
-from realty.pipeline.prompt import LLMAnswer, PromptBuilder
+from realty.pipeline.prompt import LLMAnswer, PromptBuilder, Style
 
 __all__ = ["DroppedValue", "LLMExtractor", "LLMOutcome"]
 
@@ -45,6 +45,11 @@ MIN_UNEXPLAINED_WORDS = 2
 _MAX_ATTEMPTS = 2  # the first call and one re-ask
 _CUE_REACH = 4  # words after a cue that may hold the volunteered fact
 _MIN_CONTENT_CHARS = 3
+# The narrow prompt's question: unexplained words joined across gaps of up to two words, a
+# few phrases at most.
+_UNREAD_GAP = 3
+_MAX_UNREAD_PHRASES = 6
+_MAX_UNREAD_CHARS = 300
 
 # Words that introduce a volunteered requirement ("with a terrace", "cerca del metro"); when
 # the words after one are unexplained the parser did not map the fact.
@@ -115,6 +120,8 @@ class LLMExtractor:
         timeout_s: float,
         mode: Mode = "hybrid",
         coverage_threshold: float = COVERAGE_THRESHOLD,
+        prompt: Style = "full",
+        extra_keys: Sequence[str] = (),
     ) -> None:
         """Prepare the prompt and the parser's vocabulary.
 
@@ -124,13 +131,15 @@ class LLMExtractor:
             timeout_s: Upper bound for the whole stage, re-ask included.
             mode: ``hybrid`` asks only when needed; ``every_turn`` asks for every message.
             coverage_threshold: Messages explained at least this much are not sent (hybrid).
+            prompt: ``narrow`` (only the words the parser could not explain) or ``full``.
+            extra_keys: The registry's extras, the narrow prompt's closed choices.
         """
         self._llm = llm
         self._grounder = grounder
         self._timeout_s = timeout_s
         self._mode = mode
         self._threshold = coverage_threshold
-        self._prompt = PromptBuilder()
+        self._prompt = PromptBuilder(style=prompt, extra_keys=extra_keys)
         # Words the parser reads on purpose (signals, kinds, facts) are explained even when
         # they are outside every candidate span.
         self._known = vocabulary() | type_vocabulary() | fact_vocabulary()
@@ -184,7 +193,8 @@ class LLMExtractor:
         """
         started = time.perf_counter()
         try:
-            result = await self._ask(self._prompt.request(text, state))
+            unread = self.unread(text, extraction)
+            result = await self._ask(self._prompt.request(text, state, unread))
         except Exception as exc:  # the stage must never break the conversation
             logger.exception("llm extraction failed")
             return _outcome(extraction, 0, started, (), f"llm stage failed: {exc}")
@@ -232,6 +242,27 @@ class LLMExtractor:
                 logger.info("invalid llm answer (attempt %d): %s", calls, exc.errors()[:3])
                 request = self._prompt.reask(request, response.text, exc)
         return _Answer(None, calls, f"{error} twice")
+
+    def unread(self, text: str, extraction: Extraction) -> list[str]:
+        """The phrases of ``text`` the parser could not explain, each with the word before it
+        (what the narrow prompt asks about; the whole message when every word was read)."""
+        msg = Message.of(text)
+        words = self._unexplained(msg, extraction)
+        if not words:
+            return [text[:_MAX_UNREAD_CHARS]]
+        index = {w.start: i for i, w in enumerate(msg.words)}
+        groups: list[list[int]] = []
+        for word in words:
+            i = index[word.start]
+            if groups and i - groups[-1][-1] <= _UNREAD_GAP:
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        phrases = []
+        for group in groups:
+            first, last = max(0, group[0] - 1), group[-1]
+            phrases.append(text[msg.words[first].start : msg.words[last].end])
+        return phrases[:_MAX_UNREAD_PHRASES]
 
     def _unexplained(self, msg: Message, extraction: Extraction) -> list[Word]:
         """Content words outside every candidate that the parser has no reading for."""

@@ -1,14 +1,26 @@
-"""The extraction prompt: a fixed system message, a compact user message and the answer model.
+"""The extraction prompts: a fixed system message, a compact user message and the answer model.
+
+Two styles (``REALTY_LLM_PROMPT``):
+
+``narrow`` (default)
+    The model is asked only about the words the parser could not explain (``unread``), with
+    closed choices: a property kind (also for a business described instead of a type) and
+    extras under the registry's keys (or ``other`` with a name). It never reports a budget, a
+    size or a city: the parser reads numbers and places, and the model's readings of them were
+    the ones grounding had to drop. Answers are a few tokens.
+``full``
+    The model reads the whole message into every field of :class:`LLMAnswer`.
 
 The system message never changes between calls so a local model can reuse its prompt-prefix
-cache; everything that varies (the message, what the bot asked, what is already known) goes in
-a one-line JSON user message. The answer is parsed with :class:`LLMAnswer`; a malformed answer
-gets exactly one re-ask that quotes the error back to the model.
+cache; everything that varies (the message, the unread words, what the bot asked, what is
+already known) goes in a one-line JSON user message. Either answer is parsed into
+:class:`LLMAnswer`; a malformed answer gets exactly one re-ask that quotes the error back.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -26,7 +38,20 @@ SYSTEM_PROMPT = (
     "extras are other stated requirements; evidence is copied verbatim from the message. "
     "Reply with JSON only."
 )
+NARROW_SYSTEM_PROMPT = (
+    "A parser read a commercial real-estate message but could not explain some of its words, "
+    "listed in 'unread'. Report only what those words state. "
+    "property_type: the kind of property they ask for, or the premises a business they describe "
+    "would rent (a dental practice: medical; a distribution centre: warehouse; a call centre: "
+    "office; a bakery branch: retail); null when they name none. "
+    "property_text: those words, copied verbatim. "
+    "extras: requirements they state (an amenity, a feature, a condition); key: one of "
+    "{keys} when one fits, else other with a short snake_case name; value: a number, true, or "
+    "a few words; evidence: the words, copied verbatim. "
+    "Never report a budget, a size or a city. Reply with JSON only."
+)
 SCHEMA_NAME = "realty_extraction"
+Style = Literal["narrow", "full"]
 # Long messages are cut: the model only needs the part a prospect could reasonably mean, and a
 # short prompt keeps a local model within its time budget.
 MAX_MESSAGE_CHARS = 1200
@@ -43,6 +68,14 @@ _MAX_ERRORS_QUOTED = 3
 ExtraType = Literal["int", "float", "bool", "date", "text"]
 
 _LOOSE = ConfigDict(frozen=True, extra="ignore")
+
+
+def known_kind(raw: Any) -> Any:
+    """Accept any casing; an unlisted kind is an ``other`` (its words are grounded later)."""
+    if not isinstance(raw, str):
+        return raw
+    kind = raw.strip().lower().replace(" ", "_").replace("-", "_")
+    return kind if kind in PROPERTY_KINDS else "other"
 
 
 class ExtraClaim(BaseModel):
@@ -86,11 +119,7 @@ class LLMAnswer(BaseModel):
     @field_validator("property_type", mode="before")
     @classmethod
     def _known_kind(cls, raw: Any) -> Any:
-        """Accept any casing; an unlisted kind is an ``other`` (its words are grounded later)."""
-        if not isinstance(raw, str):
-            return raw
-        kind = raw.strip().lower().replace(" ", "_").replace("-", "_")
-        return kind if kind in PROPERTY_KINDS else "other"
+        return known_kind(raw)
 
     @field_validator("budget_period", "modality", "budget_currency", mode="before")
     @classmethod
@@ -100,6 +129,59 @@ class LLMAnswer(BaseModel):
             return raw
         text = raw.strip()
         return text or None
+
+
+class NarrowExtra(BaseModel):
+    """One requirement in the unread words (narrow prompt)."""
+
+    model_config = _LOOSE
+
+    key: str
+    name: str | None = None
+    value: bool | int | float | str
+    evidence: str
+
+
+class NarrowAnswer(BaseModel):
+    """The narrow prompt's answer: a kind and extras, nothing numeric or geographic."""
+
+    model_config = _LOOSE
+
+    property_type: PropertyKind | None = None
+    property_text: str | None = None
+    extras: list[NarrowExtra] = Field(default_factory=list)
+
+    @field_validator("property_type", mode="before")
+    @classmethod
+    def _known_kind(cls, raw: Any) -> Any:
+        return known_kind(raw)
+
+    def widened(self) -> LLMAnswer:
+        """The same answer as an :class:`LLMAnswer` (the grounder's input)."""
+        extras = []
+        for extra in self.extras[:MAX_EXTRAS]:
+            key = (extra.name or extra.evidence) if extra.key == OTHER_KEY else extra.key
+            extras.append(
+                ExtraClaim(
+                    key=key, value=extra.value, type=_type_of(extra.value), evidence=extra.evidence
+                )
+            )
+        return LLMAnswer(
+            property_type=self.property_type, property_text=self.property_text, extras=extras
+        )
+
+
+OTHER_KEY = "other"
+
+
+def _type_of(value: bool | int | float | str) -> ExtraType:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "text"
 
 
 # Schema keywords that only cost prompt tokens, or that OpenAI's strict mode rejects.
@@ -130,10 +212,20 @@ def _tighten(node: Any) -> None:
 
 
 def answer_schema() -> dict[str, Any]:
-    """The JSON schema sent with every request (built from :class:`LLMAnswer`)."""
+    """The JSON schema of the full prompt (built from :class:`LLMAnswer`)."""
     schema = LLMAnswer.model_json_schema()
     _tighten(schema)
     schema["properties"]["extras"]["maxItems"] = SCHEMA_MAX_EXTRAS
+    return schema
+
+
+def narrow_schema(keys: Sequence[str]) -> dict[str, Any]:
+    """The JSON schema of the narrow prompt: extras' keys closed to ``keys`` and ``other``."""
+    schema = NarrowAnswer.model_json_schema()
+    _tighten(schema)
+    schema["properties"]["extras"]["maxItems"] = SCHEMA_MAX_EXTRAS
+    extra = schema["$defs"]["NarrowExtra"]
+    extra["properties"]["key"] = {"type": "string", "enum": [*keys, OTHER_KEY]}
     return schema
 
 
@@ -173,28 +265,49 @@ def _error_text(error: Exception) -> str:
 class PromptBuilder:
     """Builds extraction requests and parses their answers."""
 
-    def __init__(self, *, max_tokens: int = 256) -> None:
+    def __init__(
+        self, *, style: Style = "full", extra_keys: Sequence[str] = (), max_tokens: int = 256
+    ) -> None:
         """Build the schema once; it is identical for every request.
 
         Args:
+            style: ``narrow`` (the unread words only, closed choices) or ``full``.
+            extra_keys: The registry's extras, offered as closed choices (narrow).
             max_tokens: Completion budget per call (a full answer needs about 120 tokens).
         """
-        self._schema = answer_schema()
-        self._system = ChatMessage(role="system", content=SYSTEM_PROMPT)
+        self._style = style
+        if style == "narrow":
+            self._schema = narrow_schema(extra_keys)
+            system = NARROW_SYSTEM_PROMPT.format(keys=", ".join(extra_keys) or "none")
+        else:
+            self._schema = answer_schema()
+            system = SYSTEM_PROMPT
+        self._system = ChatMessage(role="system", content=system)
         self._max_tokens = max_tokens
+
+    @property
+    def style(self) -> Style:
+        """Which prompt this builder writes."""
+        return self._style
 
     @property
     def schema(self) -> dict[str, Any]:
         """A copy of the JSON schema requests carry."""
         return json.loads(json.dumps(self._schema))  # type: ignore[no-any-return]
 
-    def request(self, text: str, state: ConversationState) -> LLMRequest:
-        """The first request for ``text`` in the conversation ``state``."""
-        payload = {
-            "message": text[:MAX_MESSAGE_CHARS],
-            "asked": list(state.asked),
-            "known": compact_brief(state),
-        }
+    def request(
+        self, text: str, state: ConversationState, unread: Sequence[str] = ()
+    ) -> LLMRequest:
+        """The first request for ``text`` in the conversation ``state``.
+
+        ``unread``: the phrases the parser could not explain (the narrow prompt's question).
+        """
+        payload: dict[str, Any] = {"message": text[:MAX_MESSAGE_CHARS]}
+        if self._style == "narrow":
+            payload["unread"] = list(unread)
+        else:
+            payload["asked"] = list(state.asked)
+            payload["known"] = compact_brief(state)
         user = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
         return self._build((self._system, ChatMessage(role="user", content=user)))
 
@@ -212,13 +325,14 @@ class PromptBuilder:
             )
         )
 
-    @staticmethod
-    def parse(answer: str) -> LLMAnswer:
+    def parse(self, answer: str) -> LLMAnswer:
         """Parse the model's text.
 
         Raises:
             ValidationError: The text is not JSON or does not match the answer model.
         """
+        if self._style == "narrow":
+            return NarrowAnswer.model_validate_json(_strip_fences(answer)).widened()
         return LLMAnswer.model_validate_json(_strip_fences(answer))
 
     def _build(self, messages: tuple[ChatMessage, ...]) -> LLMRequest:

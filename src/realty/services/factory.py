@@ -53,6 +53,8 @@ def build_service(
             Grounder(parser.cities.gazetteer.resolve),
             timeout_s=settings.llm_timeout_s,
             mode=settings.llm_mode,
+            prompt=settings.llm_prompt,
+            extra_keys=[s.key for s in registry.specs if not s.required],
         )
     return ConversationService(
         registry=registry,
