@@ -39,17 +39,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dateparser
-
 from realty.domain.brief import City, Money, Scalar
 from realty.domain.turn import Candidate
 from realty.evaluation.metrics import FieldScores, TurnStats
+from realty.parsing.dates import read_date
+from realty.parsing.text import fold
 from realty.services.conversation import ConversationService
 
 # Our brief key → the SGD slot it answers. ``move_in_date`` is included because SGD's
@@ -106,12 +105,6 @@ SERVICE_SLOTS: Mapping[str, frozenset[str]] = {
 # SGD was collected in 2019; every relative date on both sides is resolved from this day.
 BASE_DATE = dt.date(2019, 3, 1)
 
-_ORDINAL_DAY = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?$")
-_NEXT_WEEK = re.compile(r"^(\w+day) next week$")
-_DROP_PREFIX = re.compile(r"^(?:on|for|the)\s+")
-_MONTH_RELATIVE = re.compile(r"\s+of (?:this|the) month$")
-_THIS_WEEK = re.compile(r"^(\w+day) this week$")
-_LATER = re.compile(r"^(?:later|earlier|sometime)\s+")
 
 Pair = tuple[str, str]
 
@@ -141,35 +134,14 @@ class SgdDialogue:
 
 
 def normalise_date(text: str, base: dt.date = BASE_DATE) -> str:
-    """An ISO date for an SGD date phrase ("the 6th", "next Monday"), or the folded text."""
-    phrase = _DROP_PREFIX.sub("", text.strip().lower())
-    phrase = _DROP_PREFIX.sub("", phrase)
-    phrase = _MONTH_RELATIVE.sub("", phrase)
-    day = _ORDINAL_DAY.match(phrase)
-    if day:
-        return _day_of_month(int(day.group(1)), base) or phrase
-    phrase = _NEXT_WEEK.sub(r"next \1", phrase)
-    phrase = _THIS_WEEK.sub(r"this \1", _LATER.sub("", phrase))
-    settings: Any = {
-        "RELATIVE_BASE": dt.datetime.combine(base, dt.time()),
-        "PREFER_DATES_FROM": "future",
-    }
-    try:
-        parsed = dateparser.parse(phrase, languages=["en"], settings=settings)
-    except (ValueError, OverflowError, TypeError):
-        parsed = None
-    return parsed.date().isoformat() if parsed is not None else phrase
+    """An ISO date for an SGD date phrase ("the 6th", "next Monday"), or the folded text.
 
-
-def _day_of_month(day: int, base: dt.date) -> str | None:
-    """A bare day number means this month, or next month when it has already passed."""
-    year, month = base.year, base.month
-    if day < base.day:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    try:
-        return dt.date(year, month, day).isoformat()
-    except ValueError:
-        return None
+    Read with the parser's own date reader, so a gold phrase and the prospect's words resolve
+    by the same rules (the scorer has no date logic of its own).
+    """
+    phrase = fold(text.strip())
+    parsed = read_date(phrase, base)
+    return parsed.isoformat() if parsed is not None else phrase
 
 
 def normalise(slot: str, value: str, base: dt.date = BASE_DATE) -> str:

@@ -16,10 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import dateparser
-
 from realty.domain.brief import Scalar
 from realty.domain.turn import Candidate, ParseContext
+from realty.parsing.dates import ORDINAL, read_date
 from realty.parsing.text import Message
 
 
@@ -322,25 +321,6 @@ _DATE_GLUE = frozenset(
 _TRAILING_GLUE = frozenset({"de", "del", "of", "the", "el", "la", "in", "en", "on", "this"})
 _DATE_SKIP_AFTER_CUE = 3
 _DATE_MAX_WORDS = 7
-# Rewrites that make Mexican and US phrasings readable to dateparser.
-_DATE_REWRITES: tuple[tuple[str, str], ...] = (
-    ("el mes que viene", "el proximo mes"),
-    ("la semana que viene", "la proxima semana"),
-    ("el ano que viene", "el proximo ano"),
-    ("principios de ", ""),
-    ("inicios de ", ""),
-    ("comienzos de ", ""),
-    ("mediados de ", ""),
-    ("finales de ", ""),
-    ("fin de ", ""),
-    ("early ", ""),
-    ("beginning of ", ""),
-    ("mid ", ""),
-    ("end of ", ""),
-)
-_LEADING_ARTICLE = re.compile(r"^(?:el|la|the|on|on the|in|en)\s+(?=\d)")
-_DATE_SETTINGS_BASE = {"PREFER_DATES_FROM": "future", "PREFER_DAY_OF_MONTH": "first"}
-_DATE_LANGUAGES = ["es", "en"]
 _NUMBER_WORDS = frozenset(
     {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "couple"}
     | {"uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve", "diez"}
@@ -457,21 +437,6 @@ _WEEKDAYS = frozenset(
     | {"martes", "miercoles", "jueves", "viernes", "sabado", "domingo"}
 )
 _DAY_STARTS = frozenset({"today", "tomorrow", "tonight", "hoy", "manana", "pasado"})
-_WEEKDAY_INDEX = (
-    {name: i for i, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday"))}
-    | {"saturday": 5, "sunday": 6, "lunes": 0, "martes": 1, "miercoles": 2, "jueves": 3}
-    | {"viernes": 4, "sabado": 5, "domingo": 6}
-)
-# "Wednesday next week" / "el miércoles de la próxima semana": that weekday of next week.
-_NEXT_WEEK = re.compile(
-    r"^(\w+) (?:of )?next week$|^(?:el )?(\w+) de la (?:proxima|siguiente) semana$"
-)
-_ORDINAL = re.compile(r"^(\d{1,2})(?:st|nd|rd|th|ro|o)?$")
-_VISIT_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^(?:later|earlier|sometime)\s+"), ""),
-    (re.compile(r"^(\w+day) this week$"), r"this \1"),
-    (re.compile(r"\s+of (?:this|the) month$"), ""),
-)
 
 
 _GLUE_WORDS = frozenset({"and", "del", "las", "los", "con", "the", "for", "que", "any"})
@@ -518,7 +483,7 @@ class FactFinder:
         }
         self._removable_cues = _Cues.of(*self._removable)
         for sample in ("1 de marzo de 2027", "next month"):
-            self._parse_date(sample, dt.datetime(2026, 1, 1))
+            read_date(sample, dt.date(2026, 1, 1))
 
     def find(self, msg: Message, ctx: ParseContext) -> list[Candidate]:
         """Facts stated or withdrawn in ``msg``, ordered by position.
@@ -690,7 +655,7 @@ class FactFinder:
         if not anchored or (weak and not has_month):
             return None
         phrase = " ".join(texts[i] for i in words)
-        parsed = self._parse_date(phrase, today)
+        parsed = read_date(phrase, today.date(), days=False)
         if parsed is None:
             return None
         return _date_candidate(parsed, (msg.words[pos].start, msg.words[words[-1]].end))
@@ -721,7 +686,7 @@ class FactFinder:
             if first is None:
                 continue
             words = _visit_words(msg, texts, first)
-            parsed = self._visit_date(" ".join(texts[i] for i in words), today)
+            parsed = read_date(" ".join(texts[i] for i in words), today.date())
             if parsed is not None:
                 begin = min(pos, first)
                 span = (msg.words[begin].start, msg.words[max(pos, words[-1])].end)
@@ -729,33 +694,6 @@ class FactFinder:
                     key="visit_date", value=Scalar(kind="date", value=parsed.isoformat()), span=span
                 )
         return None
-
-    def _visit_date(self, phrase: str, today: dt.datetime) -> dt.date | None:
-        phrase = _LEADING_ARTICLE.sub("", phrase.strip())
-        phrase = re.sub(r"^(?:on|for|the|el|la)\s+", "", phrase)
-        phrase = re.sub(r"^(?:the|el)\s+", "", phrase)
-        for pattern, replacement in _VISIT_REWRITES:
-            phrase = pattern.sub(replacement, phrase)
-        day = _ORDINAL.match(phrase)
-        if day:
-            return _day_of_month(int(day.group(1)), today.date())
-        weekday = _NEXT_WEEK.match(phrase)
-        name = (weekday.group(1) or weekday.group(2)) if weekday else None
-        if name in _WEEKDAY_INDEX:
-            return _in_next_week(_WEEKDAY_INDEX[name], today.date())
-        return self._parse_date(phrase, today)
-
-    @staticmethod
-    def _parse_date(phrase: str, today: dt.datetime) -> dt.date | None:
-        for old, new in _DATE_REWRITES:
-            phrase = phrase.replace(old, new)
-        phrase = _LEADING_ARTICLE.sub("", phrase.strip())
-        settings = {**_DATE_SETTINGS_BASE, "RELATIVE_BASE": today}
-        try:
-            parsed = dateparser.parse(phrase, languages=_DATE_LANGUAGES, settings=settings)
-        except (ValueError, OverflowError, TypeError):
-            return None
-        return parsed.date() if parsed is not None else None
 
 
 def _withdrawn(msg: Message, texts: Sequence[str], mention: _Mention) -> bool:
@@ -904,7 +842,7 @@ def writes_date(msg: Message, span: tuple[int, int], date: dt.date) -> bool:
     left out.
     """
     texts = [msg.words[i].text for i in msg.within(span)]
-    numbers = [(i, int(m.group(1))) for i, m in enumerate(map(_ORDINAL.match, texts)) if m]
+    numbers = [(i, int(m.group(1))) for i, m in enumerate(map(ORDINAL.match, texts)) if m]
     days = {i for i, n in numbers if n == date.day}
     if not days:
         return False
@@ -990,7 +928,7 @@ def _starts_date(text: str) -> bool:
         text in _MONTHS
         or text in _WEEKDAYS
         or text in _DAY_STARTS
-        or (bool(_ORDINAL.match(text)) and not text.isdigit())
+        or (bool(ORDINAL.match(text)) and not text.isdigit())
     )
 
 
@@ -1004,7 +942,7 @@ def _date_start(msg: Message, texts: Sequence[str], start: int) -> int | None:
             return pos
         if _starts_date(text):
             return pos
-        if text in {"the", "el"} and pos + 1 < len(texts) and _ORDINAL.match(texts[pos + 1]):
+        if text in {"the", "el"} and pos + 1 < len(texts) and ORDINAL.match(texts[pos + 1]):
             return pos + 1
         if text == "next" and pos + 1 < len(texts) and texts[pos + 1] in _WEEKDAYS:
             return pos
@@ -1042,20 +980,3 @@ def _visit_words(msg: Message, texts: Sequence[str], first: int) -> list[int]:
     while len(words) > 1 and texts[words[-1]] in _TRAILING_GLUE:
         words.pop()
     return words
-
-
-def _day_of_month(day: int, today: dt.date) -> dt.date | None:
-    """A bare day ("the 6th") is this month's, or next month's when it has passed."""
-    year, month = today.year, today.month
-    if day < today.day:
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _in_next_week(weekday: int, today: dt.date) -> dt.date:
-    """That weekday in the calendar week (Monday to Sunday) after today's."""
-    monday = today + dt.timedelta(days=7 - today.weekday())
-    return monday + dt.timedelta(days=weekday)
