@@ -115,7 +115,8 @@ def _lifespan(
             redis = await _connect_redis(settings)
             if redis is not None:
                 stack.push_async_callback(redis.aclose)
-            parser = overrides.parser or await asyncio.to_thread(Parser.build)
+            registry = settings.field_registry()
+            parser = overrides.parser or await asyncio.to_thread(Parser.build, registry)
             llm = overrides.llm
             if llm is _UNSET:
                 llm, warning = await asyncio.to_thread(build_llm, settings)

@@ -44,11 +44,18 @@ class FieldSpec(BaseModel):
     required: bool = False
     label: Localized
     ask: Localized | None = None
+    # Phrases (any language) that state a yes/no field ("solar panels", "paneles solares"): the
+    # parser reads them, with negation ("sin paneles solares"), without any code.
+    words: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _required_needs_question(self) -> FieldSpec:
         if self.required and self.ask is None:
             raise ValueError(f"required field {self.key!r} needs an 'ask' text in en and es")
+        if self.words and self.type != "bool":
+            raise ValueError(f"field {self.key!r}: 'words' are read for bool fields only")
+        if any(not w.strip() for w in self.words):
+            raise ValueError(f"field {self.key!r}: an empty phrase in 'words'")
         return self
 
 
@@ -74,6 +81,10 @@ class FieldRegistry(BaseModel):
     def required(self) -> tuple[str, ...]:
         """Keys the conversation must collect, in declaration order."""
         return tuple(s.key for s in self.specs if s.required)
+
+    def phrases(self) -> dict[str, tuple[str, ...]]:
+        """The ``words`` of every field that has some (what the parser reads from data)."""
+        return {s.key: s.words for s in self.specs if s.words}
 
     @cached_property
     def _by_key(self) -> dict[str, FieldSpec]:

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from realty.domain.brief import Scalar
 from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.dates import ORDINAL, read_date
-from realty.parsing.text import Message
+from realty.parsing.text import Message, fold
 
 
 @dataclass(frozen=True, slots=True)
@@ -467,10 +467,17 @@ class _Mention:
 class FactFinder:
     """Finds yes/no extras, the top priority, the move-in date and withdrawn facts."""
 
-    def __init__(self) -> None:
-        """Index the phrase tables and warm dateparser up (its first call is slow)."""
+    def __init__(self, phrases: Mapping[str, Sequence[str]] | None = None) -> None:
+        """Index the phrase tables and warm dateparser up (its first call is slow).
+
+        Args:
+            phrases: More yes/no facts, ``key → phrases`` (the field registry's ``words``).
+        """
         index: dict[str, list[tuple[tuple[str, ...], str, bool]]] = {}
-        for key, group in _FACTS.items():
+        table = {key: list(group) for key, group in _FACTS.items()}
+        for key, group in (phrases or {}).items():
+            table.setdefault(key, []).extend(fold(p).strip() for p in group)
+        for key, group in table.items():
             for phrase in group:
                 tokens = tuple(phrase.split())
                 index.setdefault(tokens[0], []).append((tokens, key, True))

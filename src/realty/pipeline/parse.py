@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from realty.domain.fields import FieldRegistry
 from realty.domain.turn import Candidate, Extraction, ParseContext, Signal
 from realty.parsing.facts import FactFinder
 from realty.parsing.kinds import TypeFinder
@@ -73,13 +74,16 @@ class Parser:
     quantities: QuantityFinder
 
     @classmethod
-    def build(cls) -> Parser:
-        """Load the gazetteer and language model and assemble the finders (about a second)."""
+    def build(cls, registry: FieldRegistry | None = None) -> Parser:
+        """Load the gazetteer and language model and assemble the finders (about a second).
+
+        ``registry``: fields defined in data with their ``words`` are read too.
+        """
         return cls(
             signals=SignalFinder(LanguageDetector()),
             cities=CityFinder(Gazetteer.load()),
             types=TypeFinder(),
-            facts=FactFinder(),
+            facts=FactFinder(registry.phrases() if registry is not None else None),
             quantities=QuantityFinder(),
         )
 

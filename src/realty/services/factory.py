@@ -41,7 +41,7 @@ def build_service(
     persistence and event fan-out (default: in memory, no events).
     """
     registry = settings.field_registry()
-    parser = parser or Parser.build()
+    parser = parser or Parser.build(registry)
     if llm is _UNSET:
         llm, warning = build_llm(settings)
         if warning:
