@@ -78,3 +78,41 @@ def test_hyphenated_units_and_the_international_acre(parser: Parser, text: str, 
     size = _values(parser, text)["size"]
     assert isinstance(size, Area)
     assert size.m2 == m2
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Vamos a abrir un gimnasio", "retail"),
+        ("I've been running a yoga studio out of my garage", "retail"),
+        ("we're a mid-size 3PL", "warehouse"),
+        ("Mi hermana es nutrióloga", "medical"),
+        ("Tenemos una ferretería y queremos una segunda", "retail"),
+    ],
+)
+def test_more_businesses_propose_a_type(parser: Parser, text: str, kind: str) -> None:
+    value = _values(parser, text)["property_type"]
+    assert (getattr(value, "value", None), getattr(value, "proposed", None)) == (kind, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [("Me urge un depto en Pachuca", "apartment"), ("a 5-acre parcel", "land")],
+)
+def test_type_abbreviations(parser: Parser, text: str, kind: str) -> None:
+    assert getattr(_values(parser, text)["property_type"], "value", None) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "city", "zone"),
+    [
+        ("Nave en Gómez Palacio de 4,000 m2", "Torreón", "Gómez Palacio"),
+        ("Local en Chapalita, Guadalajara", "Guadalajara", "Chapalita"),
+        ("Depa en Mitras, Monterrey", "Monterrey", "Mitras"),
+        ("Office in Ybor City, Tampa", "Tampa", "Ybor City"),
+    ],
+)
+def test_new_zones_give_their_metro_city(parser: Parser, text: str, city: str, zone: str) -> None:
+    values = _values(parser, text)
+    assert getattr(values["city"], "value", None) == city
+    assert getattr(values["zone"], "value", None) == zone
