@@ -305,7 +305,7 @@ AREA_CASES: list[tuple[str, tuple[str, ...], Area]] = [
     ("1000 ft²", (), Area(m2=92.9, original="1000 ft²")),
     ("3 hectáreas", (), Area(m2=30000, original="3 hectáreas")),
     ("2 ha", (), Area(m2=20000, original="2 ha")),
-    ("1 acre", (), Area(m2=4046.87, original="1 acre")),
+    ("1 acre", (), Area(m2=4046.86, original="1 acre")),
     ("800 metros cuadrados", (), Area(m2=800, original="800 metros cuadrados")),
     ("300 mts2", (), Area(m2=300, original="300 mts2")),
     ("300 mt2", (), Area(m2=300, original="300 mt2")),

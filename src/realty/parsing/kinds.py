@@ -110,6 +110,8 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
         "lot",
         "plot",
         "plot of land",
+        "parcel",
+        "parcela",
     ),
     "coworking": (
         "coworking",
@@ -140,6 +142,9 @@ _SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
         "departamentos",
         "depa",
         "depas",
+        "depto",
+        "deptos",
+        "dpto",
         "apartment",
         "apartments",
         "flat",
@@ -269,6 +274,8 @@ _ADJECTIVES = frozenset(
     {"new", "big", "small", "large", "nice", "good", "great", "modern", "cheap", "bigger"}
     | {"smaller", "nuevo", "nueva", "grande", "pequeno", "pequena", "buen", "buena", "bonito"}
     | {"bonita", "amplio", "amplia", "moderno", "moderna", "barato", "barata", "little"}
+    # "queremos una segunda", "want another": the kind comes from the business already named.
+    | {"otra", "otro", "segunda", "segundo", "tercera", "tercer", "another", "second", "third"}
 )
 _GENERIC = frozenset(
     {"space", "place", "property", "premises", "spot", "something", "espacio", "lugar"}

@@ -28,6 +28,7 @@ from realty.domain.turn import Candidate, ParseContext, UnknownCity
 from realty.parsing.facts import fact_vocabulary
 from realty.parsing.kinds import type_vocabulary
 from realty.parsing.numbers import number_vocabulary
+from realty.parsing.quantities import quantity_vocabulary
 from realty.parsing.signals import choice_index, is_filler, vocabulary
 from realty.parsing.text import Message, Word, fold, words
 
@@ -450,7 +451,8 @@ class CityFinder:
             self._zone_cities[zone.city] = city
         self._common = _COMMON_WORDS | vocabulary() | type_vocabulary() | fact_vocabulary()
         # A spelled number is never a place ("de doscientos metros").
-        self._not_places = self._common | _NOT_PLACES | number_vocabulary()
+        # Nor is a unit, a floor or an ordinal ("en el quinto piso", "en el piso 3").
+        self._not_places = self._common | _NOT_PLACES | number_vocabulary() | quantity_vocabulary()
 
     @property
     def gazetteer(self) -> Gazetteer:

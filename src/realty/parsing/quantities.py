@@ -64,13 +64,14 @@ _AREA_UNITS: tuple[tuple[str, str], ...] = (
     ("sq metres", "m2"), ("square meters", "m2"), ("square metres", "m2"), ("square meter", "m2"),
     ("square metre", "m2"), ("sq ft", "ft2"), ("sq. ft", "ft2"), ("sq.ft", "ft2"), ("sqft", "ft2"),
     ("sf", "ft2"), ("rsf", "ft2"), ("usf", "ft2"), ("ft2", "ft2"), ("ft^2", "ft2"),
-    ("square feet", "ft2"), ("square foot", "ft2"),
+    ("square feet", "ft2"), ("square foot", "ft2"), ("square-foot", "ft2"), ("square-feet", "ft2"),
+    ("square-meter", "m2"), ("square-metre", "m2"),
     ("pies cuadrados", "ft2"), ("pies2", "ft2"), ("hectareas", "ha"), ("hectarea", "ha"),
     ("hectares", "ha"), ("hectare", "ha"), ("ha", "ha"), ("acres", "acre"), ("acre", "acre"),
 )
 # pint names of the area units above.
 _PINT_AREA: Mapping[str, str] = MappingProxyType(
-    {"m2": "meter**2", "ft2": "foot**2", "ha": "hectare", "acre": "acre"}
+    {"m2": "meter**2", "ft2": "foot**2", "ha": "hectare", "acre": "international_acre"}
 )
 # Metres that measure a length, not a surface ("10 metros de frente").
 _NOT_AREA_AFTER: tuple[str, ...] = (
@@ -122,15 +123,31 @@ _COUNTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("loading_docks", (
         "loading docks", "loading dock", "dock doors", "dock high doors", "dock-high doors",
         "docks", "andenes de carga", "andenes",
-        "anden de carga", "anden", "rampas de carga",
+        "anden de carga", "anden", "rampas de carga", "rampas", "rampa", "dock positions",
+        "dock doors", "docking doors", "loading doors", "cortinas de carga",
     ), ()),
     ("employees", (
         "people", "persons", "employees", "staff", "workers", "desks", "workstations", "personas",
         "empleados", "colaboradores", "trabajadores", "estaciones de trabajo", "puestos de trabajo",
         "agents", "agentes", "folks", "team members", "headcount", "asesores", "ejecutivos",
+        "of us", "de nosotros", "socios", "doctores", "medicos", "abogados", "contadores",
+        "developers", "programadores", "engineers", "ingenieros",
     ), ("for about", "for around", "for", "para unas", "para unos", "para")),
     # Electrical power: never a budget or a size.
     ("power_kva", ("kva", "kvas", "kilovoltamperes", "kilovolt amperes"), ()),
+)
+
+# A count named before its number: "somos 30", "a team of 7", "loading docks, mínimo 2".
+# The noun-first form needs a minimum or a colon between noun and number, so "parking,
+# 3,000 m2" stays a size.
+_COUNT_MIN_LINK: tuple[str, ...] = (
+    "minimo", "min", "min.", "at least", "al menos", "por lo menos", "minimum", "como minimo",
+)
+_COUNTS_BEFORE: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("employees", (
+        "somos", "seremos", "seriamos", "we are", "we're", "we re", "team of", "a team of",
+        "equipo de", "staff of", "headcount of", "headcount", "plantilla de",
+    )),
 )
 
 _TERM_UNITS: tuple[tuple[str, int], ...] = (
@@ -139,6 +156,9 @@ _TERM_UNITS: tuple[tuple[str, int], ...] = (
 )
 _LEASE_AFTER: tuple[str, ...] = (
     "lease", "contract", "term", "de contrato", "de arrendamiento", "de renta", "de plazo",
+)
+_LEASE_NOUNS: tuple[str, ...] = (
+    "lease", "contract", "contrato", "arrendamiento", "plazo", "term",
 )
 _LEASE_BEFORE: tuple[str, ...] = (
     "lease term of", "lease term", "lease of", "lease for", "contract of", "contract for",
@@ -258,6 +278,20 @@ _ASKED = 0.7  # only the question the bot asked
 _MIN_BARE_BUDGET = 10  # smallest bare number (no currency, no "mil") read as a budget
 
 
+def quantity_vocabulary() -> frozenset[str]:
+    """Folded words of the unit, count, floor and lease vocabularies (never place names)."""
+    phrases = [
+        *(p for p, _ in _AREA_UNITS),
+        *(p for p, _ in _LENGTH_UNITS),
+        *(p for p, _ in _TERM_UNITS),
+        *(n for _, nouns, _ in _COUNTS for n in nouns),
+        *_FLOOR_WORDS,
+        *_ORDINAL_WORDS,
+        *_LEASE_NOUNS,
+    ]
+    return frozenset(w for p in phrases for w in p.split() if len(w) > 2 and w.isalpha())
+
+
 # ---- regex helpers ----
 
 
@@ -340,6 +374,9 @@ class QuantityFinder:
 
     def __init__(self) -> None:
         units: pint.UnitRegistry[float] = pint.UnitRegistry()
+        # pint's "acre" is the US survey acre; listings and the README use the international
+        # one (43,560 international square feet = 4,046.8564224 m²).
+        units.define("international_acre = 43560 * foot ** 2")
         self._m2 = {
             key: float(units.Quantity(1, name).to("meter**2").magnitude)
             for key, name in _PINT_AREA.items()
@@ -362,7 +399,8 @@ class QuantityFinder:
 
     def _compile(self) -> None:
         c = re.compile
-        self._re_area = c(r"\s*" + self._area.body + _END)
+        # "a 2,500-square-foot office": a hyphen may join the number and its unit.
+        self._re_area = c(r"\s*-?\s*" + self._area.body + _END)
         self._re_per_area = c(r"\s*" + _alt(_PER_AREA_LINK) + r"\s*" + self._per_area.body + _END)
         self._re_not_area = c(r"\s*" + _alt(_NOT_AREA_AFTER) + _END)
         self._re_cur_after = c(r"\s*(?:de\s+|of\s+|en\s+|in\s+)?" + self._cur_after.body + _END)
@@ -374,7 +412,7 @@ class QuantityFinder:
             + f"|(?P<modality>{self._modality.body})){_END}"
         )
         self._re_height_after = c(
-            r"\s*"
+            r"\s*-?\s*"
             + self._length.body
             + _END
             + r"\.?\s*(?:of\s+|de\s+)?"
@@ -389,6 +427,11 @@ class QuantityFinder:
             r"\s*-?\s*" + self._term.body + r"\s*-?\s*" + _alt(_LEASE_AFTER) + _END
         )
         self._re_term_before = c(_START + _alt(_LEASE_BEFORE) + r"\s*$")
+        # "el lease tiene que ser de 3 years", "lease de 5 años": a lease noun up to five
+        # words before a number that a term unit follows.
+        self._re_term_noun = c(
+            _START + _alt(_LEASE_NOUNS) + _END + r"(?:[\s,:]+[a-z]+){0,5}[\s,:]+$"
+        )
         self._re_term_unit = c(r"\s*-?\s*" + self._term.body + _END)
         self._re_count = c(
             r"\s*(?:"
@@ -399,6 +442,18 @@ class QuantityFinder:
         self._re_count_lead = {
             key: c(_START + _alt(leads) + r"\s*$") for key, _, leads in _COUNTS if leads
         }
+        link = _alt(_COUNT_MIN_LINK)
+        self._re_count_before = c(
+            "(?:"
+            + "|".join(f"(?P<{key}>{_START}{_alt(leads)}\\s*)" for key, leads in _COUNTS_BEFORE)
+            + "|"
+            + "|".join(
+                f"(?P<{key}_noun>{_START}{_alt(nouns)}\\s*(?:[,:]\\s*{link}|:|{link})\\s*:?\\s*)"
+                for key, nouns, _ in _COUNTS
+                if key != "power_kva"
+            )
+            + ")$"
+        )
         floor = _alt(_FLOOR_WORDS)
         self._re_floor_before = c(
             _START
@@ -536,6 +591,8 @@ class QuantityFinder:
             start, end, months = n.start, 0, 0
             after = self._re_term_after.match(f, n.end)
             before = self._re_term_before.search(f, max(0, n.start - 30), n.start)
+            if before is None:
+                before = self._re_term_noun.search(f, max(0, n.start - 50), n.start)
             unit = self._re_term_unit.match(f, n.end)
             if after is not None:
                 end, months = after.end(), int(self._term.value(after.group(1)))
@@ -556,11 +613,26 @@ class QuantityFinder:
                 continue
             noun = self._re_count.match(f, n.end)
             if noun is None or noun.lastgroup is None:
+                lead = self._count_before(f, n)
+                if lead is not None:
+                    used.add(i)
+                    out.append(_extra(lead[0], _scalar(n.value, "int"), (lead[1], n.end)))
                 continue
             used.add(i)
             start = self._count_start(f, numbers, used, i, noun.lastgroup)
             out.append(_extra(noun.lastgroup, _scalar(n.value, "int"), (start, noun.end())))
         return out
+
+    def _count_before(self, f: str, n: Number) -> tuple[str, int] | None:
+        """A count whose noun or lead comes first ("somos 30", "docks, mínimo 2"): key, start."""
+        if not float(n.value).is_integer() or n.value <= 0 or self._re_area.match(f, n.end):
+            return None
+        if self._re_cur_after.match(f, n.end) or self._re_term_unit.match(f, n.end):
+            return None
+        m = self._re_count_before.search(f, max(0, n.start - 40), n.start)
+        if m is None or m.lastgroup is None:
+            return None
+        return m.lastgroup.removesuffix("_noun"), m.start()
 
     def _count_start(
         self,
