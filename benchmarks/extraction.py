@@ -2,7 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/extraction.py --provider local [--set messy-test]``
 (or ``--provider fake`` / ``none``). Sets: ``golden`` (tests/dialogues), ``messy-dev`` and
-``messy-test`` (tests/dialogues/messy: the test split is reported, never tuned on).
+``messy-dev2`` and ``messy-test`` (tests/dialogues/messy: the test split is reported, never
+tuned on).
 Pipelines (``--pipelines``, default all four): ``parser-only``; ``hybrid`` (the model only when
 the parser cannot explain a message, the reply waiting at most REALTY_LLM_REPLY_DEADLINE_MS,
 later answers refining the brief); ``hybrid-wait`` (the same, the reply waiting for the model);
@@ -43,6 +44,7 @@ GOLDEN_DIR = Path(__file__).resolve().parent.parent / "tests" / "dialogues"
 SETS = {
     "golden": GOLDEN_DIR,
     "messy-dev": GOLDEN_DIR / "messy" / "dev",
+    "messy-dev2": GOLDEN_DIR / "messy" / "dev2",
     "messy-test": GOLDEN_DIR / "messy" / "test",
 }
 PIPELINES = ("parser-only", "hybrid", "hybrid-wait", "every-turn")
