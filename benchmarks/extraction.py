@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import re
 import resource
 import time
 import tracemalloc
@@ -47,6 +48,7 @@ SETS = {
     "messy-dev2": GOLDEN_DIR / "messy" / "dev2",
     "messy-test": GOLDEN_DIR / "messy" / "test",
 }
+_FAILURE = re.compile(r"(.* turn \d+): (.*)", re.DOTALL)
 PIPELINES = ("parser-only", "hybrid", "hybrid-wait", "every-turn")
 Provider = Literal["local", "openai", "fake", "none", "auto"]
 
@@ -149,6 +151,20 @@ def _table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def _failing(result: GoldenResult) -> dict[str, str]:
+    """Failing turns (``conversation turn N``) and their first problem."""
+    found = (_FAILURE.match(f) for f in result.failures)
+    return {m.group(1): m.group(2) for m in found if m is not None}
+
+
+def _difference(base: GoldenResult, other: GoldenResult) -> tuple[list[str], list[str]]:
+    """Turns ``other`` passes that ``base`` fails, and the reverse (with the problem)."""
+    before, after = _failing(base), _failing(other)
+    fixed = [f"{turn}: {before[turn]}" for turn in before if turn not in after]
+    broke = [f"{turn}: {after[turn]}" for turn in after if turn not in before]
+    return fixed, broke
+
+
 def main() -> None:
     """Parse the options, run the three pipelines and print the table."""
     parser_ = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -209,6 +225,15 @@ def main() -> None:
     for row in rows:
         for failure in row.result.failures[:5]:
             print(f"  {row.name}: {failure}")
+    baseline = next((row for row in rows if row.name == "parser-only"), None)
+    for row in rows:
+        if baseline is not None and row is not baseline:
+            fixed, broke = _difference(baseline.result, row.result)
+            print(f"{row.name} vs parser-only: {len(fixed)} turns fixed, {len(broke)} broken")
+            for turn in fixed:
+                print(f"  fixed: {turn}")
+            for turn in broke:
+                print(f"  broken: {turn}")
     if llm is None:
         print(
             "No language model (provider none or not installed): every row runs the parser "

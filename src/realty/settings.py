@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         ),
     )
     llm_reply_deadline_ms: int = Field(
-        default=1000,
+        default=900,
         ge=0,
         le=600_000,
         description=(
