@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from test_machine import REGISTRY, budget, cand, city, kinds, office, size, upd
 
-from realty.domain.brief import Scalar
+from realty.domain.brief import PropertyType, Scalar
 from realty.domain.machine import advance, refine
 from realty.domain.state import ConversationState, Refined
 from realty.llm.base import LLMRequest
@@ -234,3 +234,18 @@ def test_statistics_count_the_turn_once_with_its_model_call(
     assert stats.turns == 1
     assert stats.llm_calls == 1
     assert stats.llm_calls_histogram == {"1": 1}
+
+
+def test_a_kind_the_model_proposes_for_a_business_is_asked_about() -> None:
+    first = advance(ConversationState(), upd(city(), size(300)), REGISTRY).state
+    proposal = cand(
+        "property_type", PropertyType(value="retail", text="escape room", proposed=True)
+    )
+
+    refined = refine(first, upd(proposal), REGISTRY, turn=1)
+
+    assert kinds(refined) == ["confirm_type"]  # the question names the kind
+    assert refined.state.pending is not None
+    assert refined.state.brief.slots["property_type"].meta.status == "unconfirmed"
+    reply = Responder(REGISTRY).render(refined)
+    assert "escape room" in reply

@@ -164,8 +164,9 @@ def refine(
     Only values the brief lacks, or a guess made on that same turn (a value still
     unconfirmed), are taken: a later turn's value always stands. No turn is counted and no
     question is asked again; the reply is a short acknowledgement (``Refined``), followed by
-    the summary when this completes the brief. A refinement that changes nothing yields no
-    actions.
+    the question about a kind proposed for a described business (when no other question is
+    open), or by the summary when this completes the brief. A refinement that changes nothing
+    yields no actions.
 
     Args:
         state: The conversation as it is now (possibly after later turns).
@@ -192,14 +193,21 @@ def refine(
     acks = tuple(a for a in _changes(work) if isinstance(a, Acknowledge))
     if not acks:
         return Transition(state=state, actions=())
-    actions: list[Action] = [Refined(acks=acks)]
+    if state.pending is None:
+        _check_type(work)  # a kind proposed for a described business is asked about now
+    if work.raised:  # the question names the kind: it is not "noted" too
+        acks = tuple(a for a in acks if a.key != PROPERTY_TYPE)
+    actions: list[Action] = [Refined(acks=acks)] if acks else []
+    actions += work.clarifications
+    pending = work.raised[0] if work.raised else state.pending
     missing = work.brief.missing(registry.required)
-    complete = not missing and state.pending is None
+    complete = not missing and pending is None
     if complete and state.phase != "complete":
         actions += [Summary(brief=work.brief, changed=False), BriefCompleted(brief=work.brief)]
     next_state = state.model_copy(
         update={
             "brief": work.brief,
+            "pending": pending,
             "phase": "complete" if complete else state.phase,
             "asked": tuple(k for k in state.asked if k in missing),
             "deferred": frozenset(work.deferred),

@@ -39,7 +39,6 @@ from realty.domain.state import (
     Blocked,
     ConversationState,
     Greet,
-    Refined,
     Transition,
 )
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
@@ -729,7 +728,6 @@ class ConversationService:
                     return (), None  # erased or expired meanwhile
                 started = time.perf_counter()
                 transition = refine(stored.state, update, self._registry, pending.turn)
-                refined = next((a for a in transition.actions if isinstance(a, Refined)), None)
                 if not transition.actions:
                     return (), None
                 reply = self._responder.render(transition)
@@ -760,7 +758,11 @@ class ConversationService:
                     await asyncio.sleep(_backoff(attempt))
                     continue
                 await self._publish(cid, result)
-                return tuple(a.key for a in refined.acks) if refined else (), result
+                before, after = stored.state.brief, transition.state.brief
+                changed = dict.fromkeys(
+                    c.key for c in accepted if before.get(c.key) != after.get(c.key)
+                )
+                return tuple(changed), result
         logger.warning("conversation %s: refinement gave up after %d conflicts", cid, MAX_ATTEMPTS)
         return (), None
 
