@@ -10,15 +10,18 @@ import pytest
 
 from realty.domain.brief import PropertyType, Scalar
 from realty.domain.state import ConversationState
-from realty.domain.turn import ParseContext
+from realty.domain.turn import Extraction, ParseContext
 from realty.llm.base import LLMRequest
 from realty.llm.fake import FakeLLM
 from realty.pipeline.ground import Grounder
 from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.prompt import OTHER_KEY, PromptBuilder, narrow_schema
+from realty.services.factory import extra_words
+from realty.settings import Settings
 
 KEYS = ("parking_spaces", "loading_docks", "security_24h")
+AC = "air_conditioning"
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +113,37 @@ def test_every_turn_mode_sends_a_message_the_parser_read_whole(
     text = "office in Mexico City"
     ex = narrow(grounder, FakeLLM())
     assert ex.unread(text, parser.parse(text, ParseContext())) == [text]
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "kept"),
+    [
+        (
+            "Casa en Cuernavaca con alberca",
+            {"key": "air_conditioning", "evidence": "alberca"},
+            False,
+        ),
+        (
+            "oficina con aire acondicionado",
+            {"key": "air_conditioning", "evidence": "aire acondicionado"},
+            True,
+        ),
+        ("office with elevators please", {"key": "elevator", "evidence": "elevators"}, True),
+        ("we grew fast last year", {"key": "top_priority", "evidence": "grew fast"}, False),
+        (
+            "a rooftop terrace",
+            {"key": "other", "name": "rooftop terrace", "evidence": "rooftop terrace"},
+            True,
+        ),
+    ],
+)
+def test_a_known_extra_needs_its_name_in_the_evidence(
+    parser: Parser, text: str, extra: dict[str, Any], kept: bool
+) -> None:
+    registry = Settings(llm_provider="none").field_registry()
+    grounder = Grounder(parser.cities.gazetteer.resolve, key_words=extra_words(registry))
+    answer = {"property_type": None, "property_text": None, "extras": [{"value": True, **extra}]}
+    ex = LLMExtractor(FakeLLM(answer), grounder, timeout_s=2.0, prompt="narrow", extra_keys=KEYS)
+    outcome = asyncio.run(ex.extract(text, Extraction(), ConversationState()))
+    found = {c.key for c in outcome.extraction.candidates if c.source == "llm"}
+    assert bool(found) is kept, outcome.dropped

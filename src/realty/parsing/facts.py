@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from realty.domain.brief import Scalar
 from realty.domain.turn import Candidate, ParseContext
@@ -440,6 +441,11 @@ _DAY_STARTS = frozenset({"today", "tomorrow", "tonight", "hoy", "manana", "pasad
 
 
 _GLUE_WORDS = frozenset({"and", "del", "las", "los", "con", "the", "for", "que", "any"})
+
+
+def fact_phrases() -> Mapping[str, tuple[str, ...]]:
+    """The folded phrases that state each yes/no fact (``key → phrases``), read-only."""
+    return MappingProxyType(_FACTS)
 
 
 def fact_vocabulary() -> frozenset[str]:

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -307,6 +307,23 @@ class _Text:
         return (inside[0].start, inside[-1].end)
 
 
+_STEM = 4  # "docks" names "dock", "elevadores" "elevador"; "alberca" is not "aire"
+_NAME_STOP = frozenset({"the", "and", "con", "del", "las", "los", "for", "with", "per", "por"})
+
+
+def _name_words(phrase: str) -> list[str]:
+    """The folded words of a phrase that name something (not "de", "the", units in brackets)."""
+    return [w for w in _WORD_RE.findall(fold(phrase)) if len(w) > 2 and w not in _NAME_STOP]
+
+
+def _same_word(word: str, named: str) -> bool:
+    """``word`` is ``named`` or one of them extends the other (plurals, gender, verb forms)."""
+    if word == named:
+        return True
+    short, long = sorted((word, named), key=len)
+    return len(short) >= _STEM and long.startswith(short)
+
+
 def snake_key(raw: str) -> str:
     """``raw`` as a snake_case key (``"Parking spots"`` → ``"parking_spots"``).
 
@@ -378,13 +395,24 @@ def _shown(value: object) -> str:
 class Grounder:
     """Keeps only the values a message actually states; everything else is dropped."""
 
-    def __init__(self, resolve_city: Callable[[str], City | None]) -> None:
+    def __init__(
+        self,
+        resolve_city: Callable[[str], City | None],
+        key_words: Mapping[str, Iterable[str]] | None = None,
+    ) -> None:
         """Compile the currency patterns.
 
         Args:
             resolve_city: The gazetteer's resolver (a name → the canonical city or ``None``).
+            key_words: For known extras, the words that name them (their labels in both
+                languages and the parser's phrases): a model's extra under such a key must
+                rest on evidence that names it ("alberca" is not air conditioning).
         """
         self._resolve_city = resolve_city
+        self._key_words = {
+            key: frozenset(w for phrase in phrases for w in _name_words(phrase))
+            for key, phrases in (key_words or {}).items()
+        }
         self._currencies = {code: _phrase_pattern(words) for code, words in _CURRENCY_WORDS.items()}
 
     def ground_answer(
@@ -441,6 +469,12 @@ class Grounder:
 
     def _ground_one(self, read: _Text, cand: Candidate) -> _Grounded:
         value = cand.value
+        # A yes/no or free-text extra needs its name in the evidence; a number or a date needs
+        # its value there, which the checks below ask for.
+        named = self._key_words.get(cand.key)
+        worded = isinstance(value, Scalar) and value.kind in ("bool", "text")
+        if worded and named and not self._names(read, cand.span, named):
+            return None, [_drop(cand, f"the evidence does not name {cand.key}")]
         if isinstance(value, Money):
             return self._money(read, cand, value)
         if isinstance(value, Area):
@@ -460,6 +494,14 @@ class Grounder:
         if isinstance(value, Scalar):
             return _extra(read, cand, value)
         return None, [_drop(cand, "no value")]
+
+    @staticmethod
+    def _names(read: _Text, span: Span, named: frozenset[str]) -> bool:
+        """Whether a word of ``span`` is one of ``named`` (or an inflection of one)."""
+        if span == NO_SPAN or span[1] > len(read.msg.text):
+            return False
+        inside = [read.msg.words[i].text for i in read.msg.within(span)]
+        return any(_same_word(w, n) for w in inside for n in named)
 
     def _money(self, read: _Text, cand: Candidate, money: Money) -> _Grounded:
         dropped: list[DroppedValue] = []

@@ -7,8 +7,10 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
+from realty.domain.fields import FieldRegistry
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
+from realty.parsing.facts import fact_phrases
 from realty.pipeline.ground import Grounder
 from realty.pipeline.guard import Guard
 from realty.pipeline.llm_extract import LLMExtractor
@@ -21,6 +23,18 @@ from realty.store.base import ConversationStore, utcnow
 from realty.store.memory import InMemoryStore
 
 _UNSET = object()
+
+
+def extra_words(registry: FieldRegistry) -> dict[str, list[str]]:
+    """The words that name each known extra: its labels, its data ``words`` and the parser's
+    phrases for it (one vocabulary for reading a message and for checking a model's claim)."""
+    phrases = fact_phrases()
+    words: dict[str, list[str]] = {}
+    for spec in registry.specs:
+        if spec.required:
+            continue
+        words[spec.key] = [spec.label.en, spec.label.es, *spec.words, *phrases.get(spec.key, ())]
+    return words
 
 
 def build_service(
@@ -50,7 +64,7 @@ def build_service(
     if isinstance(llm, LLM):
         extractor = LLMExtractor(
             llm,
-            Grounder(parser.cities.gazetteer.resolve),
+            Grounder(parser.cities.gazetteer.resolve, key_words=extra_words(registry)),
             timeout_s=settings.llm_timeout_s,
             mode=settings.llm_mode,
             prompt=settings.llm_prompt,
