@@ -56,7 +56,7 @@ FACT_CASES = [
     ("con energía trifásica", [("three_phase_power", "set", True)]),
     ("3-phase power", [("three_phase_power", "set", True)]),
     ("elevador", [("elevator", "set", True)]),
-    ("I don't need an elevator", [("elevator", "set", False)]),
+    ("no elevator", [("elevator", "set", False)]),
     ("aire acondicionado", [("air_conditioning", "set", True)]),
     ("A/C", [("air_conditioning", "set", True)]),
     ("seguridad 24/7", [("security_24h", "set", True)]),
@@ -136,6 +136,12 @@ REMOVAL_CASES = [
     ("I don't need parking anymore", "parking"),
     ("forget the move-in date", "move_in_date"),
     ("quita la zona", "zone"),
+    # Not needing a feature withdraws it; it does not ask for a place without it.
+    ("I don't need an elevator", "elevator"),
+    ("no necesito estacionamiento", "parking"),
+    ("no ocupamos elevador", "elevator"),
+    ("we do not need it furnished", "furnished"),
+    ("no hace falta el clima", "air_conditioning"),
 ]
 
 
@@ -167,6 +173,14 @@ PRIORITY_CASES = [
     ("My top priority is price", "budget", "top priority is price"),
     ("pet friendly is a must have", "pets_allowed", "pet friendly is a must have"),
 ]
+
+
+@pytest.mark.parametrize(
+    "text", ["it must have an elevator", "must have 8 parking stalls", "and it must have trifásica"]
+)
+def test_must_have_asks_without_ranking(facts: FactFinder, text: str) -> None:
+    found = facts.find(Message.of(text), TODAY)
+    assert [c for c in found if c.key == "top_priority"] == []
 
 
 @pytest.mark.parametrize(("text", "value", "covered"), PRIORITY_CASES)

@@ -46,6 +46,15 @@ BUSINESS_CASES = [
     ("Tengo una fábrica de muebles", "industrial"),
     ("our e-commerce brand needs a fulfillment operation", "warehouse"),
     ("a small hardware store", "retail"),
+    ("quiero poner una nevería", "retail"),
+    ("we own two dry cleaners", "retail"),
+    ("I'm opening a bike repair shop", "retail"),
+    ("abrimos una sala de degustación", "retail"),
+    ("we run a chiropractic practice", "medical"),
+    ("soy ortodoncista y abro mi propia práctica", "medical"),
+    ("somos una consultora de recursos humanos", "office"),
+    ("a small graphic design studio", "office"),
+    ("tenemos una empacadora de aguacate", "industrial"),
 ]
 
 

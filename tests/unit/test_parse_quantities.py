@@ -104,6 +104,12 @@ NUMBER_CASES: list[tuple[str, list[float]]] = [
     ("3rd floor, 1er piso, 2do nivel", []),
     ("a las 5:30, 24/7, 10% y 3pm", []),
     ("una oficina en medio del centro", []),
+    # Thousands followed by the units, with only a space between, are one amount.
+    ("9 mil quinientos pesos", [9500]),
+    ("2 mil 500 metros", [2500]),
+    ("19 mil quinientos", [19500]),
+    ("20 mil, 500 m2", [20000, 500]),
+    ("3 thousand 200 dollars", [3200]),
 ]
 
 

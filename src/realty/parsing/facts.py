@@ -158,6 +158,16 @@ _REMOVABLE: dict[str, tuple[str, ...]] = {
     "employees": ("employees", "empleados"),
 }
 
+_NEED_VERBS = (
+    "need",
+    "require",
+    "necesito",
+    "necesitamos",
+    "ocupo",
+    "ocupamos",
+    "requiero",
+    "requerimos",
+)
 _NEGATIONS = _Cues.of(
     ("no",),
     ("not",),
@@ -207,6 +217,15 @@ _REMOVALS = _Cues.of(
     ("no", "longer"),
     ("ya", "no"),
 )
+# Saying a feature is not needed withdraws the requirement ("no necesito estacionamiento",
+# "we don't need it furnished"); it does not ask for a place without it.
+_NOT_NEEDED = _Cues.of(
+    *((neg, verb) for neg in ("no", "don't", "dont", "doesn't") for verb in _NEED_VERBS),
+    ("do", "not", "need"),
+    ("does", "not", "need"),
+    ("no", "hace", "falta"),
+    ("no", "need", "for"),
+)
 _POST_REMOVALS = _Cues.of(
     ("anymore",),
     ("any", "more"),
@@ -236,7 +255,8 @@ _PRIORITY_CUES = _Cues.of(
     ("prioridad", "1"),
     ("prioridad",),
     ("priority",),
-    ("must", "have"),
+    # "X is a must-have" ranks X; "it must have X" only asks for X.
+    ("a", "must", "have"),
     ("indispensable",),
     ("imprescindible",),
 )
@@ -555,6 +575,12 @@ class FactFinder:
         ):
             return Candidate(key=mention.key, op="remove", span=(start, end))
         if _post_cue(msg, texts, mention.last, _POST_REMOVALS) is not None:
+            return Candidate(key=mention.key, op="remove", span=(start, end))
+        if (
+            mention.positive
+            and _cue_before(msg, texts, mention.first, _NOT_NEEDED, _REMOVAL_REACH, frozenset())
+            is not None
+        ):
             return Candidate(key=mention.key, op="remove", span=(start, end))
         value = mention.positive
         negation = _cue_before(

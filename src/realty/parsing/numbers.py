@@ -253,7 +253,40 @@ def find_numbers(msg: Message, lang: Language | None = None) -> list[Number]:
     digits = _digit_numbers(msg)
     free = _words_outside(msg.words, digits)
     spelled = _spelled_numbers(msg, free, lang)
-    return sorted([*digits, *spelled], key=lambda n: n.start)
+    return _join_compounds(msg, sorted([*digits, *spelled], key=lambda n: n.start))
+
+
+def _join_compounds(msg: Message, numbers: list[Number]) -> list[Number]:
+    """Join a scaled number to the smaller one written right after it.
+
+    "9 mil quinientos", "2 mil 500" and "19 mil quinientos" are one amount each: the
+    thousands and the units that follow them with nothing but a space in between.
+    """
+    out: list[Number] = []
+    for number in numbers:
+        prev = out[-1] if out else None
+        if prev is not None and _continues(msg, prev, number):
+            out[-1] = Number(
+                value=prev.value + number.value,
+                start=prev.start,
+                end=number.end,
+                text=msg.text[prev.start : number.end],
+                scale=prev.scale,
+                currency=prev.currency,
+                plus=number.plus,
+                spelled=prev.spelled and number.spelled,
+            )
+            continue
+        out.append(number)
+    return out
+
+
+def _continues(msg: Message, prev: Number, number: Number) -> bool:
+    if prev.scale < 1e3 or number.scale != 1.0 or prev.plus or number.currency is not None:
+        return False
+    if not 0 < number.value < prev.scale or number.value != int(number.value):
+        return False
+    return not msg.text[prev.end : number.start].strip()
 
 
 def _words_outside(words: Sequence[Word], numbers: list[Number]) -> list[Word]:
