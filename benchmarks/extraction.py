@@ -1,9 +1,9 @@
 """Extraction pipelines compared on a set of conversations: parser only, hybrid, every turn.
 
 Run: ``.venv/bin/python benchmarks/extraction.py --provider local [--set messy-test]``
-(or ``--provider fake`` / ``none``). Sets: ``golden`` (tests/dialogues), ``messy-dev`` and
-``messy-dev2`` and ``messy-test`` (tests/dialogues/messy: the test split is reported, never
-tuned on).
+(or ``--provider fake`` / ``none``). Sets: ``golden`` (tests/dialogues), ``messy-dev``,
+``messy-dev2``, ``messy-dev3`` and ``messy-test`` (tests/dialogues/messy: the test split is
+reported, never tuned on).
 Pipelines (``--pipelines``, default all four): ``parser-only``; ``hybrid`` (the model only when
 the parser cannot explain a message, the reply waiting at most REALTY_LLM_REPLY_DEADLINE_MS,
 later answers refining the brief); ``hybrid-wait`` (the same, the reply waiting for the model);
@@ -46,6 +46,7 @@ SETS = {
     "golden": GOLDEN_DIR,
     "messy-dev": GOLDEN_DIR / "messy" / "dev",
     "messy-dev2": GOLDEN_DIR / "messy" / "dev2",
+    "messy-dev3": GOLDEN_DIR / "messy" / "dev3",
     "messy-test": GOLDEN_DIR / "messy" / "test",
 }
 _FAILURE = re.compile(r"(.* turn \d+): (.*)", re.DOTALL)
