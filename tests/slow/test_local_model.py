@@ -43,6 +43,13 @@ def service(model: LocalLLM, parser: Parser) -> ConversationService:
     return build_service(settings, parser=parser, llm=model)
 
 
+@pytest.fixture(scope="module")
+def full_service(model: LocalLLM, parser: Parser) -> ConversationService:
+    """The same model asked about the whole message (REALTY_LLM_PROMPT=full)."""
+    settings = Settings(llm_provider="none", llm_timeout_s=180, llm_prompt="full")
+    return build_service(settings, parser=parser, llm=model)
+
+
 def _turn(service: ConversationService, text: str) -> TurnResult:
     """The turn, with the brief as it stands once the model's reading is in (the reply itself
     waits at most the default reply deadline; a later answer refines the brief)."""
@@ -101,7 +108,7 @@ def _llm_extras(brief: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_volunteered_facts_reach_the_brief_in_the_prospects_words(
+def test_the_model_never_writes_what_the_prospect_did_not(
     service: ConversationService, case: Case
 ) -> None:
     result = _turn(service, case.text)
@@ -112,14 +119,38 @@ def test_volunteered_facts_reach_the_brief_in_the_prospects_words(
     assert fields["property_type"]["source"] == fields["city"]["source"] == "parser"
     assert "budget" not in fields  # nothing the prospect did not write
     assert "size" not in fields
-    extras = _llm_extras(result.brief)
-    assert extras, result.brief["extras"]
-    for extra in extras.values():
+    for extra in _llm_extras(result.brief).values():
         start, end = extra["span"]
         assert 0 <= start < end <= len(case.text)
         assert extra["confidence"] <= 0.8
-    grounded_words = " ".join(case.text[e["span"][0] : e["span"][1]] for e in extras.values())
-    assert any(word in grounded_words for word in case.fact_words), extras
+
+
+def _caught(service: ConversationService) -> list[str]:
+    """The cases whose wish reached the brief from the model, resting on the wish's words."""
+    caught = []
+    for param in CASES:
+        case: Case = param.values[0]  # type: ignore[assignment]
+        extras = _llm_extras(_turn(service, case.text).brief)
+        grounded = " ".join(case.text[e["span"][0] : e["span"][1]] for e in extras.values())
+        if any(word in grounded for word in case.fact_words):
+            caught.append(case.text)
+    return caught
+
+
+def test_asked_about_the_whole_message_the_model_catches_every_wish(
+    full_service: ConversationService,
+) -> None:
+    assert len(_caught(full_service)) == len(CASES)
+
+
+def test_asked_only_about_the_unread_words_the_model_catches_fewer_wishes(
+    service: ConversationService,
+) -> None:
+    # The default (narrow) prompt breaks fewer turns of the messy development sets but this
+    # 1.5B model then names fewer free-form wishes: docs/llm.md gives the figures.
+    caught = _caught(service)
+    assert caught, "the narrow prompt caught no wish at all"
+    assert "We need an office in Guadalajara with a rooftop terrace." in caught
 
 
 def test_a_height_read_by_the_parser_is_not_turned_into_a_size(

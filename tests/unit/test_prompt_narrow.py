@@ -16,7 +16,7 @@ from realty.llm.fake import FakeLLM
 from realty.pipeline.ground import Grounder
 from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
-from realty.pipeline.prompt import OTHER_KEY, PromptBuilder, narrow_schema
+from realty.pipeline.prompt import OTHER_KEY, NarrowAnswer, PromptBuilder, narrow_schema
 from realty.services.factory import extra_words
 from realty.settings import Settings
 
@@ -147,3 +147,22 @@ def test_a_known_extra_needs_its_name_in_the_evidence(
     outcome = asyncio.run(ex.extract(text, Extraction(), ConversationState()))
     found = {c.key for c in outcome.extraction.candidates if c.source == "llm"}
     assert bool(found) is kept, outcome.dropped
+
+
+@pytest.mark.parametrize(
+    ("key", "name", "value", "claimed"),
+    [
+        ("top_priority", "rooftop terrace", "true", ("rooftop terrace", True)),
+        ("parking_spaces", "parking spots", 3, ("parking_spaces", 3)),
+        ("other", "mezzanine", True, ("mezzanine", True)),
+        ("security_24h", None, "sí", ("security_24h", True)),
+    ],
+)
+def test_the_models_own_name_wins_over_a_listed_key_that_does_not_fit(
+    key: str, name: str | None, value: Any, claimed: tuple[str, Any]
+) -> None:
+    answer = NarrowAnswer.model_validate(
+        {"extras": [{"key": key, "name": name, "value": value, "evidence": "x"}]}
+    )
+    (extra,) = answer.widened().extras
+    assert (extra.key, extra.value) == claimed
