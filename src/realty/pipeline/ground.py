@@ -31,8 +31,9 @@ from realty.domain.brief import (
     Scalar,
 )
 from realty.domain.turn import Candidate, CandidateOp
-from realty.parsing.facts import asked_about, writes_date
+from realty.parsing.facts import writes_date
 from realty.parsing.numbers import find_numbers
+from realty.parsing.questions import asked_about
 from realty.parsing.text import Message, fold
 from realty.pipeline.prompt import ExtraClaim, LLMAnswer
 
