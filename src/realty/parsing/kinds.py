@@ -316,6 +316,11 @@ def _key(word: str) -> str:
     return word.replace("’", "'")
 
 
+def kind_words() -> dict[PropertyKind, frozenset[str]]:
+    """The one-word synonyms of each kind (folded): what names a kind on its own."""
+    return {kind: frozenset(p for p in group if " " not in p) for kind, group in _SYNONYMS.items()}
+
+
 def type_vocabulary() -> frozenset[str]:
     """Every folded word used by the synonym table."""
     return frozenset(w for group in _SYNONYMS.values() for p in group for w in p.split())

@@ -32,6 +32,7 @@ from realty.domain.brief import (
 )
 from realty.domain.turn import Candidate, CandidateOp
 from realty.parsing.facts import writes_date
+from realty.parsing.kinds import kind_words
 from realty.parsing.numbers import find_numbers
 from realty.parsing.questions import asked_about
 from realty.parsing.text import Message, fold
@@ -109,8 +110,10 @@ _MONEY_WORDS = _words(
 _MONEY_REACH = 4
 _WORD_RE = re.compile(r"[a-z0-9$€]+")
 
-# Common words for each property kind. ``other`` has none: its own words must be written.
-_KIND_WORDS: dict[PropertyKind, _Words] = {
+# Words for each property kind: the parser's one-word synonyms (``kind_words``: one
+# vocabulary for reading a message and checking a model's claim), plus stems that let a
+# claim rest on an inflection or a typo. ``other`` has none: its own words must be written.
+_KIND_STEMS: dict[PropertyKind, _Words] = {
     "office": _words("despacho", "corporativo", prefixes=("ofic", "office")),
     "warehouse": _words("nave", prefixes=("bodeg", "warehouse", "almacen")),
     "industrial": _words("nave", "planta", "plant", prefixes=("industrial", "fabric", "factor")),
@@ -127,6 +130,10 @@ _KIND_WORDS: dict[PropertyKind, _Words] = {
     ),
     "house": _words("casa", "casas", "house", "houses", "home"),
     "other": _words(),
+}
+_KIND_WORDS: dict[PropertyKind, _Words] = {
+    kind: _Words(exact=stems.exact | kind_words().get(kind, frozenset()), prefixes=stems.prefixes)
+    for kind, stems in _KIND_STEMS.items()
 }
 
 # Obvious synonyms of registry keys: numeric readings, yes/no readings, any reading.
