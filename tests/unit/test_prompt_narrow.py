@@ -161,8 +161,12 @@ def test_a_known_extra_needs_its_name_in_the_evidence(
 def test_a_listed_key_stands_and_the_models_name_is_used_with_other(
     key: str, name: str | None, value: Any, claimed: tuple[str, Any]
 ) -> None:
+    text = "a mezzanine, a rooftop terrace and 3 parking spots"
     answer = NarrowAnswer.model_validate(
-        {"extras": [{"key": key, "name": name, "value": value, "evidence": "x"}]}
+        {"extras": [{"key": key, "name": name, "value": value, "evidence": text}]}
     )
     (extra,) = answer.widened().extras
-    assert (extra.key, extra.value) == claimed
+    assert extra.key == claimed[0]
+    # The grounder reads the model's quoted yes ("true", "sí") as a boolean.
+    grounded, _ = Grounder(lambda _: None).ground_answer(text, answer.widened())
+    assert [(c.key, c.value.value) for c in grounded] == [claimed]  # type: ignore[union-attr]

@@ -166,7 +166,7 @@ class NarrowAnswer(BaseModel):
             # top_priority) but filled briefs with clause fragments on the messy sets
             # ("con_lugar_para_estacionarse", "no_hay_fecha_de_entrada"): measured worse.
             key = (extra.name or extra.evidence) if extra.key == OTHER_KEY else extra.key
-            value = _yes_no(extra.value)
+            value = extra.value  # a quoted "true" is read as yes by the grounder
             extras.append(
                 ExtraClaim(key=key, value=value, type=_type_of(value), evidence=extra.evidence)
             )
@@ -176,19 +176,6 @@ class NarrowAnswer(BaseModel):
 
 
 OTHER_KEY = "other"
-_YES = frozenset({"true", "yes", "si", "sí"})
-_NO = frozenset({"false", "no"})
-
-
-def _yes_no(value: bool | int | float | str) -> bool | int | float | str:
-    """``"true"``/``"sí"`` as a boolean (small models quote their booleans)."""
-    if isinstance(value, str):
-        folded = value.strip().lower()
-        if folded in _YES:
-            return True
-        if folded in _NO:
-            return False
-    return value
 
 
 def _type_of(value: bool | int | float | str) -> ExtraType:
