@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from realty.domain.fields import FieldRegistry
 from realty.errors import ConfigurationError
+from realty.parsing.lexicon import Lexicon, lexicon, parse_lexicon
 
 
 class Settings(BaseSettings):
@@ -34,6 +35,11 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default=Path("data"), description="Where local state is kept.")
+    vocabulary_file: Path | None = Field(
+        default=None,
+        description="YAML vocabulary of money, areas, counts and kinds; default: the packaged "
+        "vocabulary.yaml.",
+    )
     fields_file: Path | None = Field(
         default=None, description="YAML field registry; default: the packaged fields.yaml."
     )
@@ -208,6 +214,23 @@ class Settings(BaseSettings):
     @classmethod
     def _upper(cls, value: str) -> str:
         return value.upper()
+
+    def lexicon(self) -> Lexicon:
+        """Load the vocabulary this deployment reads (fails fast with the variable name)."""
+        if self.vocabulary_file is None:
+            return lexicon()
+        try:
+            data: Any = yaml.safe_load(self.vocabulary_file.read_text("utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigurationError(
+                f"REALTY_VOCABULARY_FILE={self.vocabulary_file} cannot be read: {exc}"
+            ) from exc
+        try:
+            return parse_lexicon(data)
+        except ConfigurationError as exc:
+            raise ConfigurationError(
+                f"REALTY_VOCABULARY_FILE={self.vocabulary_file}: {exc}"
+            ) from exc
 
     def field_registry(self) -> FieldRegistry:
         """Load the field registry this deployment uses (fails fast with the variable name)."""

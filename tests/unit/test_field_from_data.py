@@ -25,11 +25,16 @@ SOLAR = {
 }
 
 
-def _fields(**more: dict[str, Any]) -> dict[str, Any]:
-    text = resources.files("realty.data").joinpath("fields.yaml").read_text("utf-8")
+def _packaged(name: str, section: str, more: dict[str, Any]) -> dict[str, Any]:
+    """A packaged data file with entries added to one of its sections."""
+    text = resources.files("realty.data").joinpath(name).read_text("utf-8")
     data: dict[str, Any] = yaml.safe_load(text)
-    data["fields"].update(more)
+    data[section].update(more)
     return data
+
+
+def _fields(**more: dict[str, Any]) -> dict[str, Any]:
+    return _packaged("fields.yaml", "fields", more)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +103,57 @@ def test_the_shipped_fields_file_defines_no_words_it_does_not_read() -> None:
 def test_a_fields_file_path_must_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="cannot be read"):
         Settings(llm_provider="none", fields_file=tmp_path / "missing.yaml").field_registry()
+
+
+MEETING_ROOMS = {
+    "type": "int",
+    "required": False,
+    "label": {"en": "meeting rooms", "es": "salas de juntas"},
+    "ask": {"en": "how many meeting rooms you need", "es": "cuántas salas de juntas necesitas"},
+}
+
+
+def _vocabulary(**counts: dict[str, Any]) -> dict[str, Any]:
+    return _packaged("vocabulary.yaml", "counts", counts)
+
+
+@pytest.fixture(scope="module")
+def count_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    folder = tmp_path_factory.mktemp("count")
+    fields = folder / "fields.yaml"
+    fields.write_text(yaml.safe_dump(_fields(meeting_rooms=MEETING_ROOMS)), "utf-8")
+    nouns = {"nouns": ["meeting rooms", "meeting room", "salas de juntas", "sala de juntas"]}
+    vocabulary = folder / "vocabulary.yaml"
+    vocabulary.write_text(yaml.safe_dump(_vocabulary(meeting_rooms=nouns)), "utf-8")
+    return Settings(llm_provider="none", fields_file=fields, vocabulary_file=vocabulary)
+
+
+def test_a_count_defined_in_data_is_read_and_shown(count_settings: Settings) -> None:
+    (turn,) = _turns(
+        count_settings, "Busco una oficina de 300 m2 en Monterrey con 4 salas de juntas"
+    )
+
+    assert turn.brief["extras"]["meeting_rooms"]["value"] == 4
+    assert turn.brief["fields"]["size"]["m2"] == 300  # the count is not a size
+    assert turn.display is not None
+    assert "salas de juntas" in [e.label for e in turn.display.extras]
+
+
+def test_without_its_vocabulary_the_count_is_not_read(tmp_path: Path) -> None:
+    fields = tmp_path / "fields.yaml"
+    fields.write_text(yaml.safe_dump(_fields(meeting_rooms=MEETING_ROOMS)), "utf-8")
+    settings = Settings(llm_provider="none", fields_file=fields)
+
+    (turn,) = _turns(settings, "Busco una oficina de 300 m2 en Monterrey con 4 salas de juntas")
+
+    assert "meeting_rooms" not in turn.brief["extras"]
+
+
+def test_a_vocabulary_file_with_an_unknown_kind_fails_at_start_up(tmp_path: Path) -> None:
+    data = _vocabulary()
+    data["kinds"]["castle"] = ["castillo"]
+    path = tmp_path / "vocabulary.yaml"
+    path.write_text(yaml.safe_dump(data), "utf-8")
+
+    with pytest.raises(ConfigurationError, match=r"REALTY_VOCABULARY_FILE=.*castle"):
+        build_service(Settings(llm_provider="none", vocabulary_file=path), llm=None)

@@ -1,4 +1,6 @@
-"""Property types: the closed list of kinds, found from a synonym table in both languages.
+"""Property types: the closed list of kinds, found from their synonyms in both languages.
+
+The synonyms are the ``kinds`` of ``realty/data/vocabulary.yaml`` (shared with the grounder).
 
 Multi-word synonyms win over single words ("medical office" is medical, not office). A few
 words are also ordinary words ("store" the verb, "a lot of", "trabajo desde casa"); they only
@@ -26,143 +28,9 @@ from rapidfuzz.distance import OSA
 from realty.domain.brief import PropertyKind, PropertyType
 from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.facts import fact_vocabulary
+from realty.parsing.lexicon import Lexicon, lexicon
 from realty.parsing.signals import vocabulary
 from realty.parsing.text import Message, fold
-
-_SYNONYMS: dict[PropertyKind, tuple[str, ...]] = {
-    "office": (
-        "oficina",
-        "oficinas",
-        "oficinita",
-        "office",
-        "offices",
-        "office space",
-        "office spaces",
-        "espacio de oficina",
-        "espacio de oficinas",
-        "espacio para oficina",
-        "espacio para oficinas",
-        "despacho",
-        "despachos",
-        "corporativo",
-        "corporativos",
-        "oficinas corporativas",
-        "corporate office",
-        "home office",
-    ),
-    "warehouse": (
-        "bodega",
-        "bodegas",
-        "bodeguita",
-        "bodeguitas",
-        "almacen",
-        "almacenes",
-        "warehouse",
-        "warehouses",
-        "storage",
-        "storage space",
-        "storage unit",
-    ),
-    "industrial": (
-        "nave industrial",
-        "naves industriales",
-        "nave",
-        "naves",
-        "planta industrial",
-        "industrial",
-        "industrial space",
-        "industrial unit",
-        "industrial building",
-        "manufacturing",
-        "parque industrial",
-        "industrial park",
-    ),
-    "retail": (
-        "local comercial",
-        "locales comerciales",
-        "local",
-        "locales",
-        "localito",
-        "localitos",
-        "tienda",
-        "tiendas",
-        "store",
-        "stores",
-        "storefront",
-        "shop",
-        "shops",
-        "retail",
-        "retail space",
-        "retail store",
-        "plaza comercial",
-        "espacio comercial",
-        "commercial space",
-    ),
-    "land": (
-        "terreno",
-        "terrenos",
-        "terrenito",
-        "lote",
-        "lotes",
-        "predio",
-        "predios",
-        "land",
-        "lot",
-        "plot",
-        "plot of land",
-        "parcel",
-        "parcela",
-    ),
-    "coworking": (
-        "coworking",
-        "co working",
-        "cowork",
-        "espacio de coworking",
-        "shared office",
-        "shared office space",
-        "hot desk",
-        "hot desking",
-    ),
-    "medical": (
-        "consultorio",
-        "consultorios",
-        "consultorio medico",
-        "clinica",
-        "clinicas",
-        "medical office",
-        "medical space",
-        "clinic",
-        "clinics",
-        "hospital space",
-    ),
-    "hotel": ("hotel", "hoteles", "hotels"),
-    "mixed_use": ("uso mixto", "mixed use"),
-    "apartment": (
-        "departamento",
-        "departamentos",
-        "depa",
-        "depas",
-        "depto",
-        "deptos",
-        "dpto",
-        "apartment",
-        "apartments",
-        "flat",
-        "condo",
-        "condos",
-    ),
-    "house": (
-        "casa",
-        "casas",
-        "house",
-        "houses",
-        "home",
-        "casa habitacion",
-        "single family home",
-        "single family house",
-        "townhouse",
-    ),
-}
 
 _DETERMINERS = frozenset(
     {"a", "an", "the", "one", "my", "our", "this", "that", "un", "una", "el", "la", "los"}
@@ -309,21 +177,21 @@ _NOT_TYPOS = frozenset(
     | {"planta", "plants", "lottery", "casados", "cosas", "bodies", "fabric", "nave"}
     | {"almacenar", "oficio", "predios", "terrenal", "torreno", "houses", "horses"}
 )
-_MAX_NGRAM = max(len(p.split()) for group in _SYNONYMS.values() for p in group)
 
 
 def _key(word: str) -> str:
     return word.replace("’", "'")
 
 
-def kind_words() -> dict[PropertyKind, frozenset[str]]:
+def kind_words(lex: Lexicon | None = None) -> dict[PropertyKind, frozenset[str]]:
     """The one-word synonyms of each kind (folded): what names a kind on its own."""
-    return {kind: frozenset(p for p in group if " " not in p) for kind, group in _SYNONYMS.items()}
+    kinds = (lex or lexicon()).kinds
+    return {kind: frozenset(p for p in group if " " not in p) for kind, group in kinds.items()}
 
 
 def type_vocabulary() -> frozenset[str]:
     """Every folded word used by the synonym table."""
-    return frozenset(w for group in _SYNONYMS.values() for p in group for w in p.split())
+    return frozenset(w for group in lexicon().kinds.values() for p in group for w in p.split())
 
 
 @cache
@@ -352,13 +220,15 @@ class _Found:
 class TypeFinder:
     """Finds the property type(s) a message names, in order of appearance."""
 
-    def __init__(self) -> None:
-        """Index the synonym table and the typo targets."""
+    def __init__(self, lex: Lexicon | None = None) -> None:
+        """Index the synonyms (``lex``, default the packaged vocabulary) and the typo targets."""
         self._phrases: dict[tuple[str, ...], PropertyKind] = {
-            tuple(phrase.split()): kind for kind, group in _SYNONYMS.items() for phrase in group
+            tuple(phrase.split()): kind
+            for kind, group in (lex or lexicon()).kinds.items()
+            for phrase in group
         }
         self._business = business_kinds()
-        self._max_ngram = max(_MAX_NGRAM, *(len(p) for p in self._business))
+        self._max_ngram = max(len(p) for p in (*self._phrases, *self._business))
         singles = {p[0]: k for p, k in self._phrases.items() if len(p) == 1}
         # Words whose guard needs a determiner are too ambiguous to be read from a typo.
         self._typo_targets: dict[str, PropertyKind] = {

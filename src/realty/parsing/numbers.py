@@ -239,6 +239,14 @@ def number_vocabulary() -> frozenset[str]:
     return _ES_WORDS | _EN_WORDS | frozenset(_SCALE_WORDS)
 
 
+def scale_words() -> frozenset[str]:
+    """Words and suffixes that multiply a number ("mil", "million", "k", "mdp").
+
+    The bare "m" and "mm" are left out: after a number they usually mean metres.
+    """
+    return frozenset(_SCALE_WORDS) | frozenset(s for s in _SUFFIXES if s not in ("m", "mm"))
+
+
 def find_numbers(msg: Message, lang: Language | None = None) -> list[Number]:
     """All numbers written in ``msg``, in text order.
 

@@ -26,6 +26,7 @@ import pint
 
 from realty.domain.brief import Area, Modality, Money, Period, Scalar
 from realty.domain.turn import Candidate, ParseContext
+from realty.parsing.lexicon import Lexicon, lexicon
 from realty.parsing.numbers import Number, find_numbers
 from realty.parsing.text import Message
 
@@ -33,43 +34,13 @@ Span = tuple[int, int]
 Bound = Literal["min", "max"]
 
 # fmt: off
-# ---- vocabularies (folded: lower case, no accents; a space matches any blank run) ----
+# ---- grammar around the shared vocabulary ----
+# The words of money, areas, counts and kinds are data (``data/vocabulary.yaml``, read through
+# :func:`realty.parsing.lexicon.lexicon`, shared with the grounder). What stays here is how they
+# combine (links, corrections, floors, lease terms), folded: lower case, no accents; a space
+# matches any blank run.
 
-_CURRENCY_AFTER: tuple[tuple[str, str], ...] = (
-    ("usd", "USD"), ("us$", "USD"), ("us dollars", "USD"), ("dolares americanos", "USD"),
-    ("dolares", "USD"), ("dolar", "USD"), ("dollars", "USD"), ("dollar", "USD"), ("dls", "USD"),
-    ("dlls", "USD"), ("bucks", "USD"), ("mxn", "MXN"), ("pesos mexicanos", "MXN"),
-    ("pesos", "MXN"), ("peso", "MXN"), ("m.n.", "MXN"), ("m.n", "MXN"), ("mn", "MXN"),
-    ("mdp", "MXN"), ("eur", "EUR"), ("euros", "EUR"), ("euro", "EUR"), ("€", "EUR"),
-    ("credits", "CREDITS"), ("credit", "CREDITS"), ("creditos", "CREDITS"), ("credito", "CREDITS"),
-)
-# Written before the amount. A bare "$" is MXN or USD depending on the conversation.
-_CURRENCY_BEFORE: tuple[tuple[str, str], ...] = (
-    ("us$", "USD"), ("usd$", "USD"), ("usd", "USD"), ("u$s", "USD"), ("mx$", "MXN"),
-    ("mxn$", "MXN"), ("mxn", "MXN"), ("eur", "EUR"), ("€", "EUR"), ("$", "$"),
-)
-# Currency words that, standing alone, answer "which currency?" ("en pesos", "USD").
-# Singular "peso"/"euro" and "mn" are left out: alone they are too often something else.
-_CURRENCY_ALONE: tuple[tuple[str, str], ...] = tuple(
-    (word, code)
-    for word, code in _CURRENCY_AFTER
-    if word not in {"peso", "euro", "mn", "m.n", "credit", "credito", "€", "us$"}
-)
-
-_AREA_UNITS: tuple[tuple[str, str], ...] = (
-    ("metros cuadrados", "m2"), ("metro cuadrado", "m2"), ("mts cuadrados", "m2"),
-    ("m cuadrados", "m2"), ("mts2", "m2"), ("mt2", "m2"), ("m2", "m2"), ("m^2", "m2"),
-    ("mts", "m2"), ("mt", "m2"), ("metros", "m2"), ("meters", "m2"), ("metres", "m2"), ("m", "m2"),
-    ("sqm", "m2"), ("sq m", "m2"), ("sq. m", "m2"), ("sq.m", "m2"), ("sq meters", "m2"),
-    ("sq metres", "m2"), ("square meters", "m2"), ("square metres", "m2"), ("square meter", "m2"),
-    ("square metre", "m2"), ("sq ft", "ft2"), ("sq. ft", "ft2"), ("sq.ft", "ft2"), ("sqft", "ft2"),
-    ("sf", "ft2"), ("rsf", "ft2"), ("usf", "ft2"), ("ft2", "ft2"), ("ft^2", "ft2"),
-    ("square feet", "ft2"), ("square foot", "ft2"), ("square-foot", "ft2"), ("square-feet", "ft2"),
-    ("square-meter", "m2"), ("square-metre", "m2"),
-    ("pies cuadrados", "ft2"), ("pies2", "ft2"), ("hectareas", "ha"), ("hectarea", "ha"),
-    ("hectares", "ha"), ("hectare", "ha"), ("ha", "ha"), ("acres", "acre"), ("acre", "acre"),
-)
-# pint names of the area units above.
+# pint names of the area units of the vocabulary.
 _PINT_AREA: Mapping[str, str] = MappingProxyType(
     {"m2": "meter**2", "ft2": "foot**2", "ha": "hectare", "acre": "international_acre"}
 )
@@ -82,74 +53,21 @@ _NOT_AREA_AFTER: tuple[str, ...] = (
 
 # A price per unit of area: "4.5 USD por m2", "$0.85/sf", "350 pesos el metro cuadrado".
 _PER_AREA_LINK: tuple[str, ...] = ("/", "por", "per", "el", "x", "a", "each", "the", "por cada")
-_PER_AREA_UNITS: tuple[tuple[str, str], ...] = (
-    *_AREA_UNITS, ("metro", "m2"), ("mt", "m2"), ("pie cuadrado", "ft2"), ("ft", "ft2"),
-)
-
 _LENGTH_UNITS: tuple[tuple[str, str], ...] = (
     ("metros", "m"), ("metro", "m"), ("meters", "m"), ("metres", "m"), ("meter", "m"),
     ("mts", "m"), ("mt", "m"), ("m", "m"), ("feet", "ft"), ("foot", "ft"), ("ft", "ft"),
     ("pies", "ft"), ("'", "ft"),
-)
-_HEIGHT_AFTER: tuple[str, ...] = (
-    "ceiling height", "ceilings", "ceiling", "clear height", "clear", "clearance", "high", "tall",
-    "de altura libre", "de altura", "de alto", "altura libre", "altura", "de techo", "free height",
-)
-_HEIGHT_BEFORE: tuple[str, ...] = (
-    "ceiling height", "ceilings", "ceiling", "clear height", "height", "altura libre",
-    "altura minima", "altura de techo", "altura", "techos", "techo",
 )
 _HEIGHT_LINK: tuple[str, ...] = (
     "of at least", "at least", "of", "de al menos", "de minimo", "minima de", "minimo", "minima",
     "min", "de", "is", "es", "around", ":",
 )
 
-# Countable extras: (key, nouns that follow the number, words that may lead it).
-_COUNTS: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("parking_spaces", (
-        "parking spaces", "parking space", "parking spots", "parking spot", "parking stalls",
-        "parking", "car spaces", "cajones de estacionamiento", "cajones", "cajon",
-        "lugares de estacionamiento", "espacios de estacionamiento", "estacionamientos", "cars",
-        "autos", "coches", "carros", "vehiculos",
-    ), ("parking for", "estacionamiento para", "space for", "room for", "espacio para")),
-    ("bedrooms", (
-        "bedrooms", "bedroom", "bed rooms", "bed room", "beds", "bed", "br", "bdrm", "bdrms",
-        "rooms", "room", "recamaras", "recamara", "habitaciones", "habitacion", "cuartos",
-        "dormitorios", "dormitorio",
-    ), ()),
-    ("bathrooms", (
-        "bathrooms", "bathroom", "baths", "bath", "banos completos", "banos", "bano",
-    ), ()),
-    ("loading_docks", (
-        "loading docks", "loading dock", "dock doors", "dock high doors", "dock-high doors",
-        "docks", "andenes de carga", "andenes",
-        "anden de carga", "anden", "rampas de carga", "rampas", "rampa", "dock positions",
-        "dock doors", "docking doors", "loading doors", "cortinas de carga",
-    ), ()),
-    ("employees", (
-        "people", "persons", "employees", "staff", "workers", "desks", "workstations", "personas",
-        "empleados", "colaboradores", "trabajadores", "estaciones de trabajo", "puestos de trabajo",
-        "agents", "agentes", "folks", "team members", "headcount", "asesores", "ejecutivos",
-        "of us", "de nosotros", "socios", "doctores", "medicos", "abogados", "contadores",
-        "developers", "programadores", "engineers", "ingenieros",
-    ), ("for about", "for around", "for", "para unas", "para unos", "para")),
-    # Electrical power: never a budget or a size.
-    ("power_kva", ("kva", "kvas", "kilovoltamperes", "kilovolt amperes"), ()),
-)
-
-# A count named before its number: "somos 30", "a team of 7", "loading docks, mínimo 2".
-# The noun-first form needs a minimum or a colon between noun and number, so "parking,
-# 3,000 m2" stays a size.
+# A count named before its noun ("loading docks, mínimo 2") needs a minimum or a colon between
+# noun and number, so "parking, 3,000 m2" stays a size.
 _COUNT_MIN_LINK: tuple[str, ...] = (
     "minimo", "min", "min.", "at least", "al menos", "por lo menos", "minimum", "como minimo",
 )
-_COUNTS_BEFORE: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("employees", (
-        "somos", "seremos", "seriamos", "we are", "we're", "we re", "team of", "a team of",
-        "equipo de", "staff of", "headcount of", "headcount", "plantilla de",
-    )),
-)
-
 _TERM_UNITS: tuple[tuple[str, int], ...] = (
     ("years", 12), ("year", 12), ("yrs", 12), ("yr", 12), ("anos", 12), ("ano", 12), ("months", 1),
     ("month", 1), ("meses", 1), ("mes", 1),
@@ -180,63 +98,6 @@ _ORDINAL_SUFFIXES: tuple[str, ...] = (
     "st", "nd", "rd", "th", "er", "ero", "do", "ro", "to", "vo", "no", "mo", "o", "º", "°",
 )
 
-_PERIODS_AFTER: tuple[tuple[str, str], ...] = (
-    ("al mes", "month"), ("por mes", "month"), ("x mes", "month"), ("mensuales", "month"),
-    ("mensual", "month"), ("mensualmente", "month"), ("/mes", "month"), ("per month", "month"),
-    ("a month", "month"), ("each month", "month"), ("every month", "month"), ("monthly", "month"),
-    ("/month", "month"), ("/mo", "month"), ("p/m", "month"), ("pm", "month"), ("al ano", "year"),
-    ("por ano", "year"), ("anuales", "year"), ("anual", "year"), ("per year", "year"),
-    ("a year", "year"), ("yearly", "year"), ("annually", "year"), ("per annum", "year"),
-    ("/yr", "year"), ("/year", "year"), ("/ano", "year"), ("en total", "total"),
-    ("in total", "total"), ("total", "total"), ("one-off", "total"), ("one off", "total"),
-    ("de contado", "total"),
-)
-# Period phrases that mean a budget period even away from the amount ("monthly budget").
-_PERIODS_ALONE: tuple[tuple[str, str], ...] = (
-    ("al mes", "month"), ("por mes", "month"), ("mensuales", "month"), ("mensual", "month"),
-    ("mensualmente", "month"), ("per month", "month"), ("monthly", "month"), ("al ano", "year"),
-    ("por ano", "year"), ("anuales", "year"), ("anual", "year"), ("per year", "year"),
-    ("yearly", "year"), ("annually", "year"), ("en total", "total"), ("in total", "total"),
-    ("precio total", "total"), ("total price", "total"), ("presupuesto total", "total"),
-    ("total budget", "total"), ("one-off", "total"), ("one off", "total"), ("pago unico", "total"),
-    ("de contado", "total"),
-)
-_RENT_WORDS: tuple[str, ...] = (
-    "renta", "rentar", "rento", "rentamos", "arrendar", "arrendamiento", "alquiler", "alquilar",
-    "rent", "renting", "rental", "lease", "leasing",
-)
-_BUY_WORDS: tuple[str, ...] = (
-    "compra", "comprar", "compro", "compramos", "buy", "buying", "purchase", "purchasing",
-    "adquirir", "adquisicion", "en venta", "for sale", "para comprar", "precio de venta",
-    "comprarlo", "comprarla", "comprarlos", "adquirirlo", "adquirirla", "acquire", "acquiring",
-)
-
-# Words that make a plain number a budget. Nouns may sit a few words before the amount
-# ("budget for the new office is 20,000"); verbs must be right before it ("puedo gastar 20 mil").
-_MONEY_NOUNS: tuple[str, ...] = (
-    "budget", "presupuesto", "price", "precio", "cost", "costo", "rent", "renta", "mensualidad",
-    "payment", "inversion", "investment", "tope",
-)
-_MONEY_VERBS: tuple[str, ...] = (
-    "spend", "spending", "gastar", "gasto", "pay", "paying", "pagar", "pagaria", "pago", "afford",
-    "invest", "invertir", "rentar",
-)
-_MONEY_AFTER: tuple[str, ...] = ("de presupuesto", "of budget", "budget", "presupuesto")
-_UPPER_BEFORE: tuple[str, ...] = (
-    "up to", "hasta", "max", "maximum", "maximo", "max.", "tope de", "no more than",
-    "not more than", "no mas de", "at most", "a lo mas", "como maximo", "under", "below",
-    "less than", "menos de", "as much as",
-)
-_LOWER_BEFORE: tuple[str, ...] = (
-    "at least", "minimo", "min", "minimum", "desde", "more than", "mas de", "over", "above",
-    "arriba de", "por lo menos", "al menos", "starting at", "a partir de",
-)
-_UPPER_AFTER: tuple[str, ...] = (
-    "max", "maximo", "como maximo", "tops", "at most", "or less", "o menos",
-)
-_LOWER_AFTER: tuple[str, ...] = (
-    "minimo", "min", "minimum", "at least", "or more", "o mas", "como minimo",
-)
 _RANGE_JOIN: tuple[str, ...] = ("-", "–", "—", "to", "a", "al", "hasta")
 _RANGE_PAIR_JOIN: tuple[str, ...] = ("y", "and")  # only after "entre"/"between"
 _RANGE_LEAD: tuple[str, ...] = ("entre", "between", "from", "desde", "de")
@@ -281,10 +142,10 @@ _MIN_BARE_BUDGET = 10  # smallest bare number (no currency, no "mil") read as a 
 def quantity_vocabulary() -> frozenset[str]:
     """Folded words of the unit, count, floor and lease vocabularies (never place names)."""
     phrases = [
-        *(p for p, _ in _AREA_UNITS),
+        *(p for p, _ in lexicon().area_units),
         *(p for p, _ in _LENGTH_UNITS),
         *(p for p, _ in _TERM_UNITS),
-        *(n for _, nouns, _ in _COUNTS for n in nouns),
+        *(n for count in lexicon().counts for n in count.nouns),
         *_FLOOR_WORDS,
         *_ORDINAL_WORDS,
         *_LEASE_NOUNS,
@@ -372,7 +233,8 @@ class QuantityFinder:
     unit conversion factors.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, lex: Lexicon | None = None) -> None:
+        """Compile ``lex`` (default: the packaged vocabulary) and the unit factors."""
         units: pint.UnitRegistry[float] = pint.UnitRegistry()
         # pint's "acre" is the US survey acre; listings and the README use the international
         # one (43,560 international square feet = 4,046.8564224 m²).
@@ -382,16 +244,15 @@ class QuantityFinder:
             for key, name in _PINT_AREA.items()
         }
         self._metres = {"m": 1.0, "ft": float(units.Quantity(1, "foot").to("meter").magnitude)}
-        self._area = _Vocab(_AREA_UNITS)
-        self._per_area = _Vocab(_PER_AREA_UNITS)
-        self._cur_after = _Vocab(_CURRENCY_AFTER)
-        self._cur_before = _Vocab(_CURRENCY_BEFORE)
-        self._cur_alone = _Vocab(_CURRENCY_ALONE)
-        self._period = _Vocab(_PERIODS_AFTER)
-        self._period_alone = _Vocab(_PERIODS_ALONE)
-        self._modality = _Vocab(
-            [*((w, "rent") for w in _RENT_WORDS), *((w, "buy") for w in _BUY_WORDS)]
-        )
+        self._lex = lex = lex or lexicon()
+        self._area = _Vocab(lex.area_units)
+        self._per_area = _Vocab((*lex.area_units, *lex.per_area_units))
+        self._cur_after = _Vocab(lex.currency_after)
+        self._cur_before = _Vocab(lex.currency_before)
+        self._cur_alone = _Vocab(lex.currency_alone)
+        self._period = _Vocab(lex.periods_after)
+        self._period_alone = _Vocab(lex.periods_alone)
+        self._modality = _Vocab([*((w, "rent") for w in lex.rent), *((w, "buy") for w in lex.buy)])
         self._length = _Vocab(_LENGTH_UNITS)
         self._term = _Vocab((p, str(m)) for p, m in _TERM_UNITS)
         self._ordinal = _Vocab((p, str(n)) for p, n in _ORDINAL_WORDS.items())
@@ -399,6 +260,8 @@ class QuantityFinder:
 
     def _compile(self) -> None:
         c = re.compile
+        lex = self._lex
+        counts = lex.counts
         # "a 2,500-square-foot office": a hyphen may join the number and its unit.
         self._re_area = c(r"\s*-?\s*" + self._area.body + _END)
         self._re_per_area = c(r"\s*" + _alt(_PER_AREA_LINK) + r"\s*" + self._per_area.body + _END)
@@ -416,11 +279,11 @@ class QuantityFinder:
             + self._length.body
             + _END
             + r"\.?\s*(?:of\s+|de\s+)?"
-            + _alt(_HEIGHT_AFTER)
+            + _alt(lex.height_after)
             + _END
         )
         self._re_height_before = c(
-            _START + _alt(_HEIGHT_BEFORE) + r"\s*(?:" + _alt(_HEIGHT_LINK) + r"\s*)?$"
+            _START + _alt(lex.height_before) + r"\s*(?:" + _alt(_HEIGHT_LINK) + r"\s*)?$"
         )
         self._re_length = c(r"\s*" + self._length.body + _END)
         self._re_term_after = c(
@@ -434,23 +297,21 @@ class QuantityFinder:
         )
         self._re_term_unit = c(r"\s*-?\s*" + self._term.body + _END)
         self._re_count = c(
-            r"\s*(?:"
-            + "|".join(f"(?P<{key}>{_alt(nouns)})" for key, nouns, _ in _COUNTS)
-            + ")"
-            + _END
+            r"\s*(?:" + "|".join(f"(?P<{n.key}>{_alt(n.nouns)})" for n in counts) + ")" + _END
         )
-        self._re_count_lead = {
-            key: c(_START + _alt(leads) + r"\s*$") for key, _, leads in _COUNTS if leads
-        }
+        self._re_count_lead = {n.key: c(_START + _alt(n.lead) + r"\s*$") for n in counts if n.lead}
         link = _alt(_COUNT_MIN_LINK)
         self._re_count_before = c(
             "(?:"
-            + "|".join(f"(?P<{key}>{_START}{_alt(leads)}\\s*)" for key, leads in _COUNTS_BEFORE)
+            + "|".join(
+                f"(?P<{key}>{_START}{_alt(p for p, k in lex.counts_before if k == key)}\\s*)"
+                for key in dict.fromkeys(k for _, k in lex.counts_before)
+            )
             + "|"
             + "|".join(
-                f"(?P<{key}_noun>{_START}{_alt(nouns)}\\s*(?:[,:]\\s*{link}|:|{link})\\s*:?\\s*)"
-                for key, nouns, _ in _COUNTS
-                if key != "power_kva"
+                f"(?P<{n.key}_noun>{_START}{_alt(n.nouns)}\\s*(?:[,:]\\s*{link}|:|{link})\\s*:?\\s*)"
+                for n in counts
+                if n.key != "power_kva"
             )
             + ")$"
         )
@@ -465,18 +326,18 @@ class QuantityFinder:
         )
         self._re_floor_word = c(_START + self._ordinal.body + r"\s+" + floor + _END)
         self._re_ground = c(_START + _alt(_GROUND_FLOOR) + _END)
-        self._re_money_after = c(r"\s*" + _alt(_MONEY_AFTER) + _END)
-        self._re_money_noun = c(_START + _alt(_MONEY_NOUNS) + _END)
+        self._re_money_after = c(r"\s*" + _alt(lex.money_after) + _END)
+        self._re_money_noun = c(_START + _alt(lex.money_nouns) + _END)
         self._re_money_lead = c(
             _START
-            + _alt((*_MONEY_NOUNS, *_MONEY_VERBS))
+            + _alt((*lex.money_nouns, *lex.money_verbs))
             + r"(?:\s+(?:is|es|of|de|around|about|unos|unas|como|:))?\s*:?\s*$"
         )
-        self._re_money_verb = c(_START + _alt(_MONEY_VERBS) + r"(?:\s+[a-z]+){0,2}\s*$")
-        self._re_upper_before = c(_START + _alt(_UPPER_BEFORE) + r"\s*$")
-        self._re_lower_before = c(_START + _alt(_LOWER_BEFORE) + r"\s*$")
-        self._re_upper_after = c(r"\s*" + _alt(_UPPER_AFTER) + _END)
-        self._re_lower_after = c(r"\s*" + _alt(_LOWER_AFTER) + _END)
+        self._re_money_verb = c(_START + _alt(lex.money_verbs) + r"(?:\s+[a-z]+){0,2}\s*$")
+        self._re_upper_before = c(_START + _alt(lex.upper_before) + r"\s*$")
+        self._re_lower_before = c(_START + _alt(lex.lower_before) + r"\s*$")
+        self._re_upper_after = c(r"\s*" + _alt(lex.upper_after) + _END)
+        self._re_lower_after = c(r"\s*" + _alt(lex.lower_after) + _END)
         self._re_join = c(r"\s*" + _alt(_RANGE_JOIN) + r"\s*$")
         self._re_pair_join = c(r"\s*" + _alt(_RANGE_PAIR_JOIN) + r"\s*$")
         self._re_lead = c(_START + _alt(_RANGE_LEAD) + r"\s*$")

@@ -33,7 +33,8 @@ from realty.domain.brief import (
 from realty.domain.turn import Candidate, CandidateOp
 from realty.parsing.facts import writes_date
 from realty.parsing.kinds import kind_words
-from realty.parsing.numbers import find_numbers
+from realty.parsing.lexicon import Lexicon, lexicon
+from realty.parsing.numbers import find_numbers, scale_words
 from realty.parsing.questions import asked_about
 from realty.parsing.text import Message, fold
 from realty.pipeline.prompt import ExtraClaim, LLMAnswer
@@ -53,14 +54,10 @@ _MIN_EVIDENCE_CHARS = 2
 _MAX_KEY_CHARS = 40
 
 # ---- vocabularies (folded: lower case, no accents) ----
+# The words come from the parser's vocabulary (``data/vocabulary.yaml``): one vocabulary for
+# reading a message and for checking a model's claim. The stems below only let a claim rest on
+# an inflection or a typo the parser does not list ("arrendadora", "oficinitas").
 
-# Words that name each currency. "$" alone is MXN or USD: it is kept as a hint, never a code.
-_CURRENCY_WORDS: dict[str, tuple[str, ...]] = {
-    "USD": ("usd", "us$", "u$s", "dolar", "dolares", "dollar", "dollars", "dls", "dlls", "bucks"),
-    "MXN": ("mxn", "mx$", "peso", "pesos", "m.n.", "mn", "mdp"),
-    "EUR": ("eur", "euro", "euros", "€"),
-    "CREDITS": ("credit", "credits", "credito", "creditos"),
-}
 _DOLLAR_SIGN = "$"
 
 
@@ -74,69 +71,114 @@ class _Words:
     def matches(self, word: str) -> bool:
         return word in self.exact or word.startswith(self.prefixes)
 
+    def plus(self, words: Iterable[str]) -> _Words:
+        return _Words(self.exact | frozenset(words), self.prefixes)
+
 
 def _words(*exact: str, prefixes: tuple[str, ...] = ()) -> _Words:
     return _Words(frozenset(exact), prefixes)
 
 
-# Words that state a period or a modality.
-_PERIOD_WORDS: dict[Period, _Words] = {
-    "month": _words("mes", "meses", "mo", "mensualidad", prefixes=("mensual", "month")),
-    "total": _words("total", "totales", "contado"),
-}
-_MODALITY_WORDS: dict[Modality, _Words] = {
-    "rent": _words("sublease", prefixes=("rent", "alquil", "arrend", "lease")),
-    "buy": _words("buy", "sale", "venta", prefixes=("compr", "purchas", "adquir", "buying")),
-}
-# Words that make a number an area ("500 m2", "300 metros", "5,000 sq ft"), and the reach.
-_AREA_WORDS = _words(
-    "m", "m2", "mt", "mt2", "mts", "mts2", "mtrs", "sqm", "sq", "ft", "ft2", "sqft",
-    "ha", "acre", "acres", "square", "cuadrados", "cuadradas",
-    prefixes=("metro", "meter", "metre", "hectar", "pie"),
-)  # fmt: skip
-_UNIT_REACH = 3
-# "8 m clear height", "6 metros de altura": metres of height, not of surface.
-_HEIGHT_WORDS = _words(
-    "clear", "libre", "techo", "ceiling", "high", "tall", "alto", "alta",
-    prefixes=("height", "altura"),
-)  # fmt: skip
-# Words that make a number money when no currency is named ("a budget of 20 mil al mes").
-_MONEY_WORDS = _words(
-    "mes", "mo", "k", "mil", "mdp", "mdd", "pay", "paying", "spend", "afford", "cost",
-    "costs", "price", "precio", "pagar", "pago", "gastar", "renta", "rent", "lease",
-    "monthly", "month", "mensual", "mensuales", "total", "max", "maximo", "hasta", "under",
-    prefixes=("budget", "presupuest", "million", "millon", "thousand"),
-)  # fmt: skip
-_MONEY_REACH = 4
-_WORD_RE = re.compile(r"[a-z0-9$€]+")
+_TOKEN = re.compile(r"[a-z0-9]+")
+# Function words inside the vocabulary's phrases that state nothing on their own.
+_FUNCTION_WORDS = frozenset(
+    {"al", "por", "x", "per", "a", "each", "every", "en", "in", "de", "of", "one", "off", "is"}
+    | {"es", "to", "up", "p", "m", "free", "minima", "minimo"}
+)
 
-# Words for each property kind: the parser's one-word synonyms (``kind_words``: one
-# vocabulary for reading a message and checking a model's claim), plus stems that let a
-# claim rest on an inflection or a typo. ``other`` has none: its own words must be written.
+
+def _tokens(phrases: Iterable[str]) -> frozenset[str]:
+    """The words of ``phrases`` that are not function words ("al mes" → "mes")."""
+    return frozenset(
+        w for phrase in phrases for w in _TOKEN.findall(phrase) if w not in _FUNCTION_WORDS
+    )
+
+
+def _singles(phrases: Iterable[str]) -> frozenset[str]:
+    """The one-word phrases ("comprar", not "precio de venta")."""
+    return frozenset(p for p in phrases if " " not in p)
+
+
+_PERIOD_STEMS: dict[Period, _Words] = {
+    "month": _words("meses", "mensualidad", prefixes=("mensual", "month")),
+    "total": _words("totales", "contado"),
+}
+_MODALITY_STEMS: dict[Modality, _Words] = {
+    "rent": _words("sublease", prefixes=("rent", "alquil", "arrend", "lease")),
+    "buy": _words("sale", "venta", prefixes=("compr", "purchas", "adquir")),
+}
+_AREA_STEMS = _words("cuadradas", prefixes=("metro", "meter", "metre", "hectar", "pie"))
+_HEIGHT_STEMS = _words("alta", prefixes=("height", "altura"))
+_MONEY_STEMS = _words(
+    "total", "costs", prefixes=("budget", "presupuest", "million", "millon", "thousand")
+)
+# Stems for each property kind, added to the vocabulary's one-word synonyms. ``other`` has
+# none: its own words must be written.
 _KIND_STEMS: dict[PropertyKind, _Words] = {
-    "office": _words("despacho", "corporativo", prefixes=("ofic", "office")),
+    "office": _words(prefixes=("ofic", "office")),
     "warehouse": _words("nave", prefixes=("bodeg", "warehouse", "almacen")),
     "industrial": _words("nave", "planta", "plant", prefixes=("industrial", "fabric", "factor")),
-    "retail": _words(
-        "local", "locales", "retail", prefixes=("tienda", "shop", "store", "comercial")
-    ),
-    "land": _words("land", "lote", "lot", "plot", prefixes=("terreno", "predio")),
+    "retail": _words(prefixes=("tienda", "shop", "store", "comercial")),
+    "land": _words(prefixes=("terreno", "predio")),
     "coworking": _words(prefixes=("cowork", "co-work")),
     "medical": _words("dental", prefixes=("consultorio", "clinic", "clinica", "medic", "hospital")),
     "hotel": _words(prefixes=("hotel", "hostal", "motel")),
     "mixed_use": _words("mixed", "mixto"),
-    "apartment": _words(
-        "depa", "flat", prefixes=("departamento", "apartment", "apartamento", "condo")
-    ),
-    "house": _words("casa", "casas", "house", "houses", "home"),
+    "apartment": _words(prefixes=("departamento", "apartment", "apartamento", "condo")),
+    "house": _words(),
     "other": _words(),
 }
-_KIND_WORDS: dict[PropertyKind, _Words] = {
-    kind: _Words(exact=stems.exact | kind_words().get(kind, frozenset()), prefixes=stems.prefixes)
-    for kind, stems in _KIND_STEMS.items()
-}
 
-# Obvious synonyms of registry keys: numeric readings, yes/no readings, any reading.
+
+@dataclass(frozen=True, slots=True)
+class _Vocabulary:
+    """What the grounder accepts as stating each part of a claim."""
+
+    currencies: Mapping[str, re.Pattern[str]]
+    period: Mapping[Period, _Words]
+    modality: Mapping[Modality, _Words]
+    area: _Words
+    height: _Words
+    money: _Words
+    kinds: Mapping[PropertyKind, _Words]
+    numeric_keys: Mapping[str, str]
+
+    @classmethod
+    def of(cls, lex: Lexicon) -> _Vocabulary:
+        month = [p for p, period in (*lex.periods_after, *lex.periods_alone) if period == "month"]
+        total = [p for p, period in (*lex.periods_after, *lex.periods_alone) if period == "total"]
+        kinds = kind_words(lex)
+        return cls(
+            currencies={
+                code: _phrase_pattern(sorted(words)) for code, words in lex.currency_words().items()
+            },
+            period={
+                "month": _PERIOD_STEMS["month"].plus(_tokens(month)),
+                "total": _PERIOD_STEMS["total"].plus(_tokens(total)),
+            },
+            modality={
+                "rent": _MODALITY_STEMS["rent"].plus(_singles(lex.rent)),
+                "buy": _MODALITY_STEMS["buy"].plus(_singles(lex.buy)),
+            },
+            area=_AREA_STEMS.plus(_tokens(p for p, _ in (*lex.area_units, *lex.per_area_units))),
+            height=_HEIGHT_STEMS.plus(_tokens((*lex.height_after, *lex.height_before))),
+            money=_MONEY_STEMS.plus(
+                _singles((*lex.money_nouns, *lex.money_verbs, *lex.money_after))
+                | _singles(lex.upper_before)
+                | _tokens(month)
+                | scale_words()
+            ),
+            kinds={kind: stems.plus(kinds.get(kind, ())) for kind, stems in _KIND_STEMS.items()},
+            numeric_keys=_numeric_keys(lex),
+        )
+
+
+_UNIT_REACH = 3  # words after a number where its area unit may be
+_MONEY_REACH = 4  # words either side of a number where a money word may be
+_WORD_RE = re.compile(r"[a-z0-9$€]+")
+
+# Obvious synonyms of registry keys: numeric readings (besides the nouns of the vocabulary's
+# counts, "cajones" → parking_spaces), yes/no readings, any reading.
 _NUMERIC_KEYS: dict[str, str] = {
     "parking": "parking_spaces",
     "parking_spot": "parking_spaces",
@@ -341,11 +383,21 @@ def snake_key(raw: str) -> str:
     return key if _VALID_KEY.match(key) else ""
 
 
-def registry_key(raw: str, numeric: bool, boolean: bool) -> str:
+def _numeric_keys(lex: Lexicon) -> dict[str, str]:
+    """Keys a numeric extra may be reported under: the count nouns, then the synonyms above."""
+    nouns = {snake_key(noun): count.key for count in lex.counts for noun in count.nouns}
+    return {k: v for k, v in nouns.items() if k and k != v} | _NUMERIC_KEYS
+
+
+def registry_key(
+    raw: str, numeric: bool, boolean: bool, numeric_keys: Mapping[str, str] | None = None
+) -> str:
     """Map an extra's key to the registry's name for it when it is an obvious synonym."""
     key = snake_key(raw)
-    if numeric and key in _NUMERIC_KEYS:
-        return _NUMERIC_KEYS[key]
+    if numeric_keys is None:
+        numeric_keys = _numeric_keys(lexicon())
+    if numeric and key in numeric_keys:
+        return numeric_keys[key]
     if boolean and key in _BOOL_KEYS:
         return _BOOL_KEYS[key]
     return _ANY_KEYS.get(key, key)
@@ -407,6 +459,7 @@ class Grounder:
         self,
         resolve_city: Callable[[str], City | None],
         key_words: Mapping[str, Iterable[str]] | None = None,
+        lex: Lexicon | None = None,
     ) -> None:
         """Compile the currency patterns.
 
@@ -415,13 +468,15 @@ class Grounder:
             key_words: For known extras, the words that name them (their labels in both
                 languages and the parser's phrases): a model's extra under such a key must
                 rest on evidence that names it ("alberca" is not air conditioning).
+            lex: The vocabulary of money, areas, counts and kinds (default: the packaged one).
         """
         self._resolve_city = resolve_city
         self._key_words = {
             key: frozenset(w for phrase in phrases for w in _name_words(phrase))
             for key, phrases in (key_words or {}).items()
         }
-        self._currencies = {code: _phrase_pattern(words) for code, words in _CURRENCY_WORDS.items()}
+        self._vocab = _Vocabulary.of(lex or lexicon())
+        self._currencies = self._vocab.currencies
 
     def ground_answer(
         self, text: str, answer: LLMAnswer
@@ -436,7 +491,7 @@ class Grounder:
             The grounded candidates (``source="llm"``) and the values that were dropped.
         """
         read = _Text.of(text)
-        claims, dropped = _claims(read, answer)
+        claims, dropped = _claims(read, answer, self._vocab.numeric_keys)
         for item in dropped:
             _log(item)
         kept, more = self._ground(read, claims)
@@ -489,14 +544,15 @@ class Grounder:
             span = read.number_span(value.m2)
             if span is None:
                 return None, [_drop(cand, f"size {value.m2:g} not written in the message")]
-            if not read.near(span, _AREA_WORDS, before=0, after=_UNIT_REACH) or read.near(
-                span, _HEIGHT_WORDS, before=0, after=_UNIT_REACH
+            vocab = self._vocab
+            if not read.near(span, vocab.area, before=0, after=_UNIT_REACH) or read.near(
+                span, vocab.height, before=0, after=_UNIT_REACH
             ):
                 return None, [_drop(cand, f"{value.m2:g} is not followed by an area unit")]
             area = Area(m2=value.m2, original=read.msg.snippet(span))
             return _grounded(cand, area, span), []
         if isinstance(value, PropertyType):
-            return _property_type(read, cand, value)
+            return _property_type(read, cand, value, self._vocab.kinds)
         if isinstance(value, City) or (cand.key == "city" and isinstance(value, Scalar)):
             return self._city(read, cand, str(value.value))
         if isinstance(value, Scalar):
@@ -525,8 +581,8 @@ class Grounder:
         currency, hint = self._currency(read, money.currency)
         if money.currency is not None and currency is None:
             dropped.append(_drop(cand, f"currency {money.currency} not named in the message"))
-        period = _stated(read, money.period, _PERIOD_WORDS)
-        modality = _stated(read, money.modality, _MODALITY_WORDS)
+        period = _stated(read, money.period, self._vocab.period)
+        modality = _stated(read, money.modality, self._vocab.modality)
         if money.period and period is None:
             dropped.append(_drop(cand, f"period {money.period} not stated"))
         if money.modality and modality is None:
@@ -554,7 +610,7 @@ class Grounder:
         near = read.around(span, before=_MONEY_REACH, after=_MONEY_REACH)
         if any(p.search(near) for p in self._currencies.values()):
             return True
-        return read.near(span, _MONEY_WORDS, before=_MONEY_REACH, after=_MONEY_REACH)
+        return read.near(span, self._vocab.money, before=_MONEY_REACH, after=_MONEY_REACH)
 
     def _currency(self, read: _Text, code: str | None) -> tuple[str | None, str | None]:
         """The model's currency code when the message names it; else a bare-``$`` hint."""
@@ -572,8 +628,8 @@ class Grounder:
             if found is not None:
                 return (found.start(), found.end())
         words = [
-            *([_PERIOD_WORDS[money.period]] if money.period else []),
-            *([_MODALITY_WORDS[money.modality]] if money.modality else []),
+            *([self._vocab.period[money.period]] if money.period else []),
+            *([self._vocab.modality[money.modality]] if money.modality else []),
         ]
         spans = [span for w in words if (span := read.first_word(w)) is not None]
         return spans[0] if spans else NO_SPAN
@@ -591,7 +647,9 @@ class Grounder:
 _Grounded = tuple[Candidate | None, list[DroppedValue]]
 
 
-def _claims(read: _Text, answer: LLMAnswer) -> tuple[list[Candidate], list[DroppedValue]]:
+def _claims(
+    read: _Text, answer: LLMAnswer, numeric_keys: Mapping[str, str]
+) -> tuple[list[Candidate], list[DroppedValue]]:
     """The answer as candidates to ground; extras carry the span of their evidence."""
     claims: list[Candidate] = []
     dropped: list[DroppedValue] = []
@@ -611,7 +669,7 @@ def _claims(read: _Text, answer: LLMAnswer) -> tuple[list[Candidate], list[Dropp
     if answer.city and answer.city.strip():
         claims.append(_claim("city", Scalar(kind="text", value=answer.city.strip())))
     for extra in answer.extras:
-        claim = _extra_claim(read, extra)
+        claim = _extra_claim(read, extra, numeric_keys)
         if isinstance(claim, DroppedValue):
             dropped.append(claim)
         else:
@@ -619,12 +677,14 @@ def _claims(read: _Text, answer: LLMAnswer) -> tuple[list[Candidate], list[Dropp
     return claims, dropped
 
 
-def _extra_claim(read: _Text, extra: ExtraClaim) -> Candidate | DroppedValue:
+def _extra_claim(
+    read: _Text, extra: ExtraClaim, numeric_keys: Mapping[str, str]
+) -> Candidate | DroppedValue:
     scalar = _scalar(extra)
     if scalar is None:
         return DroppedValue(extra.key, str(extra.value), f"value is not a valid {extra.type}")
     numeric = scalar.kind in ("int", "float")
-    key = registry_key(extra.key, numeric=numeric, boolean=scalar.kind == "bool")
+    key = registry_key(extra.key, numeric, scalar.kind == "bool", numeric_keys)
     if not key or key in _RESERVED_KEYS:
         return DroppedValue(extra.key, str(extra.value), "not a usable extra key")
     span = read.locate(extra.evidence, EVIDENCE_MIN_SCORE) or NO_SPAN
@@ -638,10 +698,12 @@ def _stated(read: _Text, value: _T | None, table: Mapping[_T, _Words]) -> _T | N
     return value if read.first_word(table[value]) is not None else None
 
 
-def _property_type(read: _Text, cand: Candidate, value: PropertyType) -> _Grounded:
-    words = _KIND_WORDS[value.value]
+def _property_type(
+    read: _Text, cand: Candidate, value: PropertyType, kinds: Mapping[PropertyKind, _Words]
+) -> _Grounded:
+    words = kinds[value.value]
     span = read.locate(value.text, EVIDENCE_MIN_SCORE) if value.text else None
-    if span is not None and not _supports(read, span, value.value):
+    if span is not None and not _supports(read, span, value.value, kinds):
         return None, [_drop(cand, f"{value.text!r} does not name a {value.value}")]
     if span is None:
         span = read.first_word(words)
@@ -656,13 +718,15 @@ def _property_type(read: _Text, cand: Candidate, value: PropertyType) -> _Ground
     return _grounded(cand, kind, span), []
 
 
-def _supports(read: _Text, span: Span, kind: PropertyKind) -> bool:
+def _supports(
+    read: _Text, span: Span, kind: PropertyKind, kinds: Mapping[PropertyKind, _Words]
+) -> bool:
     """False when the words name another kind only ("bodega" reported as an office)."""
     inside = [read.msg.words[i].text for i in read.msg.within(span)]
-    if any(_KIND_WORDS[kind].matches(w) for w in inside):
+    if any(kinds[kind].matches(w) for w in inside):
         return True
-    others = (k for k in _KIND_WORDS if k not in (kind, "other"))
-    return not any(_KIND_WORDS[k].matches(w) for k in others for w in inside)
+    others = (k for k in kinds if k not in (kind, "other"))
+    return not any(kinds[k].matches(w) for k in others for w in inside)
 
 
 def _extra(read: _Text, cand: Candidate, value: Scalar) -> _Grounded:

@@ -15,6 +15,7 @@ from realty.domain.fields import FieldRegistry
 from realty.domain.turn import Candidate, Extraction, ParseContext, Signal
 from realty.parsing.facts import FactFinder
 from realty.parsing.kinds import TypeFinder
+from realty.parsing.lexicon import Lexicon
 from realty.parsing.places import CityFinder, Gazetteer
 from realty.parsing.quantities import QuantityFinder
 from realty.parsing.signals import LanguageDetector, SignalFinder, is_filler
@@ -74,17 +75,18 @@ class Parser:
     quantities: QuantityFinder
 
     @classmethod
-    def build(cls, registry: FieldRegistry | None = None) -> Parser:
+    def build(cls, registry: FieldRegistry | None = None, lex: Lexicon | None = None) -> Parser:
         """Load the gazetteer and language model and assemble the finders (about a second).
 
-        ``registry``: fields defined in data with their ``words`` are read too.
+        ``registry``: fields defined in data with their ``words`` are read too. ``lex``: the
+        vocabulary of money, areas, counts and kinds (default: the packaged one).
         """
         return cls(
             signals=SignalFinder(LanguageDetector()),
             cities=CityFinder(Gazetteer.load()),
-            types=TypeFinder(),
+            types=TypeFinder(lex),
             facts=FactFinder(registry.phrases() if registry is not None else None),
-            quantities=QuantityFinder(),
+            quantities=QuantityFinder(lex),
         )
 
     def parse(self, text: str, ctx: ParseContext) -> Extraction:

@@ -55,7 +55,8 @@ def build_service(
     persistence and event fan-out (default: in memory, no events).
     """
     registry = settings.field_registry()
-    parser = parser or Parser.build(registry)
+    lex = settings.lexicon()
+    parser = parser or Parser.build(registry, lex)
     if llm is _UNSET:
         llm, warning = build_llm(settings)
         if warning:
@@ -64,7 +65,7 @@ def build_service(
     if isinstance(llm, LLM):
         extractor = LLMExtractor(
             llm,
-            Grounder(parser.cities.gazetteer.resolve, key_words=extra_words(registry)),
+            Grounder(parser.cities.gazetteer.resolve, key_words=extra_words(registry), lex=lex),
             timeout_s=settings.llm_timeout_s,
             mode=settings.llm_mode,
             prompt=settings.llm_prompt,
