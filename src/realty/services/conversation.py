@@ -557,18 +557,10 @@ class ConversationService:
                     await self._events.publish(cid, {"type": "typing"})
                 outcome = await run(stored, started)
                 try:
-                    await self._store.commit(
-                        cid,
-                        stored.version,
-                        outcome.transition.state,
-                        outcome.record,
-                        expires_at=outcome.record.created_at + self._ttl,
-                        lead=self._lead(stored, outcome),
-                    )
+                    await self._commit(cid, stored, outcome)
                 except VersionConflictError:
                     _drop(outcome.pending)
-                    self.version_conflicts += 1
-                    await asyncio.sleep(_backoff(attempt))
+                    await self._conflicted(attempt)
                     continue
                 except DuplicateMessageError:
                     _drop(outcome.pending)
@@ -586,6 +578,22 @@ class ConversationService:
                 return result
         logger.warning("conversation %s: gave up after %d version conflicts", cid, MAX_ATTEMPTS)
         raise ConversationBusyError(cid)
+
+    async def _commit(self, cid: str, stored: StoredConversation, outcome: _Outcome) -> None:
+        """Store ``outcome`` on top of ``stored``; VersionConflictError when another write won."""
+        await self._store.commit(
+            cid,
+            stored.version,
+            outcome.transition.state,
+            outcome.record,
+            expires_at=outcome.record.created_at + self._ttl,
+            lead=self._lead(stored, outcome),
+        )
+
+    async def _conflicted(self, attempt: int) -> None:
+        """Count a lost race and back off before the next attempt."""
+        self.version_conflicts += 1
+        await asyncio.sleep(_backoff(attempt))
 
     async def _message(
         self, stored: StoredConversation, text: str, client_message_id: str | None, started: float
@@ -745,17 +753,9 @@ class ConversationService:
                 )
                 record = self._record(result, kind="refine", text=pending.text, update=update)
                 try:
-                    await self._store.commit(
-                        cid,
-                        stored.version,
-                        transition.state,
-                        record,
-                        expires_at=record.created_at + self._ttl,
-                        lead=self._lead(stored, _Outcome(transition, reply, record, result)),
-                    )
+                    await self._commit(cid, stored, _Outcome(transition, reply, record, result))
                 except VersionConflictError:
-                    self.version_conflicts += 1
-                    await asyncio.sleep(_backoff(attempt))
+                    await self._conflicted(attempt)
                     continue
                 await self._publish(cid, result)
                 before, after = stored.state.brief, transition.state.brief
