@@ -4,6 +4,7 @@ Content-Security-Policy in force, and the widget framed by another site."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Callable, Iterator
@@ -25,6 +26,8 @@ from playwright.sync_api import (
 )
 
 from livesupport import Serve, Server, settings_for_tests
+from realty.llm.base import LLMRequest
+from realty.llm.fake import FunctionLLM
 
 FIRST = "I need an office in Mexico City."
 SECOND = "I can spend 20,000 USD for 500m²."
@@ -166,6 +169,34 @@ def test_typing_shows_until_the_reply_arrives(page: Page, api: Server) -> None:
     expect(page.locator("#log .pending")).to_have_count(0)
     assert transcript(page)[1] == ("user", FIRST)
     assert "budget" in transcript(page)[2][1]
+
+
+def test_what_the_model_reads_after_the_reply_joins_the_chat_and_the_chips(
+    page: Page, serve: Serve, tmp_path: Path
+) -> None:
+    async def slow(request: LLMRequest) -> dict[str, Any]:
+        await asyncio.sleep(1.0)  # well past the reply deadline below
+        extra = {"key": "rooftop_terrace", "value": True, "type": "bool"}
+        return {"extras": [{**extra, "evidence": "rooftop terrace"}]}
+
+    settings = settings_for_tests(
+        tmp_path, f"sqlite:///{tmp_path / 'realty.db'}", llm_reply_deadline_ms=50
+    )
+    api = serve(settings, llm=FunctionLLM(slow))
+    open_widget(page, api)
+    typing = page.locator("#typing")
+    send(page, "I need an office in Monterrey with a rooftop terrace")
+
+    # The reply did not wait for the model; the hint says it is still reading.
+    expect(bots(page)).to_have_count(2)
+    expect(typing).to_have_text("Still reading the rest of your message…")
+    expect(page.locator("#chips")).not_to_contain_text("rooftop")
+
+    expect(bots(page).last.locator(".text")).to_have_text(
+        "Also noted: rooftop terrace.", timeout=10_000
+    )
+    expect(typing).to_be_hidden()
+    expect(page.locator("#chips")).to_contain_text("rooftop terrace")
 
 
 def test_a_dropped_connection_loses_and_duplicates_nothing(page: Page, api: Server) -> None:

@@ -920,6 +920,7 @@ def reply_event(result: TurnResult) -> dict[str, Any]:
         "actions": list(result.actions),
         "blocked": result.blocked,
         "client_message_id": result.client_message_id,
+        "refining": result.refining,
     }
 
 

@@ -21,6 +21,8 @@
   const PING_MS = 25000; // keeps idle proxies from closing the socket
   const PONG_TIMEOUT_MS = 10000; // a socket that does not answer a ping is dead
   const TYPING_TIMEOUT_MS = 45000; // a turn whose reply never comes (handled elsewhere, failed)
+  // A reply sent before the model finished reading: its refinement may add to the brief later.
+  const READING_TIMEOUT_MS = 30000;
   const BOOT_RETRY_MS = 5000;
   const CLOSE_NOT_FOUND = 4404;
   const CLOSE_ERASED = 4410;
@@ -38,6 +40,7 @@
       you: "You: ",
       assistant: "Assistant: ",
       typing: "Typing…",
+      reading: "Still reading the rest of your message…",
       connecting: "connecting…",
       reconnecting: "reconnecting…",
       online: "online",
@@ -68,6 +71,7 @@
       you: "Tú: ",
       assistant: "Asistente: ",
       typing: "Escribiendo…",
+      reading: "Sigo leyendo el resto de tu mensaje…",
       connecting: "conectando…",
       reconnecting: "reconectando…",
       online: "en línea",
@@ -125,6 +129,7 @@
     // socket's messages in order, so an unattributed `error` answers the oldest one.
     inFlight: [],
     switching: false, // a language switch is on its way
+    reading: false, // the hint says the model is still reading the last message
     // Bumped whenever the conversation is dropped, so late answers for the old one are ignored.
     generation: 0,
   };
@@ -156,7 +161,7 @@
     view.language.title = text.switchTitle;
     // The button names the other language in that language: let screen readers say it so.
     view.language.lang = state.language === "es" ? "en" : "es";
-    view.typingText.textContent = text.typing;
+    view.typingText.textContent = state.reading ? text.reading : text.typing;
     view.status.textContent = state.status ? text[state.status] : "";
   }
 
@@ -218,10 +223,15 @@
     return place(line("notice", text));
   }
 
-  function showTyping(on) {
+  function showTyping(on, reading = false) {
+    state.reading = on && reading;
+    view.typingText.textContent = state.reading ? labels().reading : labels().typing;
     view.typing.hidden = !on;
     window.clearTimeout(state.timers.typing);
-    if (on) state.timers.typing = window.setTimeout(() => showTyping(false), TYPING_TIMEOUT_MS);
+    if (on) {
+      const timeout = reading ? READING_TIMEOUT_MS : TYPING_TIMEOUT_MS;
+      state.timers.typing = window.setTimeout(() => showTyping(false), timeout);
+    }
   }
 
   // ---- the brief ----
@@ -270,7 +280,10 @@
     } else if (entry.kind === "confirm") {
       note(labels().confirmed);
     }
-    place(bubble("bot", entry.reply));
+    if (entry.reply) place(bubble("bot", entry.reply));
+    // The reply came before the model finished: say so until its refinement (or nothing) comes.
+    if (entry.refining) showTyping(true, true);
+    else if (entry.kind === "refine" && state.reading) showTyping(false);
   }
 
   // The prospect's side of a message entry: our own pending bubble, or one sent elsewhere.
