@@ -88,6 +88,16 @@ class Settings(BaseSettings):
             "(a `refine` entry)."
         ),
     )
+    llm_breaker_failures: int = Field(
+        default=3,
+        ge=1,
+        le=1000,
+        description="Consecutive model failures (errors or timeouts) after which the model is "
+        "not called for REALTY_LLM_BREAKER_RESET_S (turns use the parser alone).",
+    )
+    llm_breaker_reset_s: float = Field(
+        default=30.0, gt=0, le=3600, description="Seconds before one trial call to a failing model."
+    )
     llm_model_path: Path | None = Field(
         default=None, description="GGUF file for the local provider; default: the installed one."
     )

@@ -21,6 +21,7 @@ from realty.errors import (
     ProviderUnavailableError,
 )
 from realty.llm.base import LLM, ChatMessage, LLMRequest, LLMResponse
+from realty.llm.breaker import BreakerLLM
 from realty.llm.fake import FakeLLM, FakeScriptExhaustedError, FunctionLLM
 from realty.llm.fallback import FallbackLLM
 from realty.llm.install import default_model_path
@@ -372,8 +373,9 @@ def test_openai_is_configured_from_settings(tmp_path: Path) -> None:
     )
     llm, warning = build_llm(settings)
     assert warning is None
-    assert isinstance(llm, OpenAICompatibleLLM)
-    assert (llm.name, llm.response_form) == ("openai:qwen", "json_object")
+    assert isinstance(llm, BreakerLLM)
+    assert isinstance(llm.inner, OpenAICompatibleLLM)
+    assert (llm.name, llm.inner.response_form) == ("openai:qwen", "json_object")
 
 
 def test_local_without_model_names_the_fix(tmp_path: Path) -> None:

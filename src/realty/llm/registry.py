@@ -9,6 +9,7 @@ from typing import Any
 
 from realty.errors import ConfigurationError
 from realty.llm.base import LLM
+from realty.llm.breaker import BreakerLLM, CircuitBreaker
 from realty.llm.fake import FakeLLM, Scripted
 from realty.llm.install import default_model_path, is_verified
 from realty.llm.local import LocalLLM
@@ -32,17 +33,23 @@ def build_llm(settings: Settings) -> tuple[LLM | None, str | None]:
         ConfigurationError: the selected provider is misconfigured; the message names the
             variable to set.
     """
+    llm: LLM | None
+    warning: str | None = None
     match settings.llm_provider:
         case "none":
             return None, None
         case "fake":
             return _fake(settings.llm_fake_responses), None
         case "openai":
-            return _openai(settings), None
+            llm = _openai(settings)
         case "local":
-            return _local(settings), None
+            llm = _local(settings)
         case "auto":
-            return _auto(settings)
+            llm, warning = _auto(settings)
+    if llm is None:
+        return None, warning
+    breaker = CircuitBreaker(settings.llm_breaker_failures, settings.llm_breaker_reset_s)
+    return BreakerLLM(llm, breaker), warning
 
 
 def _fake(script: Path | None) -> FakeLLM:
