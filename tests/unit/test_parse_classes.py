@@ -161,3 +161,44 @@ def test_a_kind_word_inside_a_city_name_is_the_city(parser: Parser, text: str, c
     found = values["city"]
     assert found is not None
     assert getattr(found, "value", None) == city
+
+
+# ---- places: a state after its city, a city ruled out, an unknown place before its city ----
+
+
+def _city(parser: Parser, text: str) -> str | None:
+    found = [c.value for c in parser.parse(text, CTX).candidates if c.key == "city"]
+    return getattr(found[-1], "value", None) if found else None
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("bodega en Orizaba, Veracruz, 500 m2", "Orizaba"),
+        ("local en Apodaca, Nuevo León", "Monterrey"),
+        ("terreno en Guanajuato, Guanajuato", "Guanajuato"),
+    ],
+)
+def test_the_state_after_a_city_is_not_another_city(parser: Parser, text: str, city: str) -> None:
+    assert _city(parser, text) == city
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("Tacoma please, not Spokane", "Tacoma"),
+        ("warehouse in Memphis, not in Nashville", "Memphis"),
+        ("Celaya, no en Irapuato", "Celaya"),
+        ("en Puebla en vez de Tlaxcala", "Puebla"),
+    ],
+)
+def test_a_city_ruled_out_is_not_the_city(parser: Parser, text: str, city: str) -> None:
+    assert _city(parser, text) == city
+
+
+def test_an_unknown_place_before_its_city_is_a_zone(parser: Parser) -> None:
+    values = _values(parser, "office in Oak Cliff, Dallas, 1,000 sf")
+    zone = values["zone"]
+    assert isinstance(zone, Scalar)
+    assert zone.value == "Oak Cliff"
+    assert _city(parser, "office in Oak Cliff, Dallas, 1,000 sf") == "Dallas"
