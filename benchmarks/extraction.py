@@ -2,8 +2,8 @@
 
 Run: ``.venv/bin/python benchmarks/extraction.py --provider local [--set messy-test]``
 (or ``--provider fake`` / ``none``). Sets: ``golden`` (tests/dialogues), ``messy-dev``,
-``messy-dev2``, ``messy-dev3`` and ``messy-test`` (tests/dialogues/messy: the test split is
-reported, never tuned on).
+``messy-dev2``, ``messy-dev3``, ``messy-dev4`` and ``messy-test`` (tests/dialogues/messy: the
+test split is reported, never tuned on).
 Pipelines (``--pipelines``, default all four): ``parser-only``; ``hybrid`` (the model only when
 the parser cannot explain a message, the reply waiting at most REALTY_LLM_REPLY_DEADLINE_MS,
 later answers refining the brief); ``hybrid-wait`` (the same, the reply waiting for the model);
@@ -47,6 +47,7 @@ SETS = {
     "messy-dev": GOLDEN_DIR / "messy" / "dev",
     "messy-dev2": GOLDEN_DIR / "messy" / "dev2",
     "messy-dev3": GOLDEN_DIR / "messy" / "dev3",
+    "messy-dev4": GOLDEN_DIR / "messy" / "dev4",
     "messy-test": GOLDEN_DIR / "messy" / "test",
 }
 _FAILURE = re.compile(r"(.* turn \d+): (.*)", re.DOTALL)

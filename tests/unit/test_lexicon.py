@@ -27,9 +27,9 @@ def _raw() -> dict[str, Any]:
 
 
 def _with_slang() -> Lexicon:
-    """The packaged vocabulary plus "varos", Mexican slang for pesos."""
+    """The packaged vocabulary plus "morlacos", Mexican slang for pesos."""
     data = _raw()
-    data["currencies"]["MXN"]["after"].append("varos")
+    data["currencies"]["MXN"]["after"].append("morlacos")
     return parse_lexicon(data)
 
 
@@ -52,7 +52,7 @@ def test_the_packaged_vocabulary_loads_and_is_folded() -> None:
 
 def test_a_word_added_to_the_vocabulary_is_read_and_grounded() -> None:
     lex = _with_slang()
-    text = "Tengo 20 mil varos al mes para una oficina"
+    text = "Tengo 20 mil morlacos al mes para una oficina"
 
     before = _budget(QuantityFinder(), text)
     assert before is None or before.currency != "MXN"

@@ -320,7 +320,13 @@ class TypeFinder:
             for cue in _CUES:
                 if tuple(texts[pos : pos + len(cue)]) == cue:
                     phrase = self._noun_phrase(texts, pos + len(cue), taken)
-                    if phrase is not None:
+                    if phrase is None:
+                        continue
+                    # After "looking for a" a synonym whose guard failed ("a casa") is the kind.
+                    kind = self._phrases.get(tuple(texts[phrase[0] : phrase[1] + 1]))
+                    if kind is not None:
+                        found.append(_Found(kind, phrase[0], phrase[1], 0.9))
+                    else:
                         found.append(_Found("other", phrase[0], phrase[1], _OTHER_CONFIDENCE))
         return found
 

@@ -164,6 +164,9 @@ _SUFFIXES: Mapping[str, tuple[float, str | None]] = MappingProxyType(
         "m": (1e6, None),
         "mdp": (1e6, "MXN"),
         "mdd": (1e6, "USD"),
+        # Mexican slang: "18 lucas" is eighteen thousand pesos.
+        "lucas": (1e3, "MXN"),
+        "lukas": (1e3, "MXN"),
     }
 )
 # A lower-case "m" after digits usually means metres; it is a million only before a currency.
@@ -201,7 +204,51 @@ _DIGITS = re.compile(
 _ORDINAL = re.compile(
     r"(?:st|nd|rd|th|era|ero|er|do|da|ro|ra|to|ta|vo|va|no|na|mo|ma|o|a|º|ª|°)(?![a-z0-9])"
 )
-_SUFFIX = re.compile(r"(mdp|mdd|mm|k|m)(?![a-z0-9])|\s(mdp|mdd|k)(?![a-z0-9])")
+_SUFFIX = re.compile(r"(mdp|mdd|mm|k|m)(?![a-z0-9])|\s(mdp|mdd|k|lucas|lukas)(?![a-z0-9])")
+# Fractions of a unit or of a scale word: "un cuarto de hectárea", "media hectárea", "half an
+# acre", "three quarters of a million". Only read before one of those words, so "un cuarto"
+# (a room) and "medio" (middle) stay words.
+_FRACTIONS: Mapping[str, float] = MappingProxyType(
+    {
+        "un cuarto": 0.25,
+        "una cuarta parte": 0.25,
+        "tres cuartos": 0.75,
+        "tres cuartas partes": 0.75,
+        "medio": 0.5,
+        "media": 0.5,
+        "un tercio": 1 / 3,
+        "dos tercios": 2 / 3,
+        "a quarter": 0.25,
+        "one quarter": 0.25,
+        "quarter": 0.25,
+        "three quarters": 0.75,
+        "three-quarters": 0.75,
+        "half": 0.5,
+        "half a": 0.5,
+        "half an": 0.5,
+        "one half": 0.5,
+        "a third": 1 / 3,
+        "one third": 1 / 3,
+        "two thirds": 2 / 3,
+    }
+)
+_FRACTION_UNITS = (
+    "hectareas",
+    "hectarea",
+    "hectares",
+    "hectare",
+    "acres",
+    "acre",
+    "manzana",
+    "manzanas",
+)
+_FRACTION = re.compile(
+    r"(?<![a-z0-9])("
+    + "|".join(sorted((re.escape(f) for f in _FRACTIONS), key=len, reverse=True))
+    + r")\s+(?:(?:de|of)\s+)?(?:(?:una|un|an|a)\s+)?(?=("
+    + "|".join((*_FRACTION_UNITS, "millones", "millon", "million", "mil", "thousand"))
+    + r")(?![a-z]))"
+)
 _SKIP_AFTER = re.compile(r"[:/][0-9]|%|\s?(?:am|pm|hrs?)(?![a-z])")
 _SCALE_WORD = re.compile(r"\s*([a-z]+)")  # glued too: "20mil"
 _MAX_CHARS = 20  # longer digit strings are not amounts (phone numbers, ids)
@@ -258,10 +305,40 @@ def find_numbers(msg: Message, lang: Language | None = None) -> list[Number]:
     Returns:
         The numbers, in text order, none overlapping another.
     """
-    digits = _digit_numbers(msg)
-    free = _words_outside(msg.words, digits)
+    fractions = _fraction_numbers(msg)
+    digits = [
+        n
+        for n in _digit_numbers(msg)
+        if not any(n.start < f.end and f.start < n.end for f in fractions)
+    ]
+    taken = sorted([*digits, *fractions], key=lambda n: n.start)
+    free = _words_outside(msg.words, taken)
     spelled = _spelled_numbers(msg, free, lang)
-    return _join_compounds(msg, sorted([*digits, *spelled], key=lambda n: n.start))
+    return _join_compounds(msg, sorted([*taken, *spelled], key=lambda n: n.start))
+
+
+def _fraction_numbers(msg: Message) -> list[Number]:
+    """Fractions written before a unit of land or a scale word ("media hectárea")."""
+    out: list[Number] = []
+    for match in _FRACTION.finditer(msg.folded):
+        before = msg.folded[: match.start()].split()
+        if before and before[-1] in {"and", "y", "a", "e"}:
+            continue  # "two and a half million", "dos y media hectáreas": part of a number
+        value = _FRACTIONS[match.group(1)]
+        end, scale = len(msg.folded[: match.end()].rstrip()), 1.0
+        if match.group(2) not in _FRACTION_UNITS:
+            scale, _, end = _scale_words(msg.folded, match.end())
+        out.append(
+            Number(
+                value=value * scale,
+                start=match.start(),
+                end=end,
+                text=msg.text[match.start() : end],
+                scale=scale,
+                spelled=True,
+            )
+        )
+    return out
 
 
 def _join_compounds(msg: Message, numbers: list[Number]) -> list[Number]:
@@ -513,13 +590,15 @@ def _convert_run(msg: Message, run: list[Word], lang: Language | None) -> list[N
             value = _spelled_value([w.text for w in part], lang)
             if value is not None:
                 start, end = part[0].start, part[-1].end
+                # "twenty-two grand": a scale word the run did not take multiplies it.
+                extra, _, scaled_end = _scale_words(msg.folded, end)
                 out.append(
                     Number(
-                        value=value,
+                        value=value * extra,
                         start=start,
-                        end=end,
-                        text=msg.text[start:end],
-                        scale=_last_scale([w.text for w in part]),
+                        end=scaled_end,
+                        text=msg.text[start:scaled_end],
+                        scale=extra if extra > 1 else _last_scale([w.text for w in part]),
                         spelled=True,
                     )
                 )

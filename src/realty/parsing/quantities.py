@@ -122,8 +122,11 @@ _ASKABLE_SCALARS: Mapping[str, Literal["int", "float"]] = MappingProxyType({
 # Cheap substring checks that let a message skip a finder it cannot concern.
 _FLOOR_GATE: tuple[str, ...] = (*_FLOOR_WORDS, "planta baja")
 _HEIGHT_GATE: tuple[str, ...] = (
-    "ceiling", "clear", "high", "tall", "height", "altura", "alto", "techo",
+    "ceiling", "clear", "high", "tall", "height", "altura", "alto", "techo", "libre", "hombro",
+    "cumbrera", "eave",
 )
+# A clear height above this many metres is a length or a surface ("300 metros libres").
+_MAX_HEIGHT_M = 40.0
 _LEASE_GATE: tuple[str, ...] = (
     "lease", "contract", "term", "contrato", "arrendamiento", "renta", "plazo", "forzoso", "sign",
     "firm",
@@ -296,8 +299,9 @@ class QuantityFinder:
             _START + _alt(_LEASE_NOUNS) + _END + r"(?:[\s,:]+[a-z]+){0,5}[\s,:]+$"
         )
         self._re_term_unit = c(r"\s*-?\s*" + self._term.body + _END)
+        # "a 9-person team": a hyphen may join the number and its noun.
         self._re_count = c(
-            r"\s*(?:" + "|".join(f"(?P<{n.key}>{_alt(n.nouns)})" for n in counts) + ")" + _END
+            r"\s*-?\s*(?:" + "|".join(f"(?P<{n.key}>{_alt(n.nouns)})" for n in counts) + ")" + _END
         )
         self._re_count_lead = {n.key: c(_START + _alt(n.lead) + r"\s*$") for n in counts if n.lead}
         link = _alt(_COUNT_MIN_LINK)
@@ -435,6 +439,8 @@ class QuantityFinder:
                 start, end = before.start(), length.end()
                 unit = self._length.value(length.group(1))
             else:
+                continue
+            if n.value * self._metres[unit] > _MAX_HEIGHT_M:
                 continue
             used.add(i)
             metres = _scalar(n.value * self._metres[unit], "float", "m")

@@ -94,7 +94,12 @@ class Parser:
         msg = Message.of(text)
         found = self.signals.find(msg, ctx)
         cities, unknown = self.cities.find(msg, ctx)
-        kinds = self.types.find(msg, ctx)
+        # "San Cristóbal de las Casas" names a city, not houses.
+        kinds = [
+            k
+            for k in self.types.find(msg, ctx)
+            if not any(_inside(k.span, c.span) or k.span == c.span for c in cities)
+        ]
         facts = self.facts.find(msg, ctx)
         claimed = [c.span for c in (*cities, *facts)] + [u.span for u in unknown]
         quantities = self.quantities.find(msg, ctx, claimed)
