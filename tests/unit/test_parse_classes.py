@@ -202,3 +202,12 @@ def test_an_unknown_place_before_its_city_is_a_zone(parser: Parser) -> None:
     assert isinstance(zone, Scalar)
     assert zone.value == "Oak Cliff"
     assert _city(parser, "office in Oak Cliff, Dallas, 1,000 sf") == "Dallas"
+
+
+@pytest.mark.parametrize(
+    "text", ["la busco en preventa en Acapulco", "ya terminada en Pachuca", "turnkey in Tulsa"]
+)
+def test_a_lower_case_phrase_before_a_city_is_no_zone(parser: Parser, text: str) -> None:
+    # Answering "which city?", where an unknown phrase is most readily taken for a place.
+    ctx = CTX.model_copy(update={"asked": ("city",)})
+    assert "zone" not in _values(parser, text, ctx)

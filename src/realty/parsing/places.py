@@ -654,12 +654,14 @@ class CityFinder:
 
     def _neighbourhoods(self, msg: Message, scan: _Scan) -> None:
         """An unknown place right before a city it belongs to is a zone of that city
-        ("Jack London Square, Oakland", "Over-the-Rhine in Cincinnati")."""
+        ("Jack London Square, Oakland", "Over-the-Rhine in Cincinnati"). It must be written
+        as a name (capitalised): "en obra gris en Tulancingo" names no zone."""
         kept: list[UnknownCity] = []
         for unknown in scan.unknown:
             city = next((c for c in scan.cities if c.span[0] >= unknown.span[1]), None)
             gap = msg.folded[unknown.span[1] : city.span[0]] if city is not None else ""
-            if city is not None and _ZONE_CITY_GAP.fullmatch(gap):
+            named = unknown.text[:1].isupper()
+            if city is not None and named and _ZONE_CITY_GAP.fullmatch(gap):
                 zone = Zone(name=unknown.text, city=str(getattr(city.value, "value", "")))
                 scan.zones.append((zone, unknown.span))
             else:
