@@ -194,15 +194,26 @@ def _timed(guard: Guard, text: str) -> tuple[GuardVerdict, float]:
     return verdict, (time.perf_counter() - started) * 1000
 
 
+def _expected_blocked(turn: dict[str, Any]) -> bool:
+    expect = turn.get("expect")
+    if not isinstance(expect, dict):
+        return False
+    actions = [*(expect.get("actions") or []), *(expect.get("actions_include") or [])]
+    return "blocked" in actions
+
+
 def dialogue_turns(folder: Path) -> list[str]:
-    """Every user turn of the YAML dialogues under ``folder`` (golden and messy sets)."""
+    """Every user turn of the YAML dialogues under ``folder`` (golden and messy sets), but
+    the attacks those dialogues expect to be blocked."""
     turns: list[str] = []
     for path in sorted(folder.rglob("*.yaml")):
         data = yaml.safe_load(path.read_text("utf-8"))
         conversations = data.get("conversations", [data]) if isinstance(data, dict) else []
         for conversation in conversations:
             for turn in conversation.get("turns", []) if isinstance(conversation, dict) else []:
-                if isinstance(turn, dict) and isinstance(turn.get("user"), str):
+                if not isinstance(turn, dict) or not isinstance(turn.get("user"), str):
+                    continue
+                if not _expected_blocked(turn):
                     turns.append(turn["user"])
     return turns
 
