@@ -426,10 +426,74 @@ def model_install(
     typer.echo(str(path))
 
 
+guard_app = typer.Typer(help="The prompt-injection guard (docs/guard.md).", no_args_is_help=True)
+app.add_typer(guard_app, name="guard")
+
+DatasetOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="The prompt-injection set (default: ../shared/datasets/prompt_injection.jsonl)."
+    ),
+]
+
+
+@guard_app.command("train")
+def guard_train(
+    dataset: DatasetOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the model (default: the packaged guard_model.npz)."),
+    ] = None,
+) -> None:
+    """Train the guard's classifier on the training split (and the project's own examples),
+    choose its threshold by cross-validation and write the model. Needs the `train` extra."""
+    from realty.pipeline.guard.dataset import default_dataset
+    from realty.pipeline.guard.train import train
+
+    target = out or packaged_guard_model()
+    try:
+        report = train(dataset or default_dataset(), target)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    cv = report.cv
+    typer.echo(
+        f"trained on {sum(report.rows.values())} rows {report.rows} in {report.seconds} s\n"
+        f"cross-validated on the training data: threshold {cv.threshold:.4f}, TPR {cv.tpr:.3f}, "
+        f"FPR {cv.fpr:.3f} (Spanish {cv.fpr_es:.3f}), AUC {cv.auc:.4f}\n"
+        f"{report.features:,} features, {report.bytes / 1e6:.2f} MB → {report.out}"
+    )
+
+
+def packaged_guard_model() -> Path:
+    """The guard model shipped in the package (``realty/data/guard_model.npz``)."""
+    import realty.data
+
+    return Path(realty.data.__file__).parent / "guard_model.npz"
+
+
+def _eval_guard(
+    settings: Settings, dataset: Path | None, dialogues: Path | None, as_json: bool
+) -> None:
+    from realty.evaluation.guard import run_guard_eval
+    from realty.pipeline.guard.dataset import default_dataset
+    from realty.services.factory import build_guard
+
+    try:
+        result = run_guard_eval(build_guard(settings), dataset or default_dataset(), dialogues)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        typer.echo(result.table())
+
+
 @app.command("eval")
 def evaluate(
     suite: Annotated[
-        Literal["golden", "sgd", "star", "all"], typer.Argument(help="What to score.")
+        Literal["golden", "sgd", "star", "all", "guard"], typer.Argument(help="What to score.")
     ],
     provider: Annotated[
         Literal["auto", "local", "openai", "fake", "none"] | None,
@@ -449,11 +513,22 @@ def evaluate(
     report: Annotated[
         Path | None, typer.Option(help="JSON report path (default reports/eval-SUITE.json).")
     ] = None,
+    dataset: DatasetOption = None,
+    dialogues: Annotated[
+        Path | None,
+        typer.Option(help="guard: also check the user turns of these YAML dialogues."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="guard: print JSON.")] = False,
 ) -> None:
-    """Score extraction: per-field P/R/F1, joint accuracy, LLM calls per turn, latency."""
+    """Score extraction (per-field P/R/F1, joint accuracy, LLM calls per turn, latency), or
+    the guard on the held-out split of the prompt-injection set (``guard``: TPR, FPR per
+    category and language, latency)."""
     from realty.evaluation.runner import run_eval
 
-    settings = get_settings()
+    settings = _settings()
+    if suite == "guard":
+        _eval_guard(settings, dataset, dialogues, as_json)
+        return
     if provider is not None:
         settings = settings.model_copy(update={"llm_provider": provider})
     try:

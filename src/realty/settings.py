@@ -60,6 +60,23 @@ class Settings(BaseSettings):
         description="ISO country whose cities and currency win ties (e.g. a bare '$').",
     )
 
+    # ---- guard (see docs/guard.md) ----
+    guard_mode: Literal["on", "off"] = Field(
+        default="on",
+        description="on: the limits, the heuristic rules and the classifier; off: the limits only.",
+    )
+    guard_threshold: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Classifier score (0–1) at or above which a message is blocked; "
+        "default: the model's own, chosen by cross-validation when it was trained.",
+    )
+    guard_model_path: Path | None = Field(
+        default=None,
+        description="Guard model (.npz from `realty guard train`); default: the packaged one.",
+    )
+
     # ---- language model (see docs/llm.md) ----
     llm_provider: Literal["auto", "local", "openai", "fake", "none"] = Field(
         default="auto",

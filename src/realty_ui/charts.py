@@ -187,7 +187,7 @@ def blocked_per_day(stats: Stats, language: Language) -> alt.Chart | None:
 
 
 def blocked_by_reason(stats: Stats, language: Language) -> alt.Chart | None:
-    """Messages the guard refused, by reason (``empty``, ``too_long``)."""
+    """Messages the guard refused, by reason (``empty``, ``too_long``, ``injection``, …)."""
     rows: list[Row] = [
         {"reason": reason.replace("_", " "), "count": count}
         for reason, count in stats.blocked_by_reason.items()

@@ -12,7 +12,7 @@ from realty.settings import Settings
 
 
 @pytest.mark.parametrize(
-    ("text", "allowed", "reason", "cleaned"),
+    ("text", "allowed", "category", "cleaned"),
     [
         ("I need an office", True, None, "I need an office"),
         ("  hola\n\tmundo  ", True, None, "hola  mundo"),
@@ -24,13 +24,14 @@ from realty.settings import Settings
         ("x" * 41, False, "too_long", None),
     ],
 )
-def test_guard_limits(text: str, allowed: bool, reason: str | None, cleaned: str | None) -> None:
+def test_guard_limits(text: str, allowed: bool, category: str | None, cleaned: str | None) -> None:
     verdict = Guard(max_chars=40).check(text)
     assert verdict.allowed is allowed
-    assert verdict.reason == reason
+    assert verdict.category == category
+    assert verdict.reason == (None if allowed else "limit")
     if cleaned is not None:
         assert verdict.text == cleaned
-    if reason == "too_long":
+    if category == "too_long":
         assert (verdict.limit, verdict.length) == (40, 41)
 
 

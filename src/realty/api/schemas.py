@@ -128,7 +128,9 @@ class TurnPublic(BaseModel):
     reply: str
     brief: BriefPublic
     actions: list[str]
-    blocked: bool = Field(description="The message was refused (empty, too long); nothing changed.")
+    blocked: bool = Field(
+        description="The message was refused (empty, too long, an attack); nothing changed."
+    )
     replayed: bool = Field(description="Read back for a repeated client_message_id.")
     client_message_id: str | None = None
     llm_calls: int

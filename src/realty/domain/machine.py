@@ -41,6 +41,8 @@ from realty.domain.state import (
     Acknowledge,
     Action,
     AskFields,
+    Blocked,
+    BlockReason,
     BriefCompleted,
     ClarifyCity,
     ClarifyCurrency,
@@ -154,6 +156,38 @@ def advance(state: ConversationState, update: TurnUpdate, registry: FieldRegistr
         actions.append(reaction)
     actions.extend([*work.clarifications, *noted])
     return _finish(work, actions, pending)
+
+
+def refuse(
+    state: ConversationState,
+    reason: BlockReason,
+    registry: FieldRegistry,
+    *,
+    limit: int | None = None,
+    length: int | None = None,
+) -> Transition:
+    """A message the guard refused: the state stays exactly as it was.
+
+    A message over a limit is only told why. An attack (injection, jailbreak, …) is refused
+    and the prospect is led back to the brief: the question still open, else the required
+    fields still missing (none once the brief is complete).
+
+    Args:
+        state: The conversation so far (returned unchanged).
+        reason: The guard's category.
+        registry: The field registry (which fields are required, in which order).
+        limit: The limit that was exceeded (``too_long``).
+        length: The message's length (``too_long``).
+
+    Returns:
+        The unchanged state and the refusal, with the way back to the brief.
+    """
+    actions: list[Action] = [Blocked(reason=reason, limit=limit, length=length)]
+    if reason not in ("empty", "too_long") and state.phase == "collecting":
+        ask = state.asked or tuple(state.brief.missing(registry.required))
+        if ask:
+            actions.append(AskFields(keys=tuple(ask)))
+    return Transition(state=state, actions=tuple(actions))
 
 
 def refine(

@@ -176,12 +176,26 @@ class Confirmed(BaseModel):
     kind: Literal["confirmed"] = "confirmed"
 
 
+# Why the guard refused a message: an explicit limit (``empty``, ``too_long``) or a category of
+# attack or abuse (see docs/guard.md).
+LimitReason = Literal["empty", "too_long"]
+AttackCategory = Literal[
+    "injection",
+    "jailbreak",
+    "prompt_extraction",
+    "other_users_data",
+    "harmful",
+    "code_execution",
+]
+BlockReason = LimitReason | AttackCategory
+
+
 class Blocked(BaseModel):
-    """The guard refused the message (e.g. over the length limit); nothing was processed."""
+    """The guard refused the message (over a limit, or an attack); nothing was processed."""
 
     model_config = _FROZEN
     kind: Literal["blocked"] = "blocked"
-    reason: Literal["empty", "too_long"]
+    reason: BlockReason
     limit: int | None = None
     length: int | None = None
 

@@ -187,16 +187,18 @@ class Responder:
         """
         self._registry = registry
 
-    def render(self, transition: Transition) -> str:
+    def render(self, transition: Transition, language: Language | None = None) -> str:
         """The reply for ``transition``; never empty.
 
         Args:
             transition: The result of :func:`realty.domain.machine.advance`.
+            language: Reply in this language instead of the conversation's (a refused
+                message that was clearly in another language, before any was settled).
 
         Returns:
-            The reply text in ``transition.state.language``.
+            The reply text in ``language`` or else ``transition.state.language``.
         """
-        language = transition.state.language
+        language = language or transition.state.language
         actions = transition.actions
         summarised = any(isinstance(a, Summary) for a in actions)
         sentences: list[str] = []
@@ -523,7 +525,16 @@ def _confirm_type(action: ConfirmType, language: Language) -> str:
 
 
 def _blocked(action: Blocked, language: Language) -> str:
-    if action.reason == "empty":
-        return _say("blocked_empty", language)
-    limit = _say("limit", language, limit=number(action.limit)) if action.limit else ""
-    return _say("blocked_too_long", language, limit=limit)
+    match action.reason:
+        case "empty":
+            return _say("blocked_empty", language)
+        case "too_long":
+            limit = _say("limit", language, limit=number(action.limit)) if action.limit else ""
+            return _say("blocked_too_long", language, limit=limit)
+        case "other_users_data" | "harmful":
+            refusal = _say(f"blocked_{action.reason}", language)
+        case "injection" | "jailbreak" | "prompt_extraction" | "code_execution":
+            refusal = _say("blocked_attack", language)
+        case _:
+            assert_never(action.reason)
+    return f"{refusal} {_say('blocked_continue', language)}"

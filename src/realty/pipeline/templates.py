@@ -76,6 +76,26 @@ PHRASES: Mapping[str, _Texts] = _frozen(
             "en": "Your message is too long for me to read{limit}. Could you send a shorter one?",
             "es": "Tu mensaje es demasiado largo para leerlo{limit}. ¿Me lo envías más corto?",
         },
+        # Refusals of an attack: never repeat the message, lead back to the brief.
+        "blocked_attack": {
+            "en": "I can only help you find a commercial property.",
+            "es": "Solo puedo ayudarte a encontrar un inmueble comercial.",
+        },
+        "blocked_other_users_data": {
+            "en": "I can't share anything about other people or their searches; I can only "
+            "help you with yours.",
+            "es": "No puedo compartir información de otras personas ni de sus búsquedas; solo "
+            "puedo ayudarte con la tuya.",
+        },
+        "blocked_harmful": {
+            "en": "I can't help with that; I can only help you find a commercial property.",
+            "es": "No puedo ayudarte con eso; solo puedo ayudarte a encontrar un inmueble "
+            "comercial.",
+        },
+        "blocked_continue": {
+            "en": "Shall we continue with your brief?",
+            "es": "¿Seguimos con tu búsqueda?",
+        },
         "limit": {
             "en": " (the limit is {limit} characters)",
             "es": " (el límite es de {limit} caracteres)",

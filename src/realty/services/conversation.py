@@ -33,16 +33,16 @@ from typing import Any
 
 from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
-from realty.domain.machine import advance, refine
+from realty.domain.machine import LOCK_CONFIDENCE, advance, refine, refuse
 from realty.domain.state import (
     AskFields,
-    Blocked,
     ConversationState,
     Greet,
     Transition,
 )
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
 from realty.errors import RealtyError
+from realty.parsing.text import Message
 from realty.pipeline.describe import BriefDisplay, Describer
 from realty.pipeline.edit import BriefEditor, BriefPatch
 from realty.pipeline.guard import Guard, GuardVerdict
@@ -773,17 +773,38 @@ class ConversationService:
         client_message_id: str | None,
         started: float,
     ) -> _Outcome:
-        assert verdict.reason is not None
-        action = Blocked(reason=verdict.reason, limit=verdict.limit, length=verdict.length)
-        transition = Transition(state=stored.state, actions=(action,))
-        reply = self._responder.render(transition)
+        """A refused message: nothing in the state changes; the reply never repeats it."""
+        assert verdict.category is not None
+        state = stored.state
+        transition = refuse(
+            state, verdict.category, self._registry, limit=verdict.limit, length=verdict.length
+        )
+        reply = self._responder.render(transition, self._refusal_language(state, verdict))
         result = self._result(
             stored.id, transition, reply, blocked=True, started=started, seq=stored.version + 1
         )
         result = replace(result, client_message_id=client_message_id)
         record = self._record(result, kind="message", text=verdict.text, update=None)
-        record = record.model_copy(update={"block_reason": verdict.reason})
+        record = record.model_copy(update={"block_reason": verdict.category})
+        if verdict.category not in ("empty", "too_long"):
+            logger.info(
+                "conversation %s: guard blocked a message as %s (%s, score %.3f)",
+                stored.id,
+                verdict.category,
+                verdict.reason,
+                verdict.score,
+            )
         return _Outcome(transition, reply, record, result)
+
+    def _refusal_language(self, state: ConversationState, verdict: GuardVerdict) -> Language:
+        """The conversation's language; before one is settled, the refused message's own
+        when it is clear (the state keeps its language either way)."""
+        if state.language_locked or verdict.category in ("empty", "too_long"):
+            return state.language
+        found = self._parser.signals.find(Message.of(verdict.text), self._context(state))
+        if found.language is not None and found.language_confidence >= LOCK_CONFIDENCE:
+            return found.language
+        return state.language
 
     # ---- helpers ----
 

@@ -6,13 +6,15 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
 
 from realty.domain.fields import FieldRegistry
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
 from realty.parsing.facts import fact_phrases
 from realty.pipeline.ground import Grounder
-from realty.pipeline.guard import Guard
+from realty.pipeline.guard import CharNgramClassifier, Guard, RuleSet
 from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
@@ -35,6 +37,31 @@ def extra_words(registry: FieldRegistry) -> dict[str, list[str]]:
             continue
         words[spec.key] = [spec.label.en, spec.label.es, *spec.words, *phrases.get(spec.key, ())]
     return words
+
+
+@lru_cache(maxsize=4)
+def _guard_layers(model_path: Path | None) -> tuple[RuleSet, CharNgramClassifier]:
+    """The rules and the classifier, read once per process (and model file): both are
+    immutable, so every service of the process shares them."""
+    return RuleSet.load(), CharNgramClassifier.load(model_path)
+
+
+def build_guard(settings: Settings) -> Guard:
+    """The guard the settings ask for: the limits alone (``REALTY_GUARD_MODE=off``) or the
+    limits, the rules and the classifier.
+
+    Raises:
+        ConfigurationError: The guard model or rules cannot be read.
+    """
+    if settings.guard_mode == "off":
+        return Guard(settings.max_message_chars)
+    rules, classifier = _guard_layers(settings.guard_model_path)
+    return Guard(
+        settings.max_message_chars,
+        rules=rules,
+        classifier=classifier,
+        threshold=settings.guard_threshold,
+    )
 
 
 def build_service(
@@ -73,7 +100,7 @@ def build_service(
         )
     return ConversationService(
         registry=registry,
-        guard=Guard(settings.max_message_chars),
+        guard=build_guard(settings),
         parser=parser,
         extractor=extractor,
         responder=Responder(registry),

@@ -1,0 +1,131 @@
+"""The guard stage: decides whether a message may enter the pipeline at all.
+
+Layers, in order (docs/guard.md):
+
+1. the explicit limits: longer than ``max_chars`` (``too_long``), nothing left once invisible
+   characters are dropped (``empty``);
+2. normalisation into the detectors' views (:mod:`realty.pipeline.guard.normalize`);
+3. the heuristic rules (:mod:`realty.pipeline.guard.rules`): a precise pattern blocks with its
+   category and its name as the reason;
+4. the classifier (:mod:`realty.pipeline.guard.classifier`): a score at or above the threshold
+   blocks as ``injection`` or ``jailbreak`` with the reason ``classifier``.
+
+A blocked message is a value, not an error: the conversation state is left untouched and the
+prospect is told why. Every channel calls :meth:`Guard.check`, so all get every layer.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from realty.domain.state import BlockReason
+from realty.pipeline.guard.classifier import CharNgramClassifier
+from realty.pipeline.guard.normalize import Normaliser, strip_invisible
+from realty.pipeline.guard.rules import RuleSet
+
+GuardMode = Literal["on", "off"]
+CLASSIFIER = "classifier"
+
+
+class GuardVerdict(BaseModel):
+    """Whether the message may be processed; ``text`` is the cleaned message.
+
+    ``category`` says why a message was blocked (a limit or an attack category), ``reason``
+    which check decided (a rule's name, ``classifier``, or the limit), and ``score`` how sure
+    the guard is that it is an attack (1.0 for a rule, the classifier's score otherwise).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    allowed: bool
+    text: str
+    category: BlockReason | None = None
+    reason: str | None = None
+    score: float = Field(default=0.0, ge=0.0, le=1.0)
+    limit: int | None = None
+    length: int | None = None
+
+
+def clean(text: str) -> str:
+    """What the pipeline reads: NFC, without control or format characters, line and tab
+    breaks as spaces, trimmed."""
+    return strip_invisible(unicodedata.normalize("NFC", text)).strip()
+
+
+class Guard:
+    """Checks one message against the limits, the rules and the classifier."""
+
+    def __init__(
+        self,
+        max_chars: int,
+        *,
+        rules: RuleSet | None = None,
+        classifier: CharNgramClassifier | None = None,
+        threshold: float | None = None,
+        normaliser: Normaliser | None = None,
+    ) -> None:
+        """Create a guard.
+
+        Args:
+            max_chars: The longest message accepted.
+            rules: The heuristic rules; ``None``: no rules.
+            classifier: The learned layer; ``None``: no classifier.
+            threshold: Block at or above this classifier score; ``None``: the model's own
+                (chosen by cross-validation when it was trained).
+            normaliser: Builds the detectors' views; default: NFKC + Unicode confusables.
+        """
+        self._max_chars = max_chars
+        self._rules = rules
+        self._classifier = classifier
+        detecting = rules is not None or classifier is not None
+        self._normaliser = normaliser or (Normaliser() if detecting else None)
+        self._threshold = (
+            threshold
+            if threshold is not None
+            else (classifier.threshold if classifier is not None else 1.0)
+        )
+
+    @property
+    def threshold(self) -> float:
+        """The classifier score at or above which a message is blocked."""
+        return self._threshold
+
+    def check(self, text: str) -> GuardVerdict:
+        """Return the verdict for ``text``; never raises, never truncates."""
+        if len(text) > self._max_chars:
+            return GuardVerdict(
+                allowed=False,
+                text=text,
+                category="too_long",
+                reason="limit",
+                limit=self._max_chars,
+                length=len(text),
+            )
+        cleaned = clean(text)
+        if not cleaned:
+            return GuardVerdict(allowed=False, text=text, category="empty", reason="limit")
+        return self.detect(cleaned)
+
+    def detect(self, cleaned: str) -> GuardVerdict:
+        """The attack layers alone, on a message already within the limits."""
+        if self._normaliser is None:
+            return GuardVerdict(allowed=True, text=cleaned)
+        views = self._normaliser.views(cleaned)
+        if self._rules is not None:
+            hit = self._rules.match(views)
+            if hit is not None:
+                return GuardVerdict(
+                    allowed=False, text=cleaned, category=hit.category, reason=hit.name, score=1.0
+                )
+        if self._classifier is None:
+            return GuardVerdict(allowed=True, text=cleaned)
+        result = self._classifier.score(views.folded)
+        score = round(result.score, 4)
+        if result.score >= self._threshold:
+            return GuardVerdict(
+                allowed=False, text=cleaned, category=result.label, reason=CLASSIFIER, score=score
+            )
+        return GuardVerdict(allowed=True, text=cleaned, score=score)
