@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=20, ge=1, le=500, description="Database connections per process (PostgreSQL)."
     )
+    db_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=300,
+        description="Longest wait for the database per call (connecting, a pooled connection, "
+        "a statement); past it the request gets 503 with Retry-After and nothing is lost.",
+    )
     conversation_ttl_s: int = Field(
         default=7 * 24 * 3600,
         ge=60,

@@ -106,11 +106,15 @@ def _lifespan(
         if settings.db_auto_migrate:
             await asyncio.to_thread(upgrade, url)
         async with contextlib.AsyncExitStack() as stack:
-            engine = make_engine(url, pool_size=settings.db_pool_size)
+            engine = make_engine(
+                url, pool_size=settings.db_pool_size, timeout_s=settings.db_timeout_s
+            )
             stack.callback(engine.dispose)
             # SQLite writes one transaction at a time: more threads only contend for it.
             threads = min(settings.db_pool_size, _SQLITE_THREADS) if is_sqlite(url) else None
-            store = SqlStore(engine, threads=threads or settings.db_pool_size)
+            store = SqlStore(
+                engine, threads=threads or settings.db_pool_size, timeout_s=settings.db_timeout_s
+            )
             stack.callback(store.close)
             redis = await _connect_redis(settings)
             if redis is not None:

@@ -9,6 +9,7 @@ lifespan, the CLI), never at import time.
 from __future__ import annotations
 
 import fcntl
+import math
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -88,8 +89,11 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, timeout_s: float | None = None) -> Engine:
     """An engine for ``url`` (SQLite files get WAL, foreign keys and a busy timeout).
+
+    ``timeout_s`` bounds, on PostgreSQL, connecting, waiting for a pooled connection and each
+    statement (server-side ``statement_timeout`` and ``lock_timeout``).
 
     Raises:
         ConfigurationError: the URL is malformed, of another database, or its folder cannot be
@@ -108,6 +112,13 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         options["connect_args"] = {"timeout": _SQLITE_BUSY_MS / 1000, "check_same_thread": False}
     else:
         options["pool_pre_ping"] = True
+        if timeout_s is not None:
+            ms = max(1, round(timeout_s * 1000))
+            options["pool_timeout"] = timeout_s
+            options["connect_args"] = {
+                "connect_timeout": max(1, math.ceil(timeout_s)),
+                "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+            }
     engine = create_engine(driver, **options)
     if is_sqlite(url):
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -170,12 +170,17 @@ class SqlStore:
         engine: An engine from :func:`realty.store.engine.make_engine`; the store does not own
             it (the caller disposes of it).
         threads: Worker threads for database calls (at most one connection each).
+        timeout_s: Longest wait for one call, queueing included (``None``: no bound). A
+            database that hangs then costs a request this long, not forever; the call left
+            behind finishes or fails on its own, and a retried message is answered from the
+            log if it was stored after all (messages are idempotent by ``client_message_id``).
 
     Every database failure surfaces as :class:`~realty.errors.StorageError`.
     """
 
-    def __init__(self, engine: Engine, *, threads: int = 8) -> None:
+    def __init__(self, engine: Engine, *, threads: int = 8, timeout_s: float | None = None) -> None:
         self._engine = engine
+        self._timeout_s = timeout_s
         dialect = engine.dialect.name
         self._upsert = _lead_upsert(dialect)
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="realty-db")
@@ -193,7 +198,9 @@ class SqlStore:
         loop = asyncio.get_running_loop()
         call = functools.partial(fn, *args, **kwargs)
         try:
-            return await loop.run_in_executor(self._pool, call)
+            return await asyncio.wait_for(loop.run_in_executor(self._pool, call), self._timeout_s)
+        except TimeoutError as exc:
+            raise StorageError(f"cannot {what}: no answer within {self._timeout_s:g}s") from exc
         except StorageError:
             raise
         except (SQLAlchemyError, OSError) as exc:
