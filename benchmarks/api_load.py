@@ -698,6 +698,15 @@ def _start_servers(
     servers.append(
         stack.enter_context(_serving("sqlite", realty, sqlite_env, tmp, factory=True, app_dir=None))
     )
+    if args.sqlite_full:
+        full_url = f"sqlite:///{tmp / 'realty-full.db'}"
+        full_env = _realty_env(tmp / "sqlite-full", full_url, args.redis_url)
+        full_env["REALTY_SQLITE_SYNCHRONOUS"] = "FULL"
+        servers.append(
+            stack.enter_context(
+                _serving("sqlite-full", realty, full_env, tmp, factory=True, app_dir=None)
+            )
+        )
     if not args.skip_postgres:
         url, name = stack.enter_context(_postgres_database(args.postgres_url))
         env = _realty_env(tmp / "postgresql", url, args.redis_url)
@@ -748,6 +757,11 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--conversations", type=int, default=64, help="Conversations opened per backend."
     )
     parser.add_argument("--skip-postgres", action="store_true", help="Only echo and SQLite.")
+    parser.add_argument(
+        "--sqlite-full",
+        action="store_true",
+        help="Also SQLite with REALTY_SQLITE_SYNCHRONOUS=FULL (an fsync per commit).",
+    )
     parser.add_argument(
         "--postgres-url",
         default=DEFAULT_POSTGRES_URL,

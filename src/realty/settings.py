@@ -154,6 +154,11 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=20, ge=1, le=500, description="Database connections per process (PostgreSQL)."
     )
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL",
+        description="SQLite durability: NORMAL survives a killed process; FULL also a power cut "
+        "(an fsync per commit).",
+    )
     db_timeout_s: float = Field(
         default=5.0,
         gt=0,

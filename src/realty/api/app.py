@@ -107,7 +107,10 @@ def _lifespan(
             await asyncio.to_thread(upgrade, url)
         async with contextlib.AsyncExitStack() as stack:
             engine = make_engine(
-                url, pool_size=settings.db_pool_size, timeout_s=settings.db_timeout_s
+                url,
+                pool_size=settings.db_pool_size,
+                timeout_s=settings.db_timeout_s,
+                sqlite_synchronous=settings.sqlite_synchronous,
             )
             stack.callback(engine.dispose)
             # SQLite writes one transaction at a time: more threads only contend for it.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 import psycopg
@@ -74,22 +74,36 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(database)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets readers proceed while one writer commits; NORMAL is durable across process
-    # crashes (a power cut may lose the last commits, never corrupt the file).
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
-    cursor.close()
+SqliteSynchronous = Literal["NORMAL", "FULL"]
+
+
+def _sqlite_pragmas(synchronous: SqliteSynchronous) -> Callable[[Any, Any], None]:
+    # WAL lets readers proceed while one writer commits. NORMAL is durable across process
+    # crashes (kill -9 included: a commit has reached the operating system when it returns);
+    # a power cut may lose the last commits, never corrupt the file. FULL also survives that,
+    # at the cost of an fsync per commit (benchmarks/api_load.py --sqlite-full measures it).
+    def apply(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={_SQLITE_BUSY_MS}")
+        cursor.close()
+
+    return apply
 
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str, *, pool_size: int = 10, timeout_s: float | None = None) -> Engine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    timeout_s: float | None = None,
+    sqlite_synchronous: SqliteSynchronous = "NORMAL",
+) -> Engine:
     """An engine for ``url`` (SQLite files get WAL, foreign keys and a busy timeout).
 
     ``timeout_s`` bounds, on PostgreSQL, connecting, waiting for a pooled connection and each
@@ -121,7 +135,7 @@ def make_engine(url: str, *, pool_size: int = 10, timeout_s: float | None = None
             }
     engine = create_engine(driver, **options)
     if is_sqlite(url):
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
     return engine
 
 
