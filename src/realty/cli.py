@@ -378,7 +378,7 @@ def db_purge() -> None:
         engine = make_engine(database_url(_settings()), pool_size=1)
         store = SqlStore(engine, threads=1)
         try:
-            return await store.purge_expired(utcnow())
+            return len(await store.purge_expired(utcnow()))
         finally:
             store.close()
             engine.dispose()

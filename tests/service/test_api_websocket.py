@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -168,11 +169,34 @@ def test_erasing_the_conversation_closes_its_sockets(
         with _socket(server, conv) as ws:
             _events(ws, _ready)
             assert http.delete(f"/v1/conversations/{conv.id}", headers=conv.auth).status_code == 204
-            assert json.loads(ws.recv(timeout=10)) == {"type": "erased"}
+            assert json.loads(ws.recv(timeout=10)) == {"type": "erased", "reason": "deleted"}
             with pytest.raises(ConnectionClosed) as closed:
                 ws.recv(timeout=10)
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 4410
+            assert closed.value.rcvd.reason == "conversation deleted"
+
+
+def test_a_conversation_that_expires_closes_its_sockets_with_the_reason(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    start = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+    clock = {"now": start}
+    server = serve(make_settings(sqlite_url, conversation_ttl_s=3600), now=lambda: clock["now"])
+    with server.client() as http:
+        conv = open_conv(http)
+        with _socket(server, conv) as ws:
+            _events(ws, _ready)
+            clock["now"] = start + dt.timedelta(hours=2)
+            assert server.call(server.app.state.resources.service.purge()) == 1
+            assert json.loads(ws.recv(timeout=10)) == {"type": "erased", "reason": "expired"}
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd is not None
+            assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (
+                4410,
+                "conversation expired",
+            )
 
 
 def test_with_redis_a_socket_on_one_pod_sees_turns_handled_by_another(

@@ -138,7 +138,7 @@ async def test_expired_conversations_are_invisible_then_purged_keeping_leads(sto
     later = T0 + TTL + dt.timedelta(seconds=1)
     assert await store.load("done", later) is None
     assert await store.load("fresh", later) is not None
-    assert await store.purge_expired(later) == 1
+    assert await store.purge_expired(later) == ["done"]
     assert await store.history("done") == []
     (kept,) = await store.leads()
     assert kept.conversation_id is None
@@ -300,7 +300,7 @@ async def test_leads_filter_and_detail_with_a_transcript_kept_after_purge(store:
         (1, "start", ""),
         (2, "message", "mensaje 0"),
     ]
-    assert await store.purge_expired(T0 + TTL) == 1
+    assert len(await store.purge_expired(T0 + TTL)) == 1
     kept = await store.lead(lead_id)
     assert kept is not None
     assert kept[0].conversation_id is None

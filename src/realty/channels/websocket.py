@@ -121,7 +121,8 @@ class _Session:
                 continue
             if kind == "erased":
                 await self.send(event)
-                await self.ws.close(code=CLOSE_ERASED)
+                reason = str(event.get("reason") or "erased")
+                await self.ws.close(code=CLOSE_ERASED, reason=f"conversation {reason}")
                 return
             seq = event.get("seq")
             if isinstance(seq, int) and kind in ("reply", "brief"):

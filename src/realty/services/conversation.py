@@ -458,11 +458,15 @@ class ConversationService:
         await self._authorized(conversation_id, access)
         if not await self._store.delete(conversation_id):
             raise UnknownConversationError(conversation_id)
-        await self._events.publish(conversation_id, {"type": "erased"})
+        await self._events.publish(conversation_id, {"type": "erased", "reason": "deleted"})
 
     async def purge(self) -> int:
-        """Erase every conversation idle past its expiry; returns how many."""
-        return await self._store.purge_expired(self._now())
+        """Erase every conversation idle past its expiry (their open sockets are told and
+        closed); returns how many."""
+        purged = await self._store.purge_expired(self._now())
+        for conversation_id in purged:
+            await self._events.publish(conversation_id, {"type": "erased", "reason": "expired"})
+        return len(purged)
 
     # ---- turns ----
 

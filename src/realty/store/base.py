@@ -338,8 +338,8 @@ class ConversationStore(Protocol):
         """Erase the conversation, its turns and its lead; False when there was none."""
         ...
 
-    async def purge_expired(self, now: dt.datetime) -> int:
-        """Erase conversations expired at ``now`` (their leads stay); returns how many."""
+    async def purge_expired(self, now: dt.datetime) -> list[str]:
+        """Erase conversations expired at ``now`` (their leads stay); returns their ids."""
         ...
 
 

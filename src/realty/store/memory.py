@@ -138,7 +138,7 @@ class InMemoryStore:
         self._leads.pop(conversation_id, None)
         return self._conversations.pop(conversation_id, None) is not None
 
-    async def purge_expired(self, now: dt.datetime) -> int:
+    async def purge_expired(self, now: dt.datetime) -> list[str]:
         """Erase expired conversations; their leads stay, detached."""
         expired = [cid for cid, c in self._conversations.items() if c.expires_at <= now]
         for cid in expired:
@@ -150,7 +150,7 @@ class InMemoryStore:
                     update={"conversation_id": None}
                 )
                 self._transcripts[lead.id] = [TranscriptEntry.of(r) for r in log]
-        return len(expired)
+        return sorted(expired)
 
     async def leads(
         self, where: LeadFilter | None = None, *, limit: int = 50, before: str | None = None

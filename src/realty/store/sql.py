@@ -356,10 +356,10 @@ class SqlStore:
 
         return await self._run("erase the conversation", erase)
 
-    async def purge_expired(self, now: dt.datetime) -> int:
+    async def purge_expired(self, now: dt.datetime) -> list[str]:
         """Erase expired conversations (their turns cascade); a lead keeps its transcript."""
 
-        def purge() -> int:
+        def purge() -> list[str]:
             expired = select(conversations.c.id).where(conversations.c.expires_at <= now)
             with self._begin() as conn:
                 kept = conn.execute(
@@ -369,8 +369,12 @@ class SqlStore:
                 ).all()
                 for start in range(0, len(kept), _CHUNK):
                     _keep_transcripts(conn, kept[start : start + _CHUNK])
-                gone = conn.execute(delete(conversations).where(conversations.c.expires_at <= now))
-                return int(gone.rowcount)
+                gone = conn.execute(
+                    delete(conversations)
+                    .where(conversations.c.expires_at <= now)
+                    .returning(conversations.c.id)
+                )
+                return sorted(str(cid) for cid in gone.scalars())
 
         return await self._run("purge", purge)
 
