@@ -83,14 +83,17 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # Function words inside the vocabulary's phrases that state nothing on their own.
 _FUNCTION_WORDS = frozenset(
     {"al", "por", "x", "per", "a", "each", "every", "en", "in", "de", "of", "one", "off", "is"}
-    | {"es", "to", "up", "p", "m", "free", "minima", "minimo"}
+    | {"es", "to", "up", "p", "m", "pm", "free", "minima", "minimo", "el", "la", "los", "las"}
 )
 
 
 def _tokens(phrases: Iterable[str]) -> frozenset[str]:
-    """The words of ``phrases`` that are not function words ("al mes" → "mes")."""
+    """The words of ``phrases`` that are not function words or digits ("al mes" → "mes")."""
     return frozenset(
-        w for phrase in phrases for w in _TOKEN.findall(phrase) if w not in _FUNCTION_WORDS
+        w
+        for phrase in phrases
+        for w in _TOKEN.findall(phrase)
+        if w not in _FUNCTION_WORDS and not w.isdigit()
     )
 
 
