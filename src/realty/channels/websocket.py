@@ -28,10 +28,6 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 
-from realty.api.deps import message_quota
-from realty.api.errors import ApiError, Problem, rate_limited, too_long
-from realty.api.resources import Resources
-from realty.api.schemas import ClientMessageId
 from realty.errors import StorageError
 from realty.services.conversation import (
     Bearer,
@@ -42,6 +38,8 @@ from realty.services.conversation import (
 )
 from realty.services.events import Event, Subscription
 from realty.services.ratelimit import RateLimitedError
+from realty.services.runtime import Resources
+from realty.services.wire import ClientMessageId, Problem, ProblemError, rate_limited, too_long
 
 logger = logging.getLogger("realty.ws")
 
@@ -172,12 +170,12 @@ class _Session:
                 text,
                 access=self.access,
                 client_message_id=client_message_id,
-                admit=message_quota(resources, self.cid),
+                admit=resources.admission.messages(self.cid),
             )
             resources.metrics.observe("websocket", result)
         except RateLimitedError as exc:
             await self.send(_problem_event(rate_limited(exc).problem))
-        except ApiError as exc:
+        except ProblemError as exc:
             await self.send(_problem_event(exc.problem))
         except ConversationBusyError:
             await self.send(_error(503, "Conversation busy", "Retry shortly.", retry_after=1))

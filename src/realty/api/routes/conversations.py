@@ -15,7 +15,6 @@ from realty.api.deps import (
     resources_of,
 )
 from realty.api.errors import documented, too_long
-from realty.api.resources import Resources
 from realty.api.schemas import (
     ConversationCreate,
     ConversationCreated,
@@ -26,6 +25,7 @@ from realty.api.schemas import (
     turn_payload,
 )
 from realty.pipeline.edit import BriefPatch
+from realty.services.runtime import Resources
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
