@@ -6,6 +6,7 @@ Nothing is built at import time: call :func:`get_settings` (cached) or construct
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from pydantic import (
     AliasChoices,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -25,6 +27,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from realty.domain.fields import FieldRegistry
 from realty.errors import ConfigurationError
 from realty.parsing.lexicon import Lexicon, lexicon, parse_lexicon
+
+# Loopback and private ranges: where a deployment's own proxies and load balancers live.
+_PRIVATE_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
 
 
 class Settings(BaseSettings):
@@ -153,7 +165,14 @@ class Settings(BaseSettings):
     )
     trust_forwarded_for: bool = Field(
         default=False,
-        description="Take the client address from X-Forwarded-For (only behind a trusted proxy).",
+        description="Take the client address from X-Forwarded-For: the rightmost hop that is "
+        "not a trusted proxy (REALTY_TRUSTED_PROXIES).",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=lambda: [ipaddress.ip_network(net) for net in _PRIVATE_NETWORKS],
+        max_length=256,
+        description="JSON list of the networks whose X-Forwarded-For hops are believed "
+        "(with REALTY_TRUST_FORWARDED_FOR); default: loopback and private ranges.",
     )
     staff_api_key: SecretStr | None = Field(
         default=None, description="Key for /v1/leads and /v1/stats (X-API-Key); unset: disabled."

@@ -96,7 +96,7 @@ def require_staff(resources: ResourcesDep, key: Annotated[str | None, Depends(_a
 def client_address(request: Request, settings: Settings) -> str:
     """The client's address (see :func:`realty.services.clients.client_address`)."""
     peer = request.client.host if request.client else None
-    return resolve_client(peer, request.headers, settings)
+    return resolve_client(peer, request.headers.getlist("x-forwarded-for"), settings)
 
 
 def message_quota(resources: Resources, conversation_id: str) -> Admit:
