@@ -100,6 +100,13 @@ class Settings(BaseSettings):
             "(a `refine` entry)."
         ),
     )
+    llm_max_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="Model calls running at once in a process; a turn finding none free does "
+        "not wait: the parser's reading answers it.",
+    )
     llm_model_path: Path | None = Field(
         default=None, description="GGUF file for the local provider; default: the installed one."
     )
@@ -159,6 +166,19 @@ class Settings(BaseSettings):
         ge=0,
         le=1_000_000,
         description="New conversations per client address per window; 0: off.",
+    )
+    rate_limit_client_messages: int = Field(
+        default=120,
+        ge=0,
+        le=1_000_000,
+        description="Messages per client address per window, over all its conversations "
+        "(HTTP and WebSocket); 0: off.",
+    )
+    rate_limit_websockets: int = Field(
+        default=30,
+        ge=0,
+        le=1_000_000,
+        description="WebSocket connections opened per client address per window; 0: off.",
     )
     rate_limit_window_s: int = Field(
         default=60, ge=1, le=86_400, description="Rate-limit window in seconds."

@@ -99,9 +99,10 @@ def client_address(request: Request, settings: Settings) -> str:
     return resolve_client(peer, request.headers.getlist("x-forwarded-for"), settings)
 
 
-def message_quota(resources: Resources, conversation_id: str) -> Admit:
-    """The admission check of one new message to ``conversation_id``."""
-    return resources.admission.messages(conversation_id)
+def message_quota(resources: Resources, conversation_id: str, request: Request) -> Admit:
+    """The admission check of one new message to ``conversation_id`` from ``request``."""
+    address = client_address(request, resources.settings)
+    return resources.admission.messages(conversation_id, address)
 
 
 async def limit_new_conversations(resources: ResourcesDep, request: Request) -> None:

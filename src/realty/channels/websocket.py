@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 
 from realty.errors import StorageError
+from realty.services.clients import client_address
 from realty.services.conversation import (
     Bearer,
     ConversationBusyError,
@@ -48,6 +49,7 @@ router = APIRouter()
 CLOSE_NOT_FOUND = 4404  # unknown conversation or wrong token
 CLOSE_ERASED = 4410  # the conversation was erased
 CLOSE_TRY_AGAIN = 1013  # live events are unavailable (Redis down): reconnect later
+CLOSE_RATE_LIMITED = 4429  # too many connections from this client: wait retry_after seconds
 _MAX_FRAME = 65_536
 _PAGE = 500
 
@@ -84,12 +86,18 @@ class _Session:
     """One open socket on one conversation."""
 
     def __init__(
-        self, websocket: WebSocket, resources: Resources, conversation_id: str, access: Bearer
+        self,
+        websocket: WebSocket,
+        resources: Resources,
+        conversation_id: str,
+        access: Bearer,
+        address: str,
     ) -> None:
         self.ws = websocket
         self.resources = resources
         self.cid = conversation_id
         self.access = access
+        self.address = address
         self.sent = 0  # highest seq sent
         self._lock = asyncio.Lock()
 
@@ -170,7 +178,7 @@ class _Session:
                 text,
                 access=self.access,
                 client_message_id=client_message_id,
-                admit=resources.admission.messages(self.cid),
+                admit=resources.admission.messages(self.cid, self.address),
             )
             resources.metrics.observe("websocket", result)
         except RateLimitedError as exc:
@@ -211,7 +219,16 @@ async def conversation_socket(
     """Stream a conversation's events and accept its messages (see the module doc)."""
     resources: Resources = websocket.app.state.resources
     access = Bearer(_token(websocket, token))
+    peer = websocket.client.host if websocket.client else None
+    forwarded = websocket.headers.getlist("x-forwarded-for")
+    address = client_address(peer, forwarded, resources.settings)
     await websocket.accept()
+    try:
+        await resources.admission.websocket(address)
+    except RateLimitedError as exc:
+        await websocket.send_text(orjson.dumps(_problem_event(rate_limited(exc).problem)).decode())
+        await websocket.close(code=CLOSE_RATE_LIMITED)
+        return
     try:
         await resources.service.authorize(conversation_id, access)
     except UnknownConversationError:
@@ -222,7 +239,7 @@ async def conversation_socket(
         )
         await websocket.close(code=CLOSE_NOT_FOUND)
         return
-    session = _Session(websocket, resources, conversation_id, access)
+    session = _Session(websocket, resources, conversation_id, access, address)
     session.sent = after
     resources.metrics.websockets.inc()
     try:

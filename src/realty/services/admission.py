@@ -51,10 +51,22 @@ class Admission:
 
         return admit
 
-    def messages(self, conversation_id: str) -> Admit:
-        """At most ``REALTY_RATE_LIMIT_MESSAGES`` new messages per conversation per window."""
-        limit = self._settings.rate_limit_messages
-        return self.quota("msg", conversation_id, limit, "messages per conversation")
+    def messages(self, conversation_id: str, address: str) -> Admit:
+        """At most ``REALTY_RATE_LIMIT_MESSAGES`` new messages per conversation and
+        ``REALTY_RATE_LIMIT_CLIENT_MESSAGES`` per client address, per window."""
+        settings = self._settings
+        per_conversation = self.quota(
+            "msg", conversation_id, settings.rate_limit_messages, "messages per conversation"
+        )
+        per_client = self.quota(
+            "client", address, settings.rate_limit_client_messages, "messages per client"
+        )
+
+        async def admit() -> None:
+            await per_client()
+            await per_conversation()
+
+        return admit
 
     def whatsapp(self, sender: str) -> Admit:
         """At most ``REALTY_RATE_LIMIT_MESSAGES`` new messages per WhatsApp sender."""
@@ -65,3 +77,8 @@ class Admission:
         """At most ``REALTY_RATE_LIMIT_CONVERSATIONS`` new conversations per client address."""
         limit = self._settings.rate_limit_conversations
         await self.quota("new", address, limit, "new conversations per client")()
+
+    async def websocket(self, address: str) -> None:
+        """At most ``REALTY_RATE_LIMIT_WEBSOCKETS`` WebSocket connections per client address."""
+        limit = self._settings.rate_limit_websockets
+        await self.quota("ws", address, limit, "WebSocket connections per client")()

@@ -51,6 +51,7 @@ from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
 from realty.pipeline.validate import Validator
 from realty.services.events import EventBus, NullEventBus
+from realty.services.slots import CallSlots
 from realty.store.base import (
     Channel,
     ConversationStore,
@@ -272,6 +273,7 @@ class ConversationService:
         today: Callable[[], date] = date.today,
         now: Callable[[], dt.datetime] = utcnow,
         reply_deadline_s: float | None = None,
+        llm_max_concurrency: int = 2,
     ) -> None:
         """Wire the stages.
 
@@ -295,6 +297,7 @@ class ConversationService:
         self._now = now
         self._locks = _KeyedLocks()
         self._deadline_s = reply_deadline_s
+        self.llm_slots = CallSlots(llm_max_concurrency)
         self._refining: set[asyncio.Task[Refinement]] = set()
         self._refined: list[Refinement] = []
         self.version_conflicts = 0  # lost version checks, retried (writers in other processes)
@@ -675,9 +678,14 @@ class ConversationService:
         ctx = self._context(state)
         extraction: Extraction = self._parser.parse(text, ctx)
         calls, llm_ms = 0, 0.0
-        if self._extractor is not None and self._extractor.needs_llm(text, extraction):
+        if (
+            self._extractor is not None
+            and self._extractor.needs_llm(text, extraction)
+            and self.llm_slots.take()  # every slot busy: the parser's reading answers now
+        ):
             started = time.perf_counter()
             task = asyncio.create_task(self._extractor.extract(text, extraction, state))
+            task.add_done_callback(lambda _: self.llm_slots.give_back())
             try:
                 await asyncio.wait_for(asyncio.shield(task), self._deadline_s)
             except TimeoutError:

@@ -85,4 +85,5 @@ def build_service(
         today=today,
         now=now,
         reply_deadline_s=settings.llm_reply_deadline_ms / 1000,
+        llm_max_concurrency=settings.llm_max_concurrency,
     )

@@ -92,3 +92,9 @@ class _ServiceCollector(Collector):
             "Turns re-run because another process saved the conversation first.",
             value=self._service.version_conflicts,
         )
+        yield CounterMetricFamily(
+            "realty_llm_skipped_busy",
+            "Turns the parser answered alone because REALTY_LLM_MAX_CONCURRENCY model calls "
+            "were already running.",
+            value=self._service.llm_slots.skipped,
+        )
