@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(
         default=4000, ge=1, le=100_000, description="Longest message accepted, in characters."
     )
+    max_extras: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Most extras a brief holds; past it a new one is refused (nothing lost).",
+    )
+    max_brief_bytes: int = Field(
+        default=32_768,
+        ge=4096,
+        le=1_048_576,
+        description="Largest brief (its canonical JSON), in bytes; past it a value is refused.",
+    )
     default_language: Literal["en", "es"] = Field(
         default="en", description="Language of the greeting before the prospect writes."
     )

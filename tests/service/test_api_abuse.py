@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
@@ -95,3 +96,78 @@ def test_websocket_connections_per_client_are_limited(
             ws.recv(timeout=10)
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 4429
+
+
+def _patch(http: httpx.Client, conv: Opened, body: dict[str, Any]) -> httpx.Response:
+    return http.patch(f"/v1/conversations/{conv.id}/brief", json=body, headers=conv.auth)
+
+
+def test_a_brief_holds_at_most_max_extras(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url, max_extras=3))
+    with server.client() as http:
+        conv = open_conv(http)
+        assert _patch(http, conv, {"extras": {"a_one": 1, "a_two": 2}}).status_code == 200
+        refused = _patch(http, conv, {"extras": {"a_three": 3, "a_four": 4}})
+        assert refused.status_code == 422
+        problem = refused.json()
+        assert problem["type"] == "/problems/invalid-edit"
+        assert [e["field"] for e in problem["errors"]] == ["extras.a_four"]
+        assert "REALTY_MAX_EXTRAS" in problem["errors"][0]["message"]
+        # Nothing of the refused edit was applied; changing or removing a held one still works.
+        extras = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).json()["brief"]
+        assert sorted(extras["extras"]) == ["a_one", "a_two"]
+        assert _patch(http, conv, {"extras": {"a_three": 3}}).status_code == 200
+        assert _patch(http, conv, {"extras": {"a_one": 10}}).status_code == 200
+        # A message naming one more extra gets a polite reply, and the message is kept.
+        said = http.post(
+            f"/v1/conversations/{conv.id}/messages",
+            json={"text": "I need 10 parking spaces and a loading dock"},
+            headers=conv.auth,
+        )
+        assert said.status_code == 200
+        turn = said.json()
+        assert "as many details as it can" in turn["reply"]
+        assert sorted(turn["brief"]["extras"]) == ["a_one", "a_three", "a_two"]
+        history = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).json()["history"]
+        assert history[-1]["text"] == "I need 10 parking spaces and a loading dock"
+        # Removing one makes room again.
+        assert _patch(http, conv, {"extras": {"a_two": None}}).status_code == 200
+        assert _patch(http, conv, {"extras": {"parking_spaces": 10}}).status_code == 200
+
+
+def test_a_brief_is_bounded_in_bytes(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url, max_brief_bytes=4096))
+    with server.client() as http:
+        conv = open_conv(http)
+        codes = [
+            _patch(http, conv, {"extras": {f"note_{n}": "x" * 200}}).status_code for n in range(20)
+        ]
+        assert codes[0] == 200
+        assert 422 in codes
+        cut = codes.index(422)
+        assert codes[cut:] == [422] * (20 - cut)
+        brief = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).json()["brief"]
+        assert len(brief["extras"]) == cut
+        assert len(json.dumps(brief)) <= 4096 + 512  # the stored form is a little terser
+
+
+@pytest.mark.parametrize("number", [2**53, -(2**53), 2**64, -(2**64), 10**30])
+def test_patch_integers_past_2_53_are_refused_not_errors(
+    number: int,
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+        refused = _patch(http, conv, {"extras": {"parking_spaces": number}})
+        assert refused.status_code == 422
+        assert refused.json()["type"] == "/problems/invalid-request"
+        fine = _patch(http, conv, {"extras": {"parking_spaces": 2**53 - 1}})
+        assert fine.status_code == 200

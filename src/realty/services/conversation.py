@@ -43,6 +43,7 @@ from realty.domain.state import (
 )
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
 from realty.errors import RealtyError
+from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.describe import BriefDisplay, Describer
 from realty.pipeline.edit import BriefEditor, BriefPatch
 from realty.pipeline.guard import Guard, GuardVerdict
@@ -274,6 +275,7 @@ class ConversationService:
         now: Callable[[], dt.datetime] = utcnow,
         reply_deadline_s: float | None = None,
         llm_max_concurrency: int = 2,
+        bounds: BriefBounds | None = None,
     ) -> None:
         """Wire the stages.
 
@@ -298,6 +300,7 @@ class ConversationService:
         self._locks = _KeyedLocks()
         self._deadline_s = reply_deadline_s
         self.llm_slots = CallSlots(llm_max_concurrency)
+        self._bounds = bounds or BriefBounds(registry, max_extras=50, max_bytes=32_768)
         self._refining: set[asyncio.Task[Refinement]] = set()
         self._refined: list[Refinement] = []
         self.version_conflicts = 0  # lost version checks, retried (writers in other processes)
@@ -606,6 +609,7 @@ class ConversationService:
         if not verdict.allowed:
             return self._blocked(stored, verdict, client_message_id, started)
         update, calls, llm_ms, pending = await self._understand(state, verdict.text)
+        update = self._bounds.check(state.brief, update)
         transition = advance(state, update, self._registry)
         reply = self._responder.render(transition)
         result = self._result(
@@ -627,7 +631,9 @@ class ConversationService:
         ctx = self._context(state)
         extraction, problems = self._editor.extraction(patch, ctx)
         text = patch.model_dump_json(exclude_unset=True)
-        update = self._validator.validate(extraction, text, ctx.today)
+        update = self._bounds.check(
+            state.brief, self._validator.validate(extraction, text, ctx.today)
+        )
         problems += [(_edit_field(r.candidate.key), r.detail or r.reason) for r in update.rejected]
         if problems:
             raise EditRejectedError(problems)
@@ -743,7 +749,13 @@ class ConversationService:
                 if stored is None:
                     return (), None  # erased or expired meanwhile
                 started = time.perf_counter()
-                transition = refine(stored.state, update, self._registry, pending.turn)
+                bounded = self._bounds.check(stored.state.brief, update).accepted
+                transition = refine(
+                    stored.state,
+                    update.model_copy(update={"accepted": bounded}),
+                    self._registry,
+                    pending.turn,
+                )
                 if not transition.actions:
                     return (), None
                 reply = self._responder.render(transition)
