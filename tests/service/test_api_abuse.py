@@ -171,3 +171,65 @@ def test_patch_integers_past_2_53_are_refused_not_errors(
         assert refused.json()["type"] == "/problems/invalid-request"
         fine = _patch(http, conv, {"extras": {"parking_spaces": 2**53 - 1}})
         assert fine.status_code == 200
+
+
+NUL_TEXT = "I need an office\x00 in Monterrey"
+CLEAN_TEXT = "I need an office in Monterrey"
+
+
+def test_text_postgresql_refuses_is_stored_cleaned_over_http(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(database_url))
+    with server.client() as http:
+        conv = open_conv(http, text=NUL_TEXT)
+        assert conv.body["brief"]["fields"]["city"]["value"] == "Monterrey"
+        said = http.post(
+            f"/v1/conversations/{conv.id}/messages",
+            json={"text": "10 parking\x00 spaces\x00"},
+            headers=conv.auth,
+        )
+        assert said.status_code == 200
+        edited = _patch(http, conv, {"property_type": "bodega\x00", "extras": {"note": "a\x00b"}})
+        assert edited.status_code == 200
+        brief = edited.json()["brief"]
+        assert brief["fields"]["property_type"]["text"] == "bodega"
+        assert brief["extras"]["note"]["value"] == "ab"
+        history = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).json()["history"]
+        assert [e["text"] for e in history[1:3]] == [CLEAN_TEXT, "10 parking spaces"]
+        assert all("\x00" not in e["text"] for e in history)
+        # A lone surrogate is not valid JSON text: refused as a malformed request.
+        for raw in ('{"text": "hola \\ud800"}', '{"extras": {"note": "\\udc00"}}'):
+            path = "messages" if "text" in raw else "brief"
+            method = http.post if path == "messages" else http.patch
+            refused = method(
+                f"/v1/conversations/{conv.id}/{path}",
+                content=raw,
+                headers={**conv.auth, "Content-Type": "application/json"},
+            )
+            assert refused.status_code == 422, raw
+        created = http.post(
+            "/v1/conversations",
+            content='{"text": "oficina \\udfff"}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert created.status_code == 422
+
+
+def test_text_postgresql_refuses_is_stored_cleaned_over_the_websocket(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(database_url))
+    with server.client() as http:
+        conv = open_conv(http)
+    with _socket(server, conv) as ws:
+        _until(ws, "ready")
+        ws.send(json.dumps({"type": "message", "text": NUL_TEXT}))
+        reply = _until(ws, "reply")
+        assert reply["text"] == CLEAN_TEXT
+        assert _until(ws, "brief")["brief"]["fields"]["city"]["value"] == "Monterrey"
+        ws.send('{"type": "message", "text": "x \\ud800"}')
+        error = _until(ws, "error")
+        assert error["status"] == 422
+        ws.send(json.dumps({"type": "ping"}))  # the socket stays open
+        assert _until(ws, "pong")["seq"] == 2

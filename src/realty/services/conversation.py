@@ -41,6 +41,7 @@ from realty.domain.state import (
     Greet,
     Transition,
 )
+from realty.domain.storable import storable, storable_data
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
 from realty.errors import RealtyError
 from realty.pipeline.bounds import BriefBounds
@@ -420,6 +421,7 @@ class ConversationService:
         Returns:
             The conversation id and whether it was started now.
         """
+        key = storable(key)
         found = await self._store.find_by_channel(channel, key, self._now())
         if found is not None:
             return found.id, False
@@ -494,6 +496,8 @@ class ConversationService:
             StorageError: the store failed.
         """
 
+        text = storable(text)
+
         async def run(stored: StoredConversation, started: float) -> _Outcome:
             return await self._message(stored, text, client_message_id, started)
 
@@ -513,6 +517,8 @@ class ConversationService:
             EditRejectedError: a value was refused; nothing was changed.
             UnknownConversationError: no such conversation for ``access``.
         """
+
+        patch = BriefPatch.model_validate(storable_data(patch.model_dump(exclude_unset=True)))
 
         async def run(stored: StoredConversation, started: float) -> _Outcome:
             return self._edit(stored, patch, started)
