@@ -37,6 +37,7 @@ from realty.services.conversation import ConversationService
 from realty.services.events import EventBus, LocalEventBus, RedisEventBus
 from realty.services.factory import build_service
 from realty.services.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from realty.services.redact import redacted_url
 from realty.services.runtime import Resources
 from realty.settings import Settings
 from realty.store.base import utcnow
@@ -76,7 +77,8 @@ async def _connect_redis(settings: Settings) -> Redis | None:
         await client.ping()
     except (RedisError, OSError) as exc:
         await client.aclose()
-        raise StorageError(f"REDIS_URL={settings.redis_url} is unreachable: {exc}") from exc
+        where = redacted_url(settings.redis_url)
+        raise StorageError(f"REDIS_URL={where} is unreachable: {exc}") from exc
     return client
 
 
