@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from livesupport import MakeSettings, Opened, Serve, Server
@@ -233,3 +233,41 @@ def test_text_postgresql_refuses_is_stored_cleaned_over_the_websocket(
         assert error["status"] == 422
         ws.send(json.dumps({"type": "ping"}))  # the socket stays open
         assert _until(ws, "pong")["seq"] == 2
+
+
+@pytest.mark.parametrize("after", ["-1", str(2**31 + 1), str(2**64), "1e3", "x"])
+def test_a_websocket_after_out_of_bounds_is_refused_cleanly(
+    after: str,
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+    url = f"{server.ws_url}/v1/conversations/{conv.id}/ws?after={after}"
+    with pytest.raises(InvalidStatus) as refused:
+        connect(url, additional_headers=conv.auth, open_timeout=10)
+    assert refused.value.response.status_code == 403  # the handshake is refused
+    ok = f"{server.ws_url}/v1/conversations/{conv.id}/ws?after={2**31}"
+    with connect(ok, additional_headers=conv.auth, open_timeout=10) as ws:
+        assert _until(ws, "ready")["seq"] == 2**31
+
+
+def test_a_websocket_frame_is_limited_like_a_request_body(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url, max_message_chars=100, max_body_bytes=2048))
+    with server.client() as http:
+        conv = open_conv(http)
+    with _socket(server, conv) as ws:
+        _until(ws, "ready")
+        # 700 characters of 3 bytes each: under 2,048 characters, over 2,048 bytes.
+        ws.send(json.dumps({"type": "message", "text": "€" * 700}, ensure_ascii=False))
+        error = _until(ws, "error")
+        assert error["status"] == 413
+        assert error["limit"] == 2048
+        assert "REALTY_MAX_BODY_BYTES" in error["detail"]
+        ws.send(json.dumps({"type": "ping"}))
+        assert _until(ws, "pong")["seq"] == 1

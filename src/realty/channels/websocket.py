@@ -50,7 +50,7 @@ CLOSE_NOT_FOUND = 4404  # unknown conversation or wrong token
 CLOSE_ERASED = 4410  # the conversation was erased
 CLOSE_TRY_AGAIN = 1013  # live events are unavailable (Redis down): reconnect later
 CLOSE_RATE_LIMITED = 4429  # too many connections from this client: wait retry_after seconds
-_MAX_FRAME = 65_536
+MAX_AFTER = 2**31  # the largest ``after`` a client may resume from
 _PAGE = 500
 
 
@@ -149,10 +149,10 @@ class _Session:
             raw = message.get("text")
             if raw is None:
                 raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
-            if len(raw) > _MAX_FRAME:
-                await self.send(
-                    _error(413, "Frame too large", f"At most {_MAX_FRAME:,} characters.")
-                )
+            limit = self.resources.settings.max_body_bytes
+            if len(raw) > limit or len(raw.encode("utf-8", "surrogatepass")) > limit:
+                detail = f"At most {limit:,} bytes (REALTY_MAX_BODY_BYTES)."
+                await self.send(_error(413, "Frame too large", detail, limit=limit))
                 continue
             try:
                 frame = ClientMessage.model_validate_json(raw)
@@ -214,7 +214,7 @@ async def conversation_socket(
     websocket: WebSocket,
     conversation_id: str,
     token: str | None = Query(default=None, max_length=256),
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=MAX_AFTER),
 ) -> None:
     """Stream a conversation's events and accept its messages (see the module doc)."""
     resources: Resources = websocket.app.state.resources
