@@ -35,6 +35,8 @@ def settings_for_tests(data_dir: Path, database_url: str, **overrides: Any) -> S
         "purge_interval_s": 0,
         "rate_limit_messages": 10_000,
         "rate_limit_conversations": 10_000,
+        "rate_limit_client_messages": 10_000,
+        "rate_limit_websockets": 10_000,
         "staff_api_key": "staff-key",
         "twilio_auth_token": "twilio-token",
     }

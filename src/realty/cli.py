@@ -218,6 +218,8 @@ def api(
         log_level="info",
         # The sans-I/O implementation of the websockets package (its legacy one is deprecated).
         ws="websockets-sansio",
+        # A frame is refused past the body limit; the server does not even read a larger one.
+        ws_max_size=settings.max_body_bytes,
     )
 
 

@@ -6,6 +6,7 @@ Nothing is built at import time: call :func:`get_settings` (cached) or construct
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,7 @@ import yaml
 from pydantic import (
     AliasChoices,
     Field,
+    IPvAnyNetwork,
     SecretStr,
     ValidationError,
     field_validator,
@@ -25,6 +27,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from realty.domain.fields import FieldRegistry
 from realty.errors import ConfigurationError
 from realty.parsing.lexicon import Lexicon, lexicon, parse_lexicon
+
+# Loopback and private ranges: where a deployment's own proxies and load balancers live.
+_PRIVATE_NETWORKS = (
+    "127.0.0.0/8",
+    "::1/128",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "fc00::/7",
+)
 
 
 class Settings(BaseSettings):
@@ -49,6 +61,18 @@ class Settings(BaseSettings):
     )
     max_message_chars: int = Field(
         default=4000, ge=1, le=100_000, description="Longest message accepted, in characters."
+    )
+    max_extras: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Most extras a brief holds; past it a new one is refused (nothing lost).",
+    )
+    max_brief_bytes: int = Field(
+        default=32_768,
+        ge=4096,
+        le=1_048_576,
+        description="Largest brief (its canonical JSON), in bytes; past it a value is refused.",
     )
     default_language: Literal["en", "es"] = Field(
         default="en", description="Language of the greeting before the prospect writes."
@@ -114,6 +138,13 @@ class Settings(BaseSettings):
     )
     llm_breaker_reset_s: float = Field(
         default=30.0, gt=0, le=3600, description="Seconds before one trial call to a failing model."
+    )
+    llm_max_concurrency: int = Field(
+        default=2,
+        ge=1,
+        le=256,
+        description="Model calls running at once in a process; a turn finding none free does "
+        "not wait: the parser's reading answers it.",
     )
     llm_model_path: Path | None = Field(
         default=None, description="GGUF file for the local provider; default: the installed one."
@@ -187,12 +218,32 @@ class Settings(BaseSettings):
         le=1_000_000,
         description="New conversations per client address per window; 0: off.",
     )
+    rate_limit_client_messages: int = Field(
+        default=120,
+        ge=0,
+        le=1_000_000,
+        description="Messages per client address per window, over all its conversations "
+        "(HTTP and WebSocket); 0: off.",
+    )
+    rate_limit_websockets: int = Field(
+        default=30,
+        ge=0,
+        le=1_000_000,
+        description="WebSocket connections opened per client address per window; 0: off.",
+    )
     rate_limit_window_s: int = Field(
         default=60, ge=1, le=86_400, description="Rate-limit window in seconds."
     )
     trust_forwarded_for: bool = Field(
         default=False,
-        description="Take the client address from X-Forwarded-For (only behind a trusted proxy).",
+        description="Take the client address from X-Forwarded-For: the rightmost hop that is "
+        "not a trusted proxy (REALTY_TRUSTED_PROXIES).",
+    )
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=lambda: [ipaddress.ip_network(net) for net in _PRIVATE_NETWORKS],
+        max_length=256,
+        description="JSON list of the networks whose X-Forwarded-For hops are believed "
+        "(with REALTY_TRUST_FORWARDED_FOR); default: loopback and private ranges.",
     )
     staff_api_key: SecretStr | None = Field(
         default=None, description="Key for /v1/leads and /v1/stats (X-API-Key); unset: disabled."

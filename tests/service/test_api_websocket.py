@@ -257,7 +257,7 @@ def test_when_redis_goes_away_turns_still_work_and_sockets_are_told_to_come_back
         # What the processes see when Redis stops answering: a client on a dead address.
         dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
         resources.events = RedisEventBus(dead, redis_prefix)
-        resources.limiter = RedisRateLimiter(dead, redis_prefix)
+        resources.admission.limiter = RedisRateLimiter(dead, redis_prefix)
 
     server.call(lose_redis())
     with server.client() as http:

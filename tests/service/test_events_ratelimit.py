@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
 
 from realty.services.events import RESYNC, LocalEventBus, RedisEventBus, Subscription
-from realty.services.ratelimit import LocalRateLimiter, RedisRateLimiter
+from realty.services.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 
 pytestmark = pytest.mark.anyio
 
@@ -89,27 +90,43 @@ async def test_publishing_without_redis_logs_and_does_not_raise(redis_prefix: st
         await dead.aclose()
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+def _after_a_window_starts(window_s: int) -> None:
+    """Sleep until just after the in-process storage's next window boundary."""
+    time.sleep(window_s - time.time() % window_s + 0.02)
 
 
-async def test_local_limiter_counts_per_key_and_window() -> None:
-    clock = Clock()
-    limiter = LocalRateLimiter(clock)
-    allowed = [(await limiter.hit("k", 3, 60)).allowed for _ in range(4)]
-    assert allowed == [True, True, True, False]
+async def _burst(limiter: RateLimiter, key: str, limit: int, window_s: int, n: int) -> list[bool]:
+    return [(await limiter.hit(key, limit, window_s)).allowed for _ in range(n)]
+
+
+async def test_local_limiter_refuses_a_burst_with_retry_after_per_key() -> None:
+    limiter = LocalRateLimiter()
+    assert await _burst(limiter, "k", 3, 60, 4) == [True, True, True, False]
     refused = await limiter.hit("k", 3, 60)
-    assert refused.retry_after_s == 60
-    assert (await limiter.hit("other", 3, 60)).allowed
-    clock.now += 45
-    assert (await limiter.hit("k", 3, 60)).retry_after_s == 15
-    clock.now += 15
-    assert (await limiter.hit("k", 3, 60)).allowed  # a new window
+    assert not refused.allowed
+    assert refused.limit == 3
+    assert 1 <= refused.retry_after_s <= 60
+    assert (await limiter.hit("other", 3, 60)).allowed  # each key has its own count
     assert (await limiter.hit("k", 0, 60)).allowed  # 0: no limit
+
+
+async def test_local_limiter_slides_a_burst_across_the_window_boundary() -> None:
+    # A fixed window would let a full burst through again right after the boundary; the
+    # sliding window still counts most of the previous one, so only one more hit passes.
+    limiter = LocalRateLimiter()
+    _after_a_window_starts(2)
+    assert await _burst(limiter, "k", 3, 2, 3) == [True, True, True]
+    await asyncio.sleep(2.05)  # just past the next boundary
+    assert await _burst(limiter, "k", 3, 2, 3) == [True, False, False]
+
+
+async def test_redis_limiter_slides_a_burst_across_the_window_boundary(
+    redis: Redis, redis_prefix: str
+) -> None:
+    limiter = RedisRateLimiter(redis, redis_prefix)
+    assert await _burst(limiter, "k", 3, 2, 3) == [True, True, True]
+    await asyncio.sleep(2.05)  # Redis windows start at the first hit
+    assert await _burst(limiter, "k", 3, 2, 3) == [True, False, False]
 
 
 async def test_redis_limiter_is_shared_by_every_process(
@@ -122,19 +139,22 @@ async def test_redis_limiter_is_shared_by_every_process(
         assert [d.allowed for d in decisions] == [True, True, True, True, False, False]
         assert [d.remaining for d in decisions[:4]] == [3, 2, 1, 0]
         assert 59 <= decisions[-1].retry_after_s <= 60
-        ttl = await redis.pttl(f"{redis_prefix}:rate:msg:c1")
-        assert 0 < ttl <= 60_000
+        keys = [key async for key in redis.scan_iter(f"{redis_prefix}:rate:*")]
+        assert keys
+        ttls = [await redis.pttl(key) for key in keys]
+        assert all(0 < ttl <= 120_000 for ttl in ttls)
     finally:
         await other.aclose()
 
 
 async def test_redis_limiter_falls_back_to_local_counts_when_redis_is_down(
-    redis_prefix: str,
+    redis_prefix: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     try:
         limiter = RedisRateLimiter(dead, redis_prefix)
-        allowed = [(await limiter.hit("k", 2, 60)).allowed for _ in range(3)]
+        allowed = await _burst(limiter, "k", 2, 60, 3)
         assert allowed == [True, True, False]
     finally:
         await dead.aclose()
+    assert "rate limit counted locally" in caplog.text

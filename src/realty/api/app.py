@@ -26,17 +26,19 @@ from realty import __version__
 from realty.api import errors
 from realty.api.limits import BodyLimitMiddleware
 from realty.api.metrics import Metrics, MetricsMiddleware
-from realty.api.resources import Resources
 from realty.api.routes import conversations, health, staff, widget
 from realty.channels import websocket, whatsapp
 from realty.errors import StorageError
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
 from realty.pipeline.parse import Parser
+from realty.services.admission import Admission
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus, LocalEventBus, RedisEventBus
 from realty.services.factory import build_service
 from realty.services.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from realty.services.redact import redacted_url
+from realty.services.runtime import Resources
 from realty.settings import Settings
 from realty.store.base import utcnow
 from realty.store.engine import database_url, is_sqlite, make_engine, upgrade
@@ -75,7 +77,8 @@ async def _connect_redis(settings: Settings) -> Redis | None:
         await client.ping()
     except (RedisError, OSError) as exc:
         await client.aclose()
-        raise StorageError(f"REDIS_URL={settings.redis_url} is unreachable: {exc}") from exc
+        where = redacted_url(settings.redis_url)
+        raise StorageError(f"REDIS_URL={where} is unreachable: {exc}") from exc
     return client
 
 
@@ -150,8 +153,11 @@ def _lifespan(
             )
             stack.push_async_callback(service.aclose)
             metrics.watch(service)
+            admission = Admission(
+                limiter, settings, lambda scope: metrics.rate_limited.labels(scope).inc()
+            )
             app.state.resources = Resources(
-                settings, service, store, events, limiter, metrics, redis, llm
+                settings, service, store, events, admission, metrics, redis, llm
             )
             if settings.purge_interval_s > 0:
                 purger = asyncio.create_task(_purge_forever(service, settings.purge_interval_s))

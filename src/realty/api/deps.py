@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from realty.api.errors import ApiError
-from realty.api.resources import Resources
+from realty.services.admission import Admit
+from realty.services.clients import client_address as resolve_client
 from realty.services.conversation import Bearer, ConversationService
-from realty.services.ratelimit import RateLimitedError
+from realty.services.runtime import Resources
 from realty.settings import Settings
 
 _bearer = HTTPBearer(auto_error=False, description="The conversation's token.")
@@ -94,43 +94,17 @@ def require_staff(resources: ResourcesDep, key: Annotated[str | None, Depends(_a
 
 
 def client_address(request: Request, settings: Settings) -> str:
-    """The client's address: the first X-Forwarded-For hop when the proxy is trusted."""
-    if settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for", "")
-        first = forwarded.split(",", 1)[0].strip()
-        if first:
-            return first
-    return request.client.host if request.client else "unknown"
+    """The client's address (see :func:`realty.services.clients.client_address`)."""
+    peer = request.client.host if request.client else None
+    return resolve_client(peer, request.headers.getlist("x-forwarded-for"), settings)
 
 
-Admit = Callable[[], Awaitable[None]]
-
-
-def quota(resources: Resources, scope: str, key: str, limit: int, what: str) -> Admit:
-    """A check that counts one hit on ``scope:key`` and refuses it over ``limit``.
-
-    The check raises :class:`RateLimitedError` (429 with ``Retry-After``).
-    """
-
-    async def admit() -> None:
-        window = resources.settings.rate_limit_window_s
-        decision = await resources.limiter.hit(f"{scope}:{key}", limit, window)
-        if not decision.allowed:
-            resources.metrics.rate_limited.labels(scope).inc()
-            raise RateLimitedError(decision, scope, what)
-
-    return admit
-
-
-def message_quota(resources: Resources, conversation_id: str) -> Admit:
-    """At most ``REALTY_RATE_LIMIT_MESSAGES`` new messages per conversation per window."""
-    limit = resources.settings.rate_limit_messages
-    return quota(resources, "msg", conversation_id, limit, "messages per conversation")
+def message_quota(resources: Resources, conversation_id: str, request: Request) -> Admit:
+    """The admission check of one new message to ``conversation_id`` from ``request``."""
+    address = client_address(request, resources.settings)
+    return resources.admission.messages(conversation_id, address)
 
 
 async def limit_new_conversations(resources: ResourcesDep, request: Request) -> None:
     """At most ``REALTY_RATE_LIMIT_CONVERSATIONS`` new conversations per client per window."""
-    settings = resources.settings
-    address = client_address(request, settings)
-    limit = settings.rate_limit_conversations
-    await quota(resources, "new", address, limit, "new conversations per client")()
+    await resources.admission.new_conversation(client_address(request, resources.settings))

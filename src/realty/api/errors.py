@@ -9,17 +9,16 @@ credentials 404 (whether the conversation exists is never revealed), floods 429 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from realty.errors import ProviderError, RealtyError, StorageError
+from realty.errors import ProviderError, StorageError
 from realty.services.conversation import (
     BriefIncompleteError,
     ConversationBusyError,
@@ -27,114 +26,35 @@ from realty.services.conversation import (
     UnknownConversationError,
 )
 from realty.services.ratelimit import RateLimitedError
+from realty.services.wire import (
+    PROBLEM_JSON,
+    FieldProblem,
+    Problem,
+    ProblemError,
+    documented,
+    not_found,
+    rate_limited,
+    too_long,
+)
+
+# Routes raise it under the name they always used; it lives with the problem documents.
+ApiError = ProblemError
+
+__all__ = [
+    "PROBLEM_JSON",
+    "ApiError",
+    "FieldProblem",
+    "Problem",
+    "documented",
+    "install",
+    "not_found",
+    "problem_openapi",
+    "problem_response",
+    "rate_limited",
+    "too_long",
+]
 
 logger = logging.getLogger("realty.api")
-
-PROBLEM_JSON = "application/problem+json"
-
-
-class FieldProblem(BaseModel):
-    """One invalid member of a request."""
-
-    model_config = ConfigDict(frozen=True)
-
-    field: str = Field(description="Where in the request, e.g. body.text or budget.")
-    message: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document."""
-
-    model_config = ConfigDict(
-        frozen=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "type": "/problems/too-long",
-                    "title": "Message too long",
-                    "status": 413,
-                    "detail": "The text has 5,000 characters; the limit is 4,000.",
-                    "limit": 4000,
-                }
-            ]
-        },
-    )
-
-    type: str = Field(default="about:blank", description="A URI naming the kind of problem.")
-    title: str
-    status: int
-    detail: str | None = None
-    errors: list[FieldProblem] | None = None
-    limit: int | None = Field(default=None, description="The limit that was exceeded.")
-    retry_after: int | None = Field(default=None, description="Seconds to wait (429, 503).")
-
-
-class ApiError(RealtyError):
-    """An error with its HTTP status and problem document."""
-
-    def __init__(
-        self,
-        status: int,
-        slug: str,
-        title: str,
-        detail: str | None = None,
-        *,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> None:
-        super().__init__(detail or title)
-        self.problem = Problem(
-            type=f"/problems/{slug}", title=title, status=status, detail=detail, **extra
-        )
-        self.headers = headers or {}
-
-
-def not_found() -> ApiError:
-    """The one answer for an unknown id, an expired conversation or wrong credentials."""
-    return ApiError(
-        404,
-        "not-found",
-        "Not found",
-        "No conversation with this id for these credentials (it may have expired).",
-    )
-
-
-def too_long(length: int, limit: int) -> ApiError:
-    """A message over the configured character limit."""
-    return ApiError(
-        413,
-        "too-long",
-        "Message too long",
-        f"The text has {length:,} characters; the limit is {limit:,} "
-        "(REALTY_MAX_MESSAGE_CHARS). Nothing was processed.",
-        limit=limit,
-    )
-
-
-def rate_limited(exc: RateLimitedError) -> ApiError:
-    """Too many requests in the window."""
-    retry_after = exc.decision.retry_after_s
-    return ApiError(
-        429,
-        "rate-limited",
-        "Too many requests",
-        f"At most {exc.decision.limit} {exc.what} per window; retry in {retry_after} s.",
-        headers={"Retry-After": str(retry_after)},
-        limit=exc.decision.limit,
-        retry_after=retry_after,
-    )
-
-
-def documented(descriptions: Mapping[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for problem statuses: ``{404: "why"}``."""
-    return {
-        status: {
-            "model": Problem,
-            "content": {PROBLEM_JSON: {}},
-            "description": description,
-        }
-        for status, description in descriptions.items()
-    }
 
 
 def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Any
 
 import orjson
 from fastapi import Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from realty.domain.brief import Language
 from realty.pipeline.describe import BriefDisplay
 from realty.services.conversation import ConversationView, TurnResult
+from realty.services.wire import ClientMessageId
 from realty.store.base import (
     Channel,
     Lead,
@@ -19,11 +20,6 @@ from realty.store.base import (
     Stats,
     TranscriptEntry,
 )
-
-ClientMessageId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$"),
-]
 
 _IN = ConfigDict(extra="forbid", frozen=True)
 

@@ -28,11 +28,8 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 
-from realty.api.deps import message_quota
-from realty.api.errors import ApiError, Problem, rate_limited, too_long
-from realty.api.resources import Resources
-from realty.api.schemas import ClientMessageId
 from realty.errors import StorageError
+from realty.services.clients import client_address
 from realty.services.conversation import (
     Bearer,
     ConversationBusyError,
@@ -42,6 +39,8 @@ from realty.services.conversation import (
 )
 from realty.services.events import Event, Subscription
 from realty.services.ratelimit import RateLimitedError
+from realty.services.runtime import Resources
+from realty.services.wire import ClientMessageId, Problem, ProblemError, rate_limited, too_long
 
 logger = logging.getLogger("realty.ws")
 
@@ -50,7 +49,8 @@ router = APIRouter()
 CLOSE_NOT_FOUND = 4404  # unknown conversation or wrong token
 CLOSE_ERASED = 4410  # the conversation was erased
 CLOSE_TRY_AGAIN = 1013  # live events are unavailable (Redis down): reconnect later
-_MAX_FRAME = 65_536
+CLOSE_RATE_LIMITED = 4429  # too many connections from this client: wait retry_after seconds
+MAX_AFTER = 2**31  # the largest ``after`` a client may resume from
 _PAGE = 500
 
 
@@ -86,12 +86,18 @@ class _Session:
     """One open socket on one conversation."""
 
     def __init__(
-        self, websocket: WebSocket, resources: Resources, conversation_id: str, access: Bearer
+        self,
+        websocket: WebSocket,
+        resources: Resources,
+        conversation_id: str,
+        access: Bearer,
+        address: str,
     ) -> None:
         self.ws = websocket
         self.resources = resources
         self.cid = conversation_id
         self.access = access
+        self.address = address
         self.sent = 0  # highest seq sent
         self._lock = asyncio.Lock()
 
@@ -144,10 +150,10 @@ class _Session:
             raw = message.get("text")
             if raw is None:
                 raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
-            if len(raw) > _MAX_FRAME:
-                await self.send(
-                    _error(413, "Frame too large", f"At most {_MAX_FRAME:,} characters.")
-                )
+            limit = self.resources.settings.max_body_bytes
+            if len(raw) > limit or len(raw.encode("utf-8", "surrogatepass")) > limit:
+                detail = f"At most {limit:,} bytes (REALTY_MAX_BODY_BYTES)."
+                await self.send(_error(413, "Frame too large", detail, limit=limit))
                 continue
             try:
                 frame = ClientMessage.model_validate_json(raw)
@@ -173,12 +179,12 @@ class _Session:
                 text,
                 access=self.access,
                 client_message_id=client_message_id,
-                admit=message_quota(resources, self.cid),
+                admit=resources.admission.messages(self.cid, self.address),
             )
             resources.metrics.observe("websocket", result)
         except RateLimitedError as exc:
             await self.send(_problem_event(rate_limited(exc).problem))
-        except ApiError as exc:
+        except ProblemError as exc:
             await self.send(_problem_event(exc.problem))
         except ConversationBusyError:
             await self.send(_error(503, "Conversation busy", "Retry shortly.", retry_after=1))
@@ -209,12 +215,21 @@ async def conversation_socket(
     websocket: WebSocket,
     conversation_id: str,
     token: str | None = Query(default=None, max_length=256),
-    after: int = Query(default=0, ge=0),
+    after: int = Query(default=0, ge=0, le=MAX_AFTER),
 ) -> None:
     """Stream a conversation's events and accept its messages (see the module doc)."""
     resources: Resources = websocket.app.state.resources
     access = Bearer(_token(websocket, token))
+    peer = websocket.client.host if websocket.client else None
+    forwarded = websocket.headers.getlist("x-forwarded-for")
+    address = client_address(peer, forwarded, resources.settings)
     await websocket.accept()
+    try:
+        await resources.admission.websocket(address)
+    except RateLimitedError as exc:
+        await websocket.send_text(orjson.dumps(_problem_event(rate_limited(exc).problem)).decode())
+        await websocket.close(code=CLOSE_RATE_LIMITED)
+        return
     try:
         await resources.service.authorize(conversation_id, access)
     except UnknownConversationError:
@@ -225,7 +240,7 @@ async def conversation_socket(
         )
         await websocket.close(code=CLOSE_NOT_FOUND)
         return
-    session = _Session(websocket, resources, conversation_id, access)
+    session = _Session(websocket, resources, conversation_id, access, address)
     session.sent = after
     resources.metrics.websockets.inc()
     try:

@@ -17,11 +17,10 @@ from twilio.request_validator import (
 )
 from twilio.twiml.messaging_response import MessagingResponse
 
-from realty.api.deps import ResourcesDep, quota
-from realty.api.errors import ApiError, documented
-from realty.api.resources import Resources
 from realty.services.conversation import ChannelIdentity
 from realty.services.ratelimit import RateLimitedError
+from realty.services.runtime import Resources
+from realty.services.wire import ProblemError, documented
 from realty.store.base import Channel
 
 router = APIRouter(prefix="/v1/channels", tags=["channels"])
@@ -66,7 +65,7 @@ def _verify(request: Request, resources: Resources, form: FormData) -> None:
     if not signature or not validator.validate(
         _url(request, resources), form, signature, algorithm
     ):
-        raise ApiError(
+        raise ProblemError(
             403,
             "bad-signature",
             "Invalid signature",
@@ -90,10 +89,11 @@ def _verify(request: Request, resources: Resources, form: FormData) -> None:
         ),
     },
 )
-async def whatsapp_webhook(request: Request, resources: ResourcesDep) -> Response:
+async def whatsapp_webhook(request: Request) -> Response:
     """Handle one incoming WhatsApp message (Twilio's `application/x-www-form-urlencoded`)."""
+    resources: Resources = request.app.state.resources
     if resources.settings.twilio_auth_token is None:
-        raise ApiError(
+        raise ProblemError(
             404,
             "channel-disabled",
             "WhatsApp channel not configured",
@@ -103,13 +103,12 @@ async def whatsapp_webhook(request: Request, resources: ResourcesDep) -> Respons
     _verify(request, resources, form)
     sender = str(form.get("From") or "").strip()
     if not sender or len(sender) > _MAX_SENDER:
-        raise ApiError(422, "invalid-request", "Invalid request", "From must name the sender.")
+        raise ProblemError(422, "invalid-request", "Invalid request", "From must name the sender.")
     service = resources.service
     conversation_id, started = await service.open_channel(CHANNEL, sender)
     if started:
         resources.metrics.conversations.labels(CHANNEL).inc()
     sid = str(form.get("MessageSid") or form.get("SmsMessageSid") or "").strip() or None
-    limit = resources.settings.rate_limit_messages
     try:
         result = await service.handle_turn(
             conversation_id,
@@ -117,7 +116,7 @@ async def whatsapp_webhook(request: Request, resources: ResourcesDep) -> Respons
             access=ChannelIdentity(CHANNEL, sender),
             client_message_id=sid[:128] if sid else None,
             # Counted only for new messages: Twilio's retries get their stored reply.
-            admit=quota(resources, "whatsapp", sender, limit, "messages per sender"),
+            admit=resources.admission.whatsapp(sender),
         )
     except RateLimitedError as exc:
         return _twiml(_SLOW_DOWN.format(s=exc.decision.retry_after_s))

@@ -87,6 +87,7 @@ RejectReason = Literal[
     "negative_count",  # a count below zero
     "date_in_past",
     "unknown_field_type",
+    "brief_full",  # past REALTY_MAX_EXTRAS extras or REALTY_MAX_BRIEF_BYTES
 ]
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from realty.domain.brief import (
     CORE_FIELDS,
@@ -38,7 +38,19 @@ _Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EDIT_TEXT)
 ]
 ExtraKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-ExtraValue = bool | int | float | _Text | None
+# Integers a JavaScript client holds exactly (and every store and JSON encoder accepts).
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+def _safe_integer(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_SAFE_INTEGER:
+        raise ValueError(f"integers must be within ±{MAX_SAFE_INTEGER:,} (2^53 - 1)")
+    return value
+
+
+_Safe = BeforeValidator(_safe_integer)
+_Number = Annotated[float, _Safe, Field(allow_inf_nan=False)]
+ExtraValue = Annotated[bool | int | float | _Text | None, _Safe]
 Problem = tuple[str, str]
 
 _FORM = ConfigDict(frozen=True, extra="forbid")
@@ -49,14 +61,14 @@ class BudgetEdit(BaseModel):
 
     model_config = _FORM
 
-    amount: float = Field(allow_inf_nan=False, description="What the prospect can spend.")
+    amount: _Number = Field(description="What the prospect can spend.")
     currency: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")] = Field(
         description="ISO 4217 code, e.g. MXN, USD, EUR."
     )
     period: Literal["month", "total"] | None = None
     modality: Literal["rent", "buy"] | None = None
-    min: float | None = Field(default=None, allow_inf_nan=False)
-    max: float | None = Field(default=None, allow_inf_nan=False)
+    min: _Number | None = None
+    max: _Number | None = None
 
 
 class SizeEdit(BaseModel):
@@ -64,9 +76,9 @@ class SizeEdit(BaseModel):
 
     model_config = _FORM
 
-    m2: float = Field(allow_inf_nan=False, description="Total size in m².")
-    min_m2: float | None = Field(default=None, allow_inf_nan=False)
-    max_m2: float | None = Field(default=None, allow_inf_nan=False)
+    m2: _Number = Field(description="Total size in m².")
+    min_m2: _Number | None = None
+    max_m2: _Number | None = None
 
 
 class BriefPatch(BaseModel):

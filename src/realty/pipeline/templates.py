@@ -201,6 +201,12 @@ REJECTIONS: Mapping[RejectReason, _Texts] = MappingProxyType(
             "en": "I couldn't use that value for the {label}",
             "es": "No pude usar ese valor para {subject}",
         },
+        "brief_full": {
+            "en": "Your brief already holds as many details as it can, so I couldn't add the "
+            "{label}; your message is kept in the conversation",
+            "es": "Tu solicitud ya tiene todos los detalles que admite, así que no pude añadir "
+            "{subject}; tu mensaje queda guardado en la conversación",
+        },
     }
 )
 

@@ -40,9 +40,11 @@ from realty.domain.state import (
     Greet,
     Transition,
 )
+from realty.domain.storable import storable, storable_data
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
 from realty.errors import RealtyError
 from realty.parsing.text import Message
+from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.describe import BriefDisplay, Describer
 from realty.pipeline.edit import BriefEditor, BriefPatch
 from realty.pipeline.guard import Guard, GuardVerdict
@@ -51,6 +53,7 @@ from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
 from realty.pipeline.validate import Validator
 from realty.services.events import EventBus, NullEventBus
+from realty.services.slots import CallSlots
 from realty.store.base import (
     Channel,
     ConversationStore,
@@ -272,6 +275,8 @@ class ConversationService:
         today: Callable[[], date] = date.today,
         now: Callable[[], dt.datetime] = utcnow,
         reply_deadline_s: float | None = None,
+        llm_max_concurrency: int = 2,
+        bounds: BriefBounds | None = None,
     ) -> None:
         """Wire the stages.
 
@@ -295,6 +300,8 @@ class ConversationService:
         self._now = now
         self._locks = _KeyedLocks()
         self._deadline_s = reply_deadline_s
+        self.llm_slots = CallSlots(llm_max_concurrency)
+        self._bounds = bounds or BriefBounds(registry, max_extras=50, max_bytes=32_768)
         self._refining: set[asyncio.Task[Refinement]] = set()
         self._refined: list[Refinement] = []
         self.version_conflicts = 0  # lost version checks, retried (writers in other processes)
@@ -414,6 +421,7 @@ class ConversationService:
         Returns:
             The conversation id and whether it was started now.
         """
+        key = storable(key)
         found = await self._store.find_by_channel(channel, key, self._now())
         if found is not None:
             return found.id, False
@@ -492,6 +500,8 @@ class ConversationService:
             StorageError: the store failed.
         """
 
+        text = storable(text)
+
         async def run(stored: StoredConversation, started: float) -> _Outcome:
             return await self._message(stored, text, client_message_id, started)
 
@@ -511,6 +521,8 @@ class ConversationService:
             EditRejectedError: a value was refused; nothing was changed.
             UnknownConversationError: no such conversation for ``access``.
         """
+
+        patch = BriefPatch.model_validate(storable_data(patch.model_dump(exclude_unset=True)))
 
         async def run(stored: StoredConversation, started: float) -> _Outcome:
             return self._edit(stored, patch, started)
@@ -607,6 +619,7 @@ class ConversationService:
         if not verdict.allowed:
             return self._blocked(stored, verdict, client_message_id, started)
         update, calls, llm_ms, pending = await self._understand(state, verdict.text)
+        update = self._bounds.check(state.brief, update)
         transition = advance(state, update, self._registry)
         reply = self._responder.render(transition)
         result = self._result(
@@ -628,7 +641,9 @@ class ConversationService:
         ctx = self._context(state)
         extraction, problems = self._editor.extraction(patch, ctx)
         text = patch.model_dump_json(exclude_unset=True)
-        update = self._validator.validate(extraction, text, ctx.today)
+        update = self._bounds.check(
+            state.brief, self._validator.validate(extraction, text, ctx.today)
+        )
         problems += [(_edit_field(r.candidate.key), r.detail or r.reason) for r in update.rejected]
         if problems:
             raise EditRejectedError(problems)
@@ -679,9 +694,14 @@ class ConversationService:
         ctx = self._context(state)
         extraction: Extraction = self._parser.parse(text, ctx)
         calls, llm_ms = 0, 0.0
-        if self._extractor is not None and self._extractor.needs_llm(text, extraction):
+        if (
+            self._extractor is not None
+            and self._extractor.needs_llm(text, extraction)
+            and self.llm_slots.take()  # every slot busy: the parser's reading answers now
+        ):
             started = time.perf_counter()
             task = asyncio.create_task(self._extractor.extract(text, extraction, state))
+            task.add_done_callback(lambda _: self.llm_slots.give_back())
             try:
                 await asyncio.wait_for(asyncio.shield(task), self._deadline_s)
             except TimeoutError:
@@ -739,7 +759,13 @@ class ConversationService:
                 if stored is None:
                     return (), None  # erased or expired meanwhile
                 started = time.perf_counter()
-                transition = refine(stored.state, update, self._registry, pending.turn)
+                bounded = self._bounds.check(stored.state.brief, update).accepted
+                transition = refine(
+                    stored.state,
+                    update.model_copy(update={"accepted": bounded}),
+                    self._registry,
+                    pending.turn,
+                )
                 if not transition.actions:
                     return (), None
                 reply = self._responder.render(transition)

@@ -13,6 +13,7 @@ from realty.domain.fields import FieldRegistry
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
 from realty.parsing.facts import fact_phrases
+from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.ground import Grounder
 from realty.pipeline.guard import CharNgramClassifier, Guard, RuleSet
 from realty.pipeline.llm_extract import LLMExtractor
@@ -112,4 +113,6 @@ def build_service(
         today=today,
         now=now,
         reply_deadline_s=settings.llm_reply_deadline_ms / 1000,
+        llm_max_concurrency=settings.llm_max_concurrency,
+        bounds=BriefBounds(registry, settings.max_extras, settings.max_brief_bytes),
     )

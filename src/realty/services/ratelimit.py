@@ -1,9 +1,13 @@
-"""Fixed-window rate limits: in-process, or in Redis so every API process shares the counts.
+"""Sliding-window rate limits (the ``limits`` library): in process, or in Redis so every API
+process shares the counts.
 
-A key (``msg:<conversation>``, ``new:<client address>``) may be hit ``limit`` times per window
-of ``window_s`` seconds; the next hit is refused with the seconds until the window ends
-(``Retry-After``). Counting is one atomic Redis script per hit. When Redis fails, the process
-falls back to its own counts (logged) rather than refusing every prospect.
+A key (``msg:<conversation>``, ``new:<client address>``…) may be hit ``limit`` times in any
+window of ``window_s`` seconds, approximately: the sliding-window counter weighs the previous
+fixed window's count by how much of it still overlaps the sliding one, so a burst at the end
+of one window still counts at the start of the next (a fixed window would let it through
+twice). The refusal says when the next hit can pass (``Retry-After``, from the window's
+statistics). Counting is one atomic Redis script per hit; when Redis fails, the process falls
+back to its own counts (logged) rather than refusing every prospect.
 """
 
 from __future__ import annotations
@@ -11,26 +15,18 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from realty.errors import RealtyError
 
 logger = logging.getLogger("realty.ratelimit")
-
-# INCR the window's counter, start its expiry on the first hit; return the count and the TTL.
-_SCRIPT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-local ttl = redis.call('PTTL', KEYS[1])
-if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {count, ttl}
-"""
-_PRUNE_EVERY = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,67 +53,63 @@ class RateLimitedError(RealtyError):
 
 
 class RateLimiter(Protocol):
-    """Counts hits per key and window."""
+    """Counts hits per key in a sliding window."""
 
     async def hit(self, key: str, limit: int, window_s: int) -> RateDecision:
         """Count one hit on ``key``; ``limit`` 0 means unlimited."""
         ...
 
 
-def _decision(count: int, limit: int, ttl_s: float) -> RateDecision:
-    if count <= limit:
-        return RateDecision(allowed=True, limit=limit, remaining=limit - count)
-    return RateDecision(
-        allowed=False, limit=limit, remaining=0, retry_after_s=max(1, math.ceil(ttl_s))
-    )
+class _WindowLimiter:
+    """A sliding-window counter over a ``limits`` storage."""
 
-
-class LocalRateLimiter:
-    """Counts in this process (one API process, tests, or a Redis outage)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._windows: dict[str, tuple[float, int]] = {}  # key → (window end, count)
-        self._hits = 0
+    def __init__(self, storage: Storage) -> None:
+        self._strategy = SlidingWindowCounterRateLimiter(storage)
 
     async def hit(self, key: str, limit: int, window_s: int) -> RateDecision:
-        """Count one hit on ``key`` in the current window."""
+        """Count one hit on ``key``; refused hits are not counted."""
         if limit <= 0:
             return ALLOWED
-        now = self._clock()
-        self._hits += 1
-        if self._hits % _PRUNE_EVERY == 0:
-            self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
-        end, count = self._windows.get(key, (0.0, 0))
-        if end <= now:
-            end, count = now + window_s, 0
-        count += 1
-        self._windows[key] = (end, count)
-        return _decision(count, limit, end - now)
+        item = RateLimitItemPerSecond(limit, window_s)
+        allowed = await self._strategy.hit(item, key)
+        stats = await self._strategy.get_window_stats(item, key)
+        if allowed:
+            return RateDecision(allowed=True, limit=limit, remaining=stats.remaining)
+        wait = math.ceil(stats.reset_time - time.time())
+        return RateDecision(
+            allowed=False, limit=limit, remaining=0, retry_after_s=min(max(1, wait), window_s)
+        )
+
+
+class LocalRateLimiter(_WindowLimiter):
+    """Counts in this process (one API process, tests, or a Redis outage)."""
+
+    def __init__(self) -> None:
+        super().__init__(MemoryStorage())
 
 
 class RedisRateLimiter:
     """Counts in Redis, shared by every process.
 
     Args:
-        redis: A client (the caller owns and closes it).
-        prefix: Prefix of the counter keys.
+        redis: A client whose connection pool the counts use (the caller owns and closes it).
+        prefix: Prefix of the counter keys (``<prefix>:rate:…``).
     """
 
     def __init__(self, redis: Redis, prefix: str) -> None:
-        self._redis = redis
-        self._prefix = prefix
-        self._script = redis.register_script(_SCRIPT)
+        storage = RedisStorage(
+            "async+redis://",
+            implementation="redispy",
+            key_prefix=f"{prefix}:rate",
+            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+        )
+        self._shared = _WindowLimiter(storage)
         self._fallback = LocalRateLimiter()
 
     async def hit(self, key: str, limit: int, window_s: int) -> RateDecision:
         """Count one hit on ``key``; falls back to local counts when Redis fails."""
-        if limit <= 0:
-            return ALLOWED
-        name = f"{self._prefix}:rate:{key}"
         try:
-            count, ttl_ms = await self._script(keys=[name], args=[window_s * 1000])
+            return await self._shared.hit(key, limit, window_s)
         except (RedisError, OSError) as exc:
             logger.warning("rate limit counted locally (%s): %s", type(exc).__name__, exc)
             return await self._fallback.hit(key, limit, window_s)
-        return _decision(int(count), limit, int(ttl_ms) / 1000)

@@ -15,7 +15,6 @@ from realty.api.deps import (
     resources_of,
 )
 from realty.api.errors import documented, too_long
-from realty.api.resources import Resources
 from realty.api.schemas import (
     ConversationCreate,
     ConversationCreated,
@@ -26,6 +25,7 @@ from realty.api.schemas import (
     turn_payload,
 )
 from realty.pipeline.edit import BriefPatch
+from realty.services.runtime import Resources
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
 
@@ -106,7 +106,7 @@ async def post_message(
         body.text,
         access=access,
         client_message_id=body.client_message_id,
-        admit=message_quota(resources, conversation_id),
+        admit=message_quota(resources, conversation_id, request),
     )
     resources.metrics.observe("api", result)
     # The hot path: the payload is built to the documented schema, not validated again.
@@ -141,6 +141,7 @@ async def patch_brief(
     conversation_id: ConversationId,
     patch: BriefPatch,
     access: AccessDep,
+    request: Request,
     resources: ResourcesDep,
     service: ServiceDep,
 ) -> TurnPublic:
@@ -149,7 +150,10 @@ async def patch_brief(
     A value that fails validation refuses the whole edit (422) and changes nothing.
     """
     result = await service.edit_brief(
-        conversation_id, patch, access=access, admit=message_quota(resources, conversation_id)
+        conversation_id,
+        patch,
+        access=access,
+        admit=message_quota(resources, conversation_id, request),
     )
     resources.metrics.observe("api", result)
     return TurnPublic.of(result)
@@ -166,6 +170,7 @@ async def patch_brief(
 async def confirm_brief(
     conversation_id: ConversationId,
     access: AccessDep,
+    request: Request,
     resources: ResourcesDep,
     service: ServiceDep,
 ) -> TurnPublic:
@@ -174,7 +179,7 @@ async def confirm_brief(
     Assumed values become confirmed and the lead's status becomes `confirmed`.
     """
     result = await service.confirm(
-        conversation_id, access=access, admit=message_quota(resources, conversation_id)
+        conversation_id, access=access, admit=message_quota(resources, conversation_id, request)
     )
     resources.metrics.observe("api", result)
     return TurnPublic.of(result)
