@@ -8,6 +8,8 @@ event loop, exactly as ``realty api`` serves it (lifespan, HTTP and WebSocket).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -135,3 +137,69 @@ def open_conversation(client: httpx.Client, **body: Any) -> Opened:
     assert response.status_code == 201, response.text
     data = response.json()
     return Opened(data["id"], data["token"], data)
+
+
+class FreezableProxy:
+    """Forwards TCP connections to ``target`` (a database, Redis); ``freeze()`` stops moving
+    bytes (a hung server), ``cut()`` closes every connection and refuses new ones (a server
+    gone), ``thaw()`` and ``restore()`` undo them."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.refusing = False
+        self._sockets: list[socket.socket] = []
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            if self.refusing:
+                client.close()
+                continue
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            with contextlib.suppress(OSError):
+                while data := source.recv(65536):
+                    self.flowing.wait()
+                    sink.sendall(data)
+        finally:
+            for sock in (source, sink):
+                with_suppressed_close(sock)
+
+    def freeze(self) -> None:
+        self.flowing.clear()
+
+    def thaw(self) -> None:
+        self.flowing.set()
+
+    def cut(self) -> None:
+        self.refusing = True
+        for sock in self._sockets:
+            with_suppressed_close(sock)
+        self._sockets.clear()
+        self.flowing.set()
+
+    def restore(self) -> None:
+        self.refusing = False
+
+    def close(self) -> None:
+        self.cut()
+        self._listener.close()
+
+
+def with_suppressed_close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    sock.close()

@@ -176,6 +176,13 @@ class Settings(BaseSettings):
         validation_alias=AliasChoices("REDIS_URL", "REALTY_REDIS_URL"),
         description="Redis for shared rate limits and cross-process events; default: in-process.",
     )
+    redis_timeout_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=30,
+        description="Longest wait for Redis per call; past it the process counts rate limits "
+        "itself and keeps events local (Redis is optional).",
+    )
     redis_prefix: str = Field(
         default="realty", min_length=1, max_length=64, description="Prefix of every Redis key."
     )

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from websockets.sync.client import connect
 
-from livesupport import MakeSettings, Opened, Serve
+from livesupport import FreezableProxy, MakeSettings, Opened, Serve
 
 OpenConv = Callable[..., Opened]
 PROBLEM = "application/problem+json"
@@ -46,6 +50,7 @@ def test_readyz_reports_each_dependency(
     assert response.status_code == 200
     assert response.json() == {
         "status": "ready",
+        "degraded": False,
         "database": "ok",
         "redis": "not configured",
         "model": "none (parser only)",
@@ -265,3 +270,60 @@ def test_metrics_are_per_app(sqlite_url: str, make_settings: MakeSettings, serve
     with first.client() as http:
         again = http.get("/metrics").text
     assert 'realty_conversations_started_total{channel="api"} 1.0' in again
+
+
+@pytest.fixture
+def redis_proxy(redis_url: str) -> Iterator[tuple[FreezableProxy, str]]:
+    """Redis behind a proxy the test can cut, and the URL through it."""
+    parts = urlsplit(redis_url)
+    proxy = FreezableProxy((parts.hostname or "127.0.0.1", parts.port or 6379))
+    try:
+        yield proxy, urlunsplit(parts._replace(netloc=f"127.0.0.1:{proxy.port}"))
+    finally:
+        proxy.close()
+
+
+def test_redis_is_optional_start_without_it_serve_degraded_and_recover(
+    sqlite_url: str,
+    redis_prefix: str,
+    redis_proxy: tuple[FreezableProxy, str],
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: OpenConv,
+) -> None:
+    proxy, url = redis_proxy
+    proxy.cut()  # Redis is down when the process starts
+    settings = make_settings(sqlite_url, redis_url=url, redis_prefix=redis_prefix)
+    server = serve(settings)
+    with server.client() as http:
+        ready = http.get("/readyz")
+        assert ready.status_code == 200
+        assert (ready.json()["status"], ready.json()["degraded"]) == ("ready", True)
+        assert ready.json()["redis"].startswith("error")
+
+        # No request fails because of it: turns, and a socket hearing its own process.
+        conv = open_conv(http)
+        socket_url = f"{server.ws_url}/v1/conversations/{conv.id}/ws?token={conv.token}"
+        with connect(socket_url, open_timeout=10) as ws:
+            while json.loads(ws.recv(timeout=10))["type"] != "ready":
+                pass  # the replay of the greeting comes first
+            sent = http.post(
+                f"/v1/conversations/{conv.id}/messages",
+                json={"text": "I need an office in Mexico City."},
+                headers=conv.auth,
+            )
+            assert sent.status_code == 200
+            kinds = [json.loads(ws.recv(timeout=10))["type"] for _ in range(3)]
+            assert kinds == ["typing", "reply", "brief"]
+
+        proxy.restore()  # Redis is back: the client reconnects by itself
+        deadline = time.monotonic() + 10
+        while http.get("/readyz").json()["degraded"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert http.get("/readyz").json() == {
+            "status": "ready",
+            "degraded": False,
+            "database": "ok",
+            "redis": "ok",
+            "model": "none (parser only)",
+        }

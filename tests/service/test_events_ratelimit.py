@@ -90,6 +90,21 @@ async def test_publishing_without_redis_logs_and_does_not_raise(redis_prefix: st
         await dead.aclose()
 
 
+async def test_without_redis_a_subscriber_still_hears_its_own_process(
+    redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    bus = RedisEventBus(dead, redis_prefix)
+    try:
+        async with bus.subscribe("c1") as subscription:  # no error: degraded, not down
+            await bus.publish("c1", {"type": "typing"})
+            assert await _next(subscription) == {"type": "typing"}
+    finally:
+        await bus.close()
+        await dead.aclose()
+    assert "live events from this process only" in caplog.text
+
+
 def _after_a_window_starts(window_s: int) -> None:
     """Sleep until just after the in-process storage's next window boundary."""
     time.sleep(window_s - time.time() % window_s + 0.02)
@@ -157,4 +172,23 @@ async def test_redis_limiter_falls_back_to_local_counts_when_redis_is_down(
         assert allowed == [True, True, False]
     finally:
         await dead.aclose()
-    assert "rate limit counted locally" in caplog.text
+    assert "rate limits counted locally" in caplog.text
+
+
+async def test_after_a_redis_failure_the_limiter_counts_locally_for_a_pause(
+    redis_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = [1000.0]
+    dead = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    try:
+        limiter = RedisRateLimiter(dead, redis_prefix, pause_s=5, clock=lambda: now[0])
+        await _burst(limiter, "k", 10, 60, 4)
+        # One attempt on Redis, then local counts without paying its timeout again.
+        assert caplog.text.count("rate limits counted locally") == 1
+        assert limiter.counting_locally
+        now[0] += 5
+        assert not limiter.counting_locally
+        await _burst(limiter, "k", 10, 60, 1)  # Redis is tried again (and fails again)
+        assert caplog.text.count("rate limits counted locally") == 2
+    finally:
+        await dead.aclose()

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from realty.api.app import create_app
-from realty.errors import StorageError
 from realty.services.redact import redacted_url
 from realty.settings import Settings
 
@@ -27,7 +26,9 @@ def test_a_url_loses_its_password(url: str, expected: str) -> None:
     assert redacted_url(url) == expected
 
 
-def test_an_unreachable_redis_is_reported_without_its_password(tmp_path: Path) -> None:
+def test_an_unreachable_redis_is_reported_without_its_password(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = Settings(
         llm_provider="none",
         database_url=f"sqlite:///{tmp_path / 'realty.db'}",
@@ -40,7 +41,6 @@ def test_an_unreachable_redis_is_reported_without_its_password(tmp_path: Path) -
         async with app.router.lifespan_context(app):
             pass
 
-    with pytest.raises(StorageError) as failed:
-        asyncio.run(start())
-    assert "hunter2-secret" not in str(failed.value)
-    assert "redis://:***@127.0.0.1:1/0" in str(failed.value)
+    asyncio.run(start())  # Redis is optional: the process starts, degraded
+    assert "hunter2-secret" not in caplog.text
+    assert "REDIS_URL=redis://:***@127.0.0.1:1/0 is unreachable" in caplog.text

@@ -30,6 +30,7 @@ Event = dict[str, Any]
 QUEUE_SIZE = 256
 RESYNC: Event = {"type": "resync"}
 _RECONNECT_S = (0.1, 0.5, 1.0, 2.0, 5.0)
+_CONFIRM_S = 2.0  # longest wait for Redis to confirm a subscription
 
 
 class Subscription:
@@ -143,35 +144,49 @@ class RedisEventBus:
         self._lock = asyncio.Lock()
         self._confirmed: dict[str, asyncio.Event] = {}
         self._control = f"{prefix}:events:-"
+        # Conversations with a subscriber that Redis could not subscribe: this process's own
+        # events reach them directly (events from other processes cannot while Redis is out).
+        self._degraded: dict[str, int] = {}
 
     def _channel(self, conversation_id: str) -> str:
         return f"{self._prefix}:events:{conversation_id}"
 
     async def publish(self, conversation_id: str, event: Event) -> None:
-        """Publish ``event``; a Redis failure is logged (subscribers resync later)."""
+        """Publish ``event``; when Redis fails, this process's subscribers still get it."""
         try:
             await self._redis.publish(self._channel(conversation_id), orjson.dumps(event))
         except (RedisError, OSError) as exc:
             logger.warning("event not published (%s): %s", type(exc).__name__, exc)
+            self._local.deliver(conversation_id, event)
+            return
+        if conversation_id in self._degraded:
+            self._local.deliver(conversation_id, event)
 
     @asynccontextmanager
     async def subscribe(self, conversation_id: str) -> AsyncIterator[Subscription]:
-        """Receive the conversation's events; returns once Redis confirmed the subscription.
-
-        Raises:
-            redis.exceptions.RedisError: Redis is unreachable.
-        """
+        """Receive the conversation's events, once Redis confirmed the subscription; when
+        Redis is unreachable, this process's own events only (logged), never an error."""
         channel = self._channel(conversation_id)
-        async with self._lock:
-            pubsub = await self._started()
-            if not self._local.has_subscribers(conversation_id):
-                confirmed = self._confirmed.setdefault(channel, asyncio.Event())
-                await pubsub.subscribe(channel)
-                await asyncio.wait_for(confirmed.wait(), timeout=5)
+        degraded = False
+        try:
+            async with self._lock:
+                pubsub = await self._started()
+                if not self._local.has_subscribers(conversation_id):
+                    confirmed = self._confirmed.setdefault(channel, asyncio.Event())
+                    await pubsub.subscribe(channel)
+                    await asyncio.wait_for(confirmed.wait(), timeout=_CONFIRM_S)
+        except (RedisError, OSError, TimeoutError) as exc:
+            logger.warning("live events from this process only (%s)", type(exc).__name__)
+            degraded = True
+            self._degraded[conversation_id] = self._degraded.get(conversation_id, 0) + 1
         try:
             async with self._local.subscribe(conversation_id) as subscription:
                 yield subscription
         finally:
+            if degraded:
+                left = self._degraded.pop(conversation_id, 1) - 1
+                if left:
+                    self._degraded[conversation_id] = left
             async with self._lock:
                 if not self._local.has_subscribers(conversation_id) and self._pubsub is not None:
                     self._confirmed.pop(channel, None)
@@ -180,11 +195,17 @@ class RedisEventBus:
 
     async def _started(self) -> PubSub:
         if self._pubsub is None:
-            self._pubsub = self._redis.pubsub()
+            pubsub = self._redis.pubsub()
             confirmed = self._confirmed.setdefault(self._control, asyncio.Event())
-            await self._pubsub.subscribe(self._control)
-            self._reader = asyncio.create_task(self._read(self._pubsub), name="redis-events")
-            await asyncio.wait_for(confirmed.wait(), timeout=5)
+            try:
+                await pubsub.subscribe(self._control)
+            except BaseException:
+                with contextlib.suppress(RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]
+                raise
+            self._pubsub = pubsub
+            self._reader = asyncio.create_task(self._read(pubsub), name="redis-events")
+            await asyncio.wait_for(confirmed.wait(), timeout=_CONFIRM_S)
         return self._pubsub
 
     async def _read(self, pubsub: PubSub) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -94,9 +95,19 @@ class RedisRateLimiter:
     Args:
         redis: A client whose connection pool the counts use (the caller owns and closes it).
         prefix: Prefix of the counter keys (``<prefix>:rate:…``).
+        pause_s: After a Redis failure, count locally this long before trying Redis again,
+            so an outage costs one timeout, not one per request.
+        clock: Monotonic seconds (tests pass their own).
     """
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        pause_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         storage = RedisStorage(
             "async+redis://",
             implementation="redispy",
@@ -105,11 +116,27 @@ class RedisRateLimiter:
         )
         self._shared = _WindowLimiter(storage)
         self._fallback = LocalRateLimiter()
+        self._pause_s = pause_s
+        self._clock = clock
+        self._local_until = 0.0
+
+    @property
+    def counting_locally(self) -> bool:
+        """Whether Redis failed recently and hits are counted in this process."""
+        return self._clock() < self._local_until
 
     async def hit(self, key: str, limit: int, window_s: int) -> RateDecision:
         """Count one hit on ``key``; falls back to local counts when Redis fails."""
+        if self.counting_locally:
+            return await self._fallback.hit(key, limit, window_s)
         try:
             return await self._shared.hit(key, limit, window_s)
         except (RedisError, OSError) as exc:
-            logger.warning("rate limit counted locally (%s): %s", type(exc).__name__, exc)
+            self._local_until = self._clock() + self._pause_s
+            logger.warning(
+                "rate limits counted locally for %gs (%s): %s",
+                self._pause_s,
+                type(exc).__name__,
+                exc,
+            )
             return await self._fallback.hit(key, limit, window_s)

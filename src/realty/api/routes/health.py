@@ -26,6 +26,7 @@ class Readiness(BaseModel):
     """Whether this process can serve turns, and what each dependency said."""
 
     status: Literal["ready", "not_ready"]
+    degraded: bool = False
     database: str
     redis: str
     model: str
@@ -44,8 +45,9 @@ async def healthz() -> Health:
     responses={503: {"model": Readiness, "description": "A dependency is down."}},
 )
 async def readyz(resources: ResourcesDep) -> JSONResponse:
-    """Ready when the database answers, Redis answers (if configured) and the model loaded."""
-    ready = True
+    """Ready when the database answers and the model loaded. Redis is optional: when it does
+    not answer the process still serves (degraded: local rate limits and events)."""
+    ready, degraded = True, False
     try:
         await resources.store.ping()
         database = "ok"
@@ -57,11 +59,15 @@ async def readyz(resources: ResourcesDep) -> JSONResponse:
             await resources.redis.ping()
             redis = "ok"
         except (RedisError, OSError) as exc:
-            redis, ready = f"error: {type(exc).__name__}", False
+            redis, degraded = f"error: {type(exc).__name__}", True
     # The lifespan loads the model before serving, so a loaded provider is a ready one.
     model = resources.llm.name if resources.llm is not None else "none (parser only)"
     body = Readiness(
-        status="ready" if ready else "not_ready", database=database, redis=redis, model=model
+        status="ready" if ready else "not_ready",
+        degraded=degraded,
+        database=database,
+        redis=redis,
+        model=model,
     )
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
 
