@@ -48,6 +48,7 @@ router = APIRouter()
 
 CLOSE_NOT_FOUND = 4404  # unknown conversation or wrong token
 CLOSE_ERASED = 4410  # the conversation was erased
+CLOSE_GONE = 1006  # the client went away without a close frame
 CLOSE_TRY_AGAIN = 1013  # live events are unavailable (Redis down): reconnect later
 CLOSE_RATE_LIMITED = 4429  # too many connections from this client: wait retry_after seconds
 MAX_AFTER = 2**31  # the largest ``after`` a client may resume from
@@ -102,8 +103,18 @@ class _Session:
         self._lock = asyncio.Lock()
 
     async def send(self, event: Event) -> None:
+        """Send one event; a client that hung up meanwhile ends the session quietly.
+
+        Raises:
+            WebSocketDisconnect: the client is gone (the send failed because it closed).
+        """
         async with self._lock:
-            await self.ws.send_text(orjson.dumps(event).decode())
+            try:
+                await self.ws.send_text(orjson.dumps(event).decode())
+            except (RuntimeError, OSError) as exc:
+                # Starlette raises RuntimeError once a close was sent or received; the server
+                # raises an OSError subclass when the peer vanished mid-send.
+                raise WebSocketDisconnect(CLOSE_GONE) from exc
 
     async def catch_up(self) -> None:
         """Send every stored entry after the last one sent."""
