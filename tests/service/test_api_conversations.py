@@ -296,6 +296,24 @@ def test_a_refused_edit_changes_nothing_and_names_every_problem(
         assert len(after["history"]) == len(before["history"])
 
 
+def test_an_id_with_a_nul_is_not_found(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    """/v1/conversations/{id}%00 (with the conversation's token) and /v1/leads/%00 are 404 on
+    every database; PostgreSQL, which cannot store a NUL, answered 503."""
+    server = serve(make_settings(database_url))
+    with server.client() as http:
+        conv = open_conv(http, text=CANONICAL[0])
+        for method in ("GET", "DELETE"):
+            response = http.request(method, f"/v1/conversations/{conv.id}%00", headers=conv.auth)
+            assert response.status_code == 404, response.text
+        staff = {"X-API-Key": "staff-key"}
+        assert http.get("/v1/leads/%00", headers=staff).status_code == 404
+        found = http.get("/v1/leads", params={"city": "Mexico City\x00"}, headers=staff)
+        assert (found.status_code, found.json()["items"]) == (200, [])
+        assert http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).status_code == 200
+
+
 def test_delete_erases_the_conversation(
     database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
 ) -> None:
