@@ -173,6 +173,33 @@ def test_patch_integers_past_2_53_are_refused_not_errors(
         assert fine.status_code == 200
 
 
+@pytest.mark.parametrize("number", [1e20, -1e20, 2.8410486287506785e277])
+def test_whole_floats_past_2_53_stay_floats_in_the_brief(
+    number: float,
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+) -> None:
+    """A budget amount of 1e20 (a float with no fraction) was rendered as an int the JSON
+    encoder refuses past 2^64: a 500. Past 2^53 it now stays a float, in fields and extras."""
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+        edited = _patch(http, conv, {"extras": {"deposit": number}})
+        assert edited.status_code == 200, edited.text
+        assert edited.json()["brief"]["extras"]["deposit"]["value"] == number
+        budget = _patch(http, conv, {"budget": {"amount": abs(number), "currency": "USD"}})
+        assert budget.status_code == 200, budget.text
+        assert budget.json()["brief"]["fields"]["budget"]["amount"] == abs(number)
+        shown = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth)
+        assert shown.status_code == 200
+        extras = _patch(http, conv, {"extras": {"exact": 2.0**53 - 1, "past": 2.0**53}})
+        shown_extras = extras.json()["brief"]["extras"]
+        assert type(shown_extras["exact"]["value"]) is int  # reads 9007199254740991
+        assert type(shown_extras["past"]["value"]) is float  # reads 9007199254740992.0
+
+
 NUL_TEXT = "I need an office\x00 in Monterrey"
 CLEAN_TEXT = "I need an office in Monterrey"
 

@@ -296,6 +296,45 @@ def test_a_refused_edit_changes_nothing_and_names_every_problem(
         assert len(after["history"]) == len(before["history"])
 
 
+def test_an_edit_made_only_of_nuls_is_refused(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    """PATCH with {"budget": "\\u0000"} passes the schema (one character), but NULs are
+    dropped before the edit is validated: an empty value is refused with 422, not a 500."""
+    server = serve(make_settings(database_url))
+    with server.client() as http:
+        conv = open_conv(http, text=CANONICAL[0])
+        response = http.patch(
+            f"/v1/conversations/{conv.id}/brief",
+            json={"budget": "\x00", "city": "Monterrey", "extras": {"dock": "\x00\x00"}},
+            headers=conv.auth,
+        )
+        assert response.status_code == 422, response.text
+        problem = response.json()
+        assert problem["type"] == "/problems/invalid-edit"
+        assert {e["field"] for e in problem["errors"]} == {"budget", "extras.dock"}
+        brief = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).json()["brief"]
+        assert brief["fields"]["city"]["value"] != "Monterrey"  # nothing was changed
+
+
+def test_an_id_with_a_nul_is_not_found(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    """/v1/conversations/{id}%00 (with the conversation's token) and /v1/leads/%00 are 404 on
+    every database; PostgreSQL, which cannot store a NUL, answered 503."""
+    server = serve(make_settings(database_url))
+    with server.client() as http:
+        conv = open_conv(http, text=CANONICAL[0])
+        for method in ("GET", "DELETE"):
+            response = http.request(method, f"/v1/conversations/{conv.id}%00", headers=conv.auth)
+            assert response.status_code == 404, response.text
+        staff = {"X-API-Key": "staff-key"}
+        assert http.get("/v1/leads/%00", headers=staff).status_code == 404
+        found = http.get("/v1/leads", params={"city": "Mexico City\x00"}, headers=staff)
+        assert (found.status_code, found.json()["items"]) == (200, [])
+        assert http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).status_code == 200
+
+
 def test_delete_erases_the_conversation(
     database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
 ) -> None:

@@ -204,6 +204,29 @@ async def test_delete_erases_everything(store: Any) -> None:
     assert await store.delete("c1") is False
 
 
+async def test_a_key_with_a_nul_names_nothing(store: Any) -> None:
+    """PostgreSQL cannot hold a NUL in text, so no stored key has one: a lookup by such a key
+    (a fuzzed ``/v1/conversations/c1%00``) finds nothing, as on every store, instead of
+    failing as a storage error (a 503)."""
+    await _open(store, "c1", key="whatsapp:+1")
+    lead = LeadChange(status="new", brief={}, language="en", channel="api")
+    await store.commit("c1", 1, _state(3), _record(2, cmid="m1"), expires_at=T0 + TTL, lead=lead)
+    (stored,) = await store.leads()
+    assert await store.load("c1\x00", T0) is None
+    assert await store.find_by_channel("whatsapp", "whatsapp:+1\x00", T0) is None
+    assert await store.find_turn("c1\x00", "m1") is None
+    assert await store.find_turn("c1", "m1\x00") is None
+    assert await store.history("c1\x00") == []
+    assert await store.delete("c1\x00") is False
+    assert await store.lead(stored.id + "\x00") is None
+    assert await store.leads(LeadFilter(city="\x00")) == []
+    assert await store.leads(LeadFilter(property_type="office\x00")) == []
+    nul_cursor = lead_cursor(stored.model_copy(update={"id": stored.id + "\x00"}))
+    with pytest.raises(ValueError, match="invalid cursor"):
+        await store.leads(before=nul_cursor)
+    assert await store.load("c1", T0) is not None  # nothing was erased
+
+
 async def test_stats_count_live_conversations_turns_and_leads(store: Any) -> None:
     await _open(store, "c1")
     await _open(store, "c2", key="whatsapp:+1")

@@ -37,6 +37,8 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 CORE_FIELDS: tuple[str, ...] = ("budget", "size", "property_type", "city")
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
+# Integers a JavaScript client holds exactly (and every store and JSON encoder accepts).
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 class Meta(BaseModel):
@@ -153,8 +155,12 @@ class Slot(BaseModel):
 
 
 def _plain(number: Any) -> Any:
-    """Render integral floats as ints so the JSON reads ``20000`` rather than ``20000.0``."""
-    if isinstance(number, float) and number.is_integer():
+    """Render integral floats as ints so the JSON reads ``20000`` rather than ``20000.0``.
+
+    Past 2^53 a float stays a float: the int would not be exact in a JSON client, and past
+    2^64 the JSON encoder refuses it (a budget of 1e20 was a 500).
+    """
+    if isinstance(number, float) and number.is_integer() and abs(number) <= MAX_SAFE_INTEGER:
         return int(number)
     return number
 

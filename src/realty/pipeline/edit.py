@@ -18,6 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstr
 
 from realty.domain.brief import (
     CORE_FIELDS,
+    MAX_SAFE_INTEGER,
     PROPERTY_KINDS,
     Area,
     Language,
@@ -38,8 +39,6 @@ _Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_EDIT_TEXT)
 ]
 ExtraKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-# Integers a JavaScript client holds exactly (and every store and JSON encoder accepts).
-MAX_SAFE_INTEGER = 2**53 - 1
 
 
 def _safe_integer(value: Any) -> Any:

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from pydantic import ValidationError
+
 from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import LOCK_CONFIDENCE, advance, refine, refuse
@@ -522,7 +524,11 @@ class ConversationService:
             UnknownConversationError: no such conversation for ``access``.
         """
 
-        patch = BriefPatch.model_validate(storable_data(patch.model_dump(exclude_unset=True)))
+        try:
+            patch = BriefPatch.model_validate(storable_data(patch.model_dump(exclude_unset=True)))
+        except ValidationError as exc:
+            # Cleaning only drops NULs, so a value it invalidates was made of them: empty.
+            raise EditRejectedError(_emptied(exc)) from exc
 
         async def run(stored: StoredConversation, started: float) -> _Outcome:
             return self._edit(stored, patch, started)
@@ -921,6 +927,16 @@ def _drop(pending: _Pending | None) -> None:
     """Stop a model reading whose turn was not saved (it will be read again, or never)."""
     if pending is not None:
         pending.task.cancel()
+
+
+def _emptied(exc: ValidationError) -> list[tuple[str, str]]:
+    """The fields of a patch that cleaning left invalid, each once."""
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        loc = error["loc"]
+        where = ".".join(str(part) for part in loc[: 2 if loc[0] == "extras" else 1])
+        fields.setdefault(where, "empty once its NUL characters are dropped")
+    return list(fields.items())
 
 
 def _edit_field(key: str) -> str:

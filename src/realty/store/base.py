@@ -268,7 +268,7 @@ def parse_lead_cursor(cursor: str) -> tuple[dt.datetime, str]:
         when = dt.datetime.fromisoformat(stamp)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"invalid cursor {cursor[:40]!r}") from exc
-    if when.tzinfo is None or not last_id:
+    if when.tzinfo is None or not last_id or "\x00" in last_id:  # no lead id has a NUL
         raise ValueError(f"invalid cursor {cursor[:40]!r}")
     return when, last_id
 

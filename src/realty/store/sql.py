@@ -264,6 +264,8 @@ class SqlStore:
 
     async def load(self, conversation_id: str, now: dt.datetime) -> StoredConversation | None:
         """The conversation, or ``None`` when unknown or expired."""
+        if not _holdable(conversation_id):
+            return None
         row = await self._run("read", self._one, _LOAD, {"b_id": conversation_id, "b_now": now})
         return None if row is None else _conversation(row)
 
@@ -271,6 +273,8 @@ class SqlStore:
         self, channel: Channel, key: str, now: dt.datetime
     ) -> StoredConversation | None:
         """The live conversation of a prospect on a channel, if any."""
+        if not _holdable(key):
+            return None
         query = select(conversations).where(
             conversations.c.channel == channel,
             conversations.c.channel_key == key,
@@ -319,6 +323,8 @@ class SqlStore:
 
     async def find_turn(self, conversation_id: str, client_message_id: str) -> TurnRecord | None:
         """The stored entry with this client message id, if any."""
+        if not _holdable(conversation_id, client_message_id):
+            return None
         query = select(turns).where(
             turns.c.conversation_id == conversation_id,
             turns.c.client_message_id == client_message_id,
@@ -330,6 +336,8 @@ class SqlStore:
         self, conversation_id: str, *, after: int = 0, limit: int = 1000
     ) -> list[TurnRecord]:
         """Entries with ``seq > after``, oldest first, at most ``limit``."""
+        if not _holdable(conversation_id):
+            return []
         query = (
             select(turns)
             .where(turns.c.conversation_id == conversation_id, turns.c.seq > after)
@@ -344,6 +352,8 @@ class SqlStore:
 
     async def delete(self, conversation_id: str) -> bool:
         """Erase the conversation, its turns and its lead."""
+        if not _holdable(conversation_id):
+            return False
 
         def erase() -> bool:
             with self._begin() as conn:
@@ -384,9 +394,10 @@ class SqlStore:
         self, where: LeadFilter | None = None, *, limit: int = 50, before: str | None = None
     ) -> list[Lead]:
         """Leads matching ``where``, most recently updated first (keyset pagination)."""
+        where = where or LeadFilter()
         query = (
             select(*_LEAD_FIELDS)
-            .where(*_lead_conditions(where or LeadFilter()))
+            .where(*_lead_conditions(where))
             .order_by(leads.c.updated_at.desc(), leads.c.id.desc())
             .limit(limit)
         )
@@ -398,10 +409,14 @@ class SqlStore:
                     and_(leads.c.updated_at == when, leads.c.id < last_id),
                 )
             )
+        if not _holdable(where.city, where.property_type):
+            return []
         return [_lead(row) for row in await self._run("read", self._all, query)]
 
     async def lead(self, lead_id: str) -> tuple[Lead, list[TranscriptEntry]] | None:
         """A lead and its transcript (from the live conversation, or the copy kept with it)."""
+        if not _holdable(lead_id):
+            return None
 
         def read() -> tuple[Lead, list[TranscriptEntry]] | None:
             with self._engine.connect() as conn:
@@ -471,6 +486,13 @@ def _keep_transcripts(conn: Connection, kept: Sequence[Any]) -> None:
         conn.execute(
             update(leads).where(leads.c.id == lead_key).values(transcript=by_conversation[cid])
         )
+
+
+def _holdable(*keys: str | None) -> bool:
+    """Whether a stored row could have these keys. PostgreSQL refuses NUL characters in
+    text, so no stored key has one, and a query with one would fail instead of matching
+    nothing (a 503 for a request that names no such conversation)."""
+    return not any(key is not None and "\x00" in key for key in keys)
 
 
 def _lead_conditions(where: LeadFilter) -> list[Any]:
