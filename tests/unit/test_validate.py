@@ -70,6 +70,12 @@ FAILING: list[tuple[str, Candidate, str]] = [
     ("negative minimum", _cand("budget", Money(amount=10, min=-1, max=10)), "non_positive_amount"),
     ("nan budget", _cand("budget", Money(amount=float("nan"))), "non_positive_amount"),
     ("negative merge", _cand("budget", Money(amount=-3), "merge"), "non_positive_amount"),
+    (
+        "absurd budget",
+        _cand("budget", Money(amount=2.8e277, currency="USD")),
+        "amount_out_of_range",
+    ),
+    ("absurd maximum", _cand("budget", Money(amount=5, min=5, max=1e13)), "amount_out_of_range"),
     ("negative extra money", _cand("deposit", Money(amount=-3)), "non_positive_amount"),
     ("inverted budget", _cand("budget", Money(amount=2, min=3, max=2)), "range_inverted"),
     ("size below 1", _cand("size", Area(m2=0.5)), "size_out_of_range"),

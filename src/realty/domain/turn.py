@@ -82,6 +82,7 @@ class Extraction(BaseModel):
 
 RejectReason = Literal[
     "non_positive_amount",  # budget <= 0
+    "amount_out_of_range",  # budget above MAX_AMOUNT
     "range_inverted",  # min > max
     "size_out_of_range",  # outside 1 .. 1,000,000 m²
     "negative_count",  # a count below zero

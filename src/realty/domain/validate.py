@@ -16,6 +16,9 @@ from realty.domain.turn import Candidate, Extraction, Rejection, RejectReason, T
 
 MIN_SIZE_M2 = 1.0
 MAX_SIZE_M2 = 1_000_000.0
+# Larger than any real estate budget in any currency the product quotes; a bound keeps
+# absurd figures ("1e277") out of briefs, replies and leads.
+MAX_AMOUNT = 1e12
 
 # Which value kinds a declared field type accepts. An int is a valid float (a ceiling of "8"
 # is 8.0 m), the reverse is not (half a parking space is not a count).
@@ -134,6 +137,8 @@ def _money_problem(money: Money) -> _Problem | None:
     # NaN compares false with everything, so it is caught explicitly with infinities.
     if any(not math.isfinite(x) or x <= 0 for x in figures):
         return "non_positive_amount", f"amounts must be positive: {figures}"
+    if any(x > MAX_AMOUNT for x in figures):
+        return "amount_out_of_range", f"amounts must be at most {MAX_AMOUNT:,.0f}: {figures}"
     if money.min is not None and money.max is not None and money.min > money.max:
         return "range_inverted", f"minimum {money.min} is above maximum {money.max}"
     return None

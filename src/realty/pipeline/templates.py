@@ -181,6 +181,10 @@ REJECTIONS: Mapping[RejectReason, _Texts] = MappingProxyType(
             "en": "A {label} has to be greater than zero",
             "es": "{Subject} debe ser mayor que cero",
         },
+        "amount_out_of_range": {
+            "en": "A {label} can't be above one trillion (1,000,000,000,000)",
+            "es": "{Subject} no puede pasar de un billón (1,000,000,000,000)",
+        },
         "range_inverted": {
             "en": "The minimum can't be higher than the maximum",
             "es": "El mínimo no puede ser mayor que el máximo",
