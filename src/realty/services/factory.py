@@ -19,8 +19,11 @@ from realty.pipeline.guard import CharNgramClassifier, Guard, RuleSet
 from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
+from realty.pipeline.simulation import SimulationReader
+from realty.pipeline.simulation_reply import SimulationReplier
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus
+from realty.services.toolkit import Toolkit
 from realty.settings import Settings
 from realty.store.base import ConversationStore, utcnow
 from realty.store.memory import InMemoryStore
@@ -115,4 +118,16 @@ def build_service(
         reply_deadline_s=settings.llm_reply_deadline_ms / 1000,
         llm_max_concurrency=settings.llm_max_concurrency,
         bounds=BriefBounds(registry, settings.max_extras, settings.max_brief_bytes),
+    )
+
+
+def build_toolkit(settings: Settings) -> Toolkit:
+    """The simulation reader and replier, built once per process.
+
+    Raises:
+        ConfigurationError: A packaged data file cannot be read.
+    """
+    return Toolkit(
+        simulation_reader=SimulationReader(default_rate=settings.default_mortgage_rate),
+        simulation_replier=SimulationReplier(),
     )
