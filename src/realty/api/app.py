@@ -26,7 +26,7 @@ from realty import __version__
 from realty.api import errors
 from realty.api.limits import BodyLimitMiddleware
 from realty.api.metrics import Metrics, MetricsMiddleware
-from realty.api.routes import conversations, health, simulations, staff, widget
+from realty.api.routes import conversations, health, knowledge, simulations, staff, widget
 from realty.channels import websocket, whatsapp
 from realty.errors import StorageError
 from realty.llm.base import LLM
@@ -211,6 +211,7 @@ def create_app(
     app.include_router(whatsapp.router)
     app.include_router(staff.router)
     app.include_router(simulations.router)
+    app.include_router(knowledge.router)
     app.include_router(widget.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

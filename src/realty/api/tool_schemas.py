@@ -218,3 +218,36 @@ class LeaseSimulationPublic(BaseModel):
             refundable_deposit=result.refundable,
             text=text,
         )
+
+
+class QuestionCreate(BaseModel):
+    """A question for the knowledge base."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"examples": [{"question": "¿Qué es el plazo forzoso?"}]},
+    )
+
+    question: str = Field(min_length=1, max_length=1000)
+    language: Language | None = Field(
+        default=None, description="Guides and answer language; default: the question's."
+    )
+
+
+class SourcePublic(BaseModel):
+    """A guide section an answer comes from."""
+
+    doc: str
+    title: str
+    section: str
+    score: float
+
+
+class AnswerPublic(BaseModel):
+    """An answer from the guides, or an honest "I don't know" (`confident: false`)."""
+
+    answer: str = Field(description="Sentences of the best section, or the refusal.")
+    sources: list[SourcePublic] = Field(description="Best first; empty when not confident.")
+    confident: bool
+    language: Language

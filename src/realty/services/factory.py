@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from realty.domain.fields import FieldRegistry
+from realty.knowledge.base import KnowledgeBase
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
 from realty.parsing.facts import fact_phrases
@@ -122,12 +123,14 @@ def build_service(
 
 
 def build_toolkit(settings: Settings) -> Toolkit:
-    """The simulation reader and replier, built once per process.
+    """The simulation reader and replier and the knowledge base's index, built once per
+    process.
 
     Raises:
-        ConfigurationError: A packaged data file cannot be read.
+        ConfigurationError: A packaged data file or guide cannot be read.
     """
     return Toolkit(
         simulation_reader=SimulationReader(default_rate=settings.default_mortgage_rate),
         simulation_replier=SimulationReplier(),
+        knowledge=KnowledgeBase(),
     )

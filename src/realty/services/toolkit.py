@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from realty.knowledge.base import KnowledgeBase
 from realty.pipeline.simulation import SimulationReader
 from realty.pipeline.simulation_reply import SimulationReplier
 
 
 @dataclass(frozen=True, slots=True)
 class Toolkit:
-    """The simulation reader and replier."""
+    """The simulation reader and replier, and the knowledge base."""
 
     simulation_reader: SimulationReader
     simulation_replier: SimulationReplier
+    knowledge: KnowledgeBase

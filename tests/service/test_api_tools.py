@@ -1,4 +1,4 @@
-"""POST /v1/simulations/purchase and /lease over a real server."""
+"""The simulation and knowledge-base endpoints over a real server."""
 
 from __future__ import annotations
 
@@ -88,3 +88,27 @@ def test_out_of_range_inputs_are_a_422_problem_in_the_requested_language(
     assert malformed.json()["type"] == "/problems/invalid-request"
     assert both_terms.status_code == 422
     assert "not both" in both_terms.json()["detail"]
+
+
+def test_knowledge_base_answers_with_sources_or_declines(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        known = http.post("/v1/kb/ask", json={"question": "¿Qué es el plazo forzoso?"})
+        unknown = http.post("/v1/kb/ask", json={"question": "Who won the World Series?"})
+        empty = http.post("/v1/kb/ask", json={"question": ""})
+    assert known.status_code == 200, known.text
+    body = known.json()
+    assert body["confident"] is True
+    assert body["language"] == "es"
+    assert body["sources"][0]["section"] == "Plazo forzoso"
+    assert body["answer"].startswith("El plazo forzoso es el periodo mínimo")
+    assert unknown.json() == {
+        "answer": "I don't know that one: it is not in my guides. If you like, I can connect "
+        "you with a broker who can help.",
+        "sources": [],
+        "confident": False,
+        "language": "en",
+    }
+    assert empty.status_code == 422
