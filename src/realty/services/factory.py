@@ -17,6 +17,7 @@ from realty.parsing.facts import fact_phrases
 from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.ground import Grounder
 from realty.pipeline.guard import CharNgramClassifier, Guard, RuleSet
+from realty.pipeline.intent import IntentClassifier
 from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
@@ -123,8 +124,8 @@ def build_service(
 
 
 def build_toolkit(settings: Settings) -> Toolkit:
-    """The simulation reader and replier and the knowledge base's index, built once per
-    process.
+    """The simulation reader and replier, the knowledge base's index and the intent
+    classifier, built once per process.
 
     Raises:
         ConfigurationError: A packaged data file or guide cannot be read.
@@ -133,4 +134,5 @@ def build_toolkit(settings: Settings) -> Toolkit:
         simulation_reader=SimulationReader(default_rate=settings.default_mortgage_rate),
         simulation_replier=SimulationReplier(),
         knowledge=KnowledgeBase(),
+        intents=IntentClassifier(),
     )

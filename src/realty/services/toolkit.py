@@ -9,14 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from realty.knowledge.base import KnowledgeBase
+from realty.pipeline.intent import IntentClassifier
 from realty.pipeline.simulation import SimulationReader
 from realty.pipeline.simulation_reply import SimulationReplier
 
 
 @dataclass(frozen=True, slots=True)
 class Toolkit:
-    """The simulation reader and replier, and the knowledge base."""
+    """The simulation reader and replier, the knowledge base and the intent classifier."""
 
     simulation_reader: SimulationReader
     simulation_replier: SimulationReplier
     knowledge: KnowledgeBase
+    intents: IntentClassifier
