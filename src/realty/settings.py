@@ -84,6 +84,15 @@ class Settings(BaseSettings):
         description="ISO country whose cities and currency win ties (e.g. a bare '$').",
     )
 
+    # ---- simulations and the knowledge base (docs/finance.md, docs/knowledge.md) ----
+    default_mortgage_rate: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Annual rate in percent assumed when a purchase simulation names none "
+        "(the answer says it was assumed); unset: the rate is asked for.",
+    )
+
     # ---- guard (see docs/guard.md) ----
     guard_mode: Literal["on", "off"] = Field(
         default="on",

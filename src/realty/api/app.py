@@ -26,7 +26,7 @@ from realty import __version__
 from realty.api import errors
 from realty.api.limits import BodyLimitMiddleware
 from realty.api.metrics import Metrics, MetricsMiddleware
-from realty.api.routes import conversations, health, staff, widget
+from realty.api.routes import conversations, health, knowledge, simulations, staff, widget
 from realty.channels import websocket, whatsapp
 from realty.errors import StorageError
 from realty.llm.base import LLM
@@ -35,7 +35,7 @@ from realty.pipeline.parse import Parser
 from realty.services.admission import Admission
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus, LocalEventBus, RedisEventBus
-from realty.services.factory import build_service
+from realty.services.factory import build_service, build_toolkit
 from realty.services.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from realty.services.redact import redacted_url
 from realty.services.runtime import Resources
@@ -160,8 +160,9 @@ def _lifespan(
             admission = Admission(
                 limiter, settings, lambda scope: metrics.rate_limited.labels(scope).inc()
             )
+            toolkit = await asyncio.to_thread(build_toolkit, settings)
             app.state.resources = Resources(
-                settings, service, store, events, admission, metrics, redis, llm
+                settings, service, store, events, admission, metrics, redis, llm, toolkit
             )
             if settings.purge_interval_s > 0:
                 purger = asyncio.create_task(_purge_forever(service, settings.purge_interval_s))
@@ -209,6 +210,8 @@ def create_app(
     app.include_router(websocket.router)
     app.include_router(whatsapp.router)
     app.include_router(staff.router)
+    app.include_router(simulations.router)
+    app.include_router(knowledge.router)
     app.include_router(widget.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)

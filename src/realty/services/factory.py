@@ -10,17 +10,22 @@ from functools import lru_cache
 from pathlib import Path
 
 from realty.domain.fields import FieldRegistry
+from realty.knowledge.base import KnowledgeBase
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
 from realty.parsing.facts import fact_phrases
 from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.ground import Grounder
 from realty.pipeline.guard import CharNgramClassifier, Guard, RuleSet
+from realty.pipeline.intent import IntentClassifier
 from realty.pipeline.llm_extract import LLMExtractor
 from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
+from realty.pipeline.simulation import SimulationReader
+from realty.pipeline.simulation_reply import SimulationReplier
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus
+from realty.services.toolkit import Toolkit
 from realty.settings import Settings
 from realty.store.base import ConversationStore, utcnow
 from realty.store.memory import InMemoryStore
@@ -115,4 +120,19 @@ def build_service(
         reply_deadline_s=settings.llm_reply_deadline_ms / 1000,
         llm_max_concurrency=settings.llm_max_concurrency,
         bounds=BriefBounds(registry, settings.max_extras, settings.max_brief_bytes),
+    )
+
+
+def build_toolkit(settings: Settings) -> Toolkit:
+    """The simulation reader and replier, the knowledge base's index and the intent
+    classifier, built once per process.
+
+    Raises:
+        ConfigurationError: A packaged data file or guide cannot be read.
+    """
+    return Toolkit(
+        simulation_reader=SimulationReader(default_rate=settings.default_mortgage_rate),
+        simulation_replier=SimulationReplier(),
+        knowledge=KnowledgeBase(),
+        intents=IntentClassifier(),
     )

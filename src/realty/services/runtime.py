@@ -11,6 +11,7 @@ from realty.services.admission import Admission
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus
 from realty.services.metrics import Metrics
+from realty.services.toolkit import Toolkit
 from realty.settings import Settings
 from realty.store.sql import SqlStore
 
@@ -27,3 +28,4 @@ class Resources:
     metrics: Metrics
     redis: Redis | None
     llm: LLM | None
+    toolkit: Toolkit

@@ -1,0 +1,1 @@
+"""The knowledge base: packaged guides, BM25 retrieval, extractive answers (docs/knowledge.md)."""
