@@ -234,6 +234,13 @@ class Settings(BaseSettings):
     rate_limit_window_s: int = Field(
         default=60, ge=1, le=86_400, description="Rate-limit window in seconds."
     )
+    ws_auth_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds a WebSocket connected without a token has to send its auth frame; "
+        "then it is closed with 4401.",
+    )
     trust_forwarded_for: bool = Field(
         default=False,
         description="Take the client address from X-Forwarded-For: the rightmost hop that is "
