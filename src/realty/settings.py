@@ -203,6 +203,13 @@ class Settings(BaseSettings):
         le=366 * 24 * 3600,
         description="Idle seconds after which a conversation expires and is erased.",
     )
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="Seconds an Idempotency-Key of POST /v1/conversations is remembered: a "
+        "repeat within them gets the same conversation.",
+    )
     purge_interval_s: float = Field(
         default=3600.0, ge=0, le=7 * 24 * 3600, description="Seconds between purges; 0: never."
     )
