@@ -16,7 +16,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
-from realty import launch
+from realty import launch, logs
 from realty.errors import ConfigurationError, StorageError
 from realty.pipeline.describe import BriefDisplay
 from realty.services.conversation import ConversationService, Refinement, TurnResult
@@ -552,4 +552,5 @@ def evaluate(
 
 def main() -> None:
     """Entry point of the ``realty`` console script."""
+    logs.install()
     app()

@@ -219,6 +219,13 @@ class Settings(BaseSettings):
         le=366 * 24 * 3600,
         description="Idle seconds after which a conversation expires and is erased.",
     )
+    idempotency_ttl_s: int = Field(
+        default=24 * 3600,
+        ge=60,
+        le=30 * 24 * 3600,
+        description="Seconds an Idempotency-Key of POST /v1/conversations is remembered: a "
+        "repeat within them gets the same conversation.",
+    )
     purge_interval_s: float = Field(
         default=3600.0, ge=0, le=7 * 24 * 3600, description="Seconds between purges; 0: never."
     )
@@ -249,6 +256,13 @@ class Settings(BaseSettings):
     )
     rate_limit_window_s: int = Field(
         default=60, ge=1, le=86_400, description="Rate-limit window in seconds."
+    )
+    ws_auth_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds a WebSocket connected without a token has to send its auth frame; "
+        "then it is closed with 4401.",
     )
     trust_forwarded_for: bool = Field(
         default=False,

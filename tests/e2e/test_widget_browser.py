@@ -247,7 +247,43 @@ def test_a_dropped_connection_loses_and_duplicates_nothing(page: Page, api: Serv
         assert shown.count(("user", text)) == 1
     # It came back asking only for what it had not seen (everything after the first reply).
     assert len(sockets) == 2
-    assert urls[1].endswith(f"&after={entries[1]['seq']}")
+    assert urls[1].endswith(f"/ws?after={entries[1]['seq']}")
+
+
+def test_the_token_goes_in_the_first_frame_never_in_the_url(page: Page, api: Server) -> None:
+    """A URL ends up in access logs; a frame does not. Every socket, the first and the one
+    after a reconnect, opens with the auth frame and carries the token nowhere else."""
+    routes: list[WebSocketRoute] = []
+    sent: list[list[str]] = []
+
+    def relay(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+        frames: list[str] = []
+        routes.append(route)
+        sent.append(frames)
+
+        def from_page(message: str | bytes) -> None:
+            frames.append(message if isinstance(message, str) else message.decode())
+            server.send(message)
+
+        route.on_message(from_page)
+
+    page.route_web_socket("**/ws?*", relay)
+    open_widget(page, api)
+    send(page, FIRST)
+    expect(bots(page)).to_have_count(2)
+    routes[-1].close(code=1001)  # the connection drops; the widget reconnects
+    expect(page.locator("#status")).to_have_text("reconnecting…")
+    expect(page.locator("#status")).to_have_text("online", timeout=20_000)
+    send(page, SECOND)
+    expect(bots(page)).to_have_count(3)
+    token = stored(page)["token"]
+    assert len(routes) == 2
+    for route, frames in zip(routes, sent, strict=True):
+        assert "token" not in route.url
+        assert json.loads(frames[0]) == {"type": "auth", "token": token}
+        assert all(token not in frame for frame in frames[1:])
+    assert json.loads(sent[1][1])["text"] == SECOND
 
 
 def test_a_reload_resumes_the_whole_conversation_once(page: Page, api: Server) -> None:

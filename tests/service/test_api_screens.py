@@ -160,8 +160,8 @@ def test_socket_events_carry_the_message_text_kind_and_display(
     server = serve(make_settings(sqlite_url))
     with server.client() as http:
         conv = open_conv(http, text=FIRST)
-    url = f"{server.ws_url}/v1/conversations/{conv.id}/ws?token={conv.token}"
-    with connect(url, open_timeout=10) as ws:
+    url = f"{server.ws_url}/v1/conversations/{conv.id}/ws"
+    with connect(url, additional_headers=conv.auth, open_timeout=10) as ws:
         replayed = [json.loads(ws.recv(timeout=10)) for _ in range(5)]
         with server.client() as http:
             _post(http, conv, "/messages", text=SECOND)

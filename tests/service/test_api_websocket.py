@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -20,11 +22,20 @@ FIRST = "I need an office in Mexico City."
 SECOND = "I can spend 20,000 USD for 500m²."
 
 
+@contextmanager
 def _socket(
-    server: Server, conv: Opened, after: int = 0, token: str | None = None
-) -> ClientConnection:
-    url = f"{server.ws_url}/v1/conversations/{conv.id}/ws?token={token or conv.token}&after={after}"
-    return connect(url, open_timeout=10)
+    server: Server, conv: Opened, after: int = 0, token: str | None = None, how: str = "header"
+) -> Iterator[ClientConnection]:
+    """A socket on ``conv`` authenticated ``how``: by header, first frame or (old clients) URL."""
+    url = f"{server.ws_url}/v1/conversations/{conv.id}/ws?after={after}"
+    token = token or conv.token
+    headers = {"Authorization": f"Bearer {token}"} if how == "header" else {}
+    if how == "url":
+        url += f"&token={token}"
+    with connect(url, additional_headers=headers, open_timeout=10) as ws:
+        if how == "frame":
+            ws.send(json.dumps({"type": "auth", "token": token}))
+        yield ws
 
 
 def _events(ws: ClientConnection, until: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
@@ -98,14 +109,91 @@ def test_a_reconnect_resumes_after_the_last_seq_without_duplicates(
         assert all(e["type"] != "reply" for e in after)  # the repeat was not processed again
 
 
-def test_a_wrong_token_gets_a_not_found_error_and_the_socket_closes(
+@pytest.mark.parametrize("how", ["header", "frame", "url"])
+def test_each_way_of_sending_the_token_opens_the_socket(
+    how: str,
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+) -> None:
+    """A header (servers, apps), a first frame (browsers) or the URL (old clients)."""
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http, text=FIRST)
+    with _socket(server, conv, after=1, how=how) as ws:
+        assert [e["type"] for e in _events(ws, _ready)] == ["reply", "brief", "ready"]
+        ws.send(json.dumps({"type": "message", "text": SECOND}))
+        assert _events(ws, _brief(3))[-1]["brief"]["complete"] is True
+
+
+def _refused(ws: ClientConnection) -> tuple[dict[str, Any], int]:
+    """The error event a refused socket gets, and its close code."""
+    error = json.loads(ws.recv(timeout=10))
+    with pytest.raises(ConnectionClosed) as closed:
+        ws.recv(timeout=10)
+    assert closed.value.rcvd is not None
+    return error, closed.value.rcvd.code
+
+
+def test_without_a_token_the_socket_is_closed_4401_once_the_wait_is_over(
     sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url, ws_auth_timeout_s=0.5))
+    with server.client() as http:
+        conv = open_conv(http)
+    started = time.monotonic()
+    with connect(f"{server.ws_url}/v1/conversations/{conv.id}/ws", open_timeout=10) as ws:
+        error, code = _refused(ws)
+    assert time.monotonic() - started >= 0.5
+    assert (error["type"], error["status"], code) == ("error", 401, 4401)
+    assert '{"type": "auth", "token": "…"}' in error["detail"]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        pytest.param(json.dumps({"type": "message", "text": FIRST}), id="a-message"),
+        pytest.param(json.dumps({"type": "auth"}), id="no-token"),
+        pytest.param(json.dumps({"type": "auth", "token": ""}), id="empty-token"),
+        pytest.param(json.dumps({"type": "auth", "token": "t", "after": 3}), id="extra-member"),
+        pytest.param("not json", id="not-json"),
+    ],
+)
+def test_a_first_frame_that_is_not_an_auth_frame_closes_the_socket_4401_at_once(
+    first: str,
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+) -> None:
+    server = serve(make_settings(sqlite_url, ws_auth_timeout_s=30))
+    with server.client() as http:
+        conv = open_conv(http)
+    started = time.monotonic()
+    with connect(f"{server.ws_url}/v1/conversations/{conv.id}/ws", open_timeout=10) as ws:
+        ws.send(first)
+        error, code = _refused(ws)
+    assert time.monotonic() - started < 10
+    assert (error["status"], code) == (401, 4401)
+    with server.client() as http:  # the message was not taken
+        history = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).json()["history"]
+    assert [entry["kind"] for entry in history] == ["start"]
+
+
+@pytest.mark.parametrize("how", ["header", "frame", "url"])
+def test_a_wrong_token_gets_a_not_found_error_and_the_socket_closes(
+    how: str,
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
 ) -> None:
     server = serve(make_settings(sqlite_url))
     with server.client() as http:
         conv = open_conv(http)
         other = open_conv(http)
-    with _socket(server, conv, token=other.token) as ws:
+    with _socket(server, conv, token=other.token, how=how) as ws:
         error = json.loads(ws.recv(timeout=10))
         assert error["type"] == "error"
         assert error["status"] == 404

@@ -27,9 +27,9 @@ from realty.store.engine import (
     make_engine,
     upgrade,
 )
-from realty.store.tables import conversations, leads, metadata
+from realty.store.tables import conversations, idempotency_keys, leads, metadata
 
-APPLICATION_TABLES = {"conversations", "turns", "leads"}
+APPLICATION_TABLES = {"conversations", "turns", "leads", "idempotency_keys"}
 REALTY = Path(sys.executable).with_name("realty")
 
 # Imports first, then waits for the go file, so that every process migrates at the same moment.
@@ -402,5 +402,39 @@ def test_0002_derives_its_columns_from_the_rows_0001_stored(database_url: str) -
     assert tuple(lead) == ("Monterrey", "office")
     downgrade(database_url, "0001")
     assert current_revision(database_url) == "0001"
+    upgrade(database_url)
+    assert _schema_diff(database_url) == []
+
+
+# ---- 0003: idempotency keys --------------------------------------------------------------
+
+
+def test_0003_adds_idempotency_keys_that_go_with_their_conversation(database_url: str) -> None:
+    """On a database at 0002 with data, 0003 adds the table; a key row goes when its
+    conversation is deleted (ON DELETE CASCADE); downgrading drops only the new table."""
+    upgrade(database_url, "0002")
+    _insert_conversation(database_url, "a" * 32)
+    _insert_conversation(database_url, "b" * 32)
+    upgrade(database_url)
+    now = dt.datetime.now(dt.UTC)
+    with _connect(database_url) as connection:
+        for cid in ("a" * 32, "b" * 32):
+            connection.execute(
+                idempotency_keys.insert().values(
+                    key_hash=cid[0] * 64,
+                    fingerprint="f" * 64,
+                    conversation_id=cid,
+                    sealed_token="00",
+                    created_at=now,
+                    expires_at=now + dt.timedelta(days=1),
+                )
+            )
+        connection.execute(conversations.delete().where(conversations.c.id == "a" * 32))
+        connection.commit()
+        kept = connection.execute(select(idempotency_keys.c.conversation_id)).scalars().all()
+    assert kept == ["b" * 32]
+    downgrade(database_url, "0002")
+    assert "idempotency_keys" not in _tables(database_url)
+    assert _count_conversations(database_url) == 1
     upgrade(database_url)
     assert _schema_diff(database_url) == []

@@ -13,7 +13,9 @@ from realty.domain.state import ConversationState
 from realty.store.base import (
     ConversationStore,
     DuplicateChannelKeyError,
+    DuplicateIdempotencyKeyError,
     DuplicateMessageError,
+    IdempotencyRecord,
     LeadChange,
     LeadFilter,
     StoredConversation,
@@ -95,9 +97,24 @@ def _state(turn: int) -> ConversationState:
     return ConversationState(turn=turn, phase="complete" if turn > 2 else "collecting")
 
 
-async def _open(store: ConversationStore, cid: str, **kwargs: Any) -> None:
+async def _open(
+    store: ConversationStore, cid: str, idempotency: IdempotencyRecord | None = None, **kwargs: Any
+) -> None:
     greeting = _record(1, "").model_copy(update={"kind": "start"})
-    await store.create(_conversation(cid, **kwargs), greeting)
+    await store.create(_conversation(cid, **kwargs), greeting, idempotency)
+
+
+def _key(
+    cid: str, key: str = "k", at: dt.datetime = T0, ttl: dt.timedelta = TTL
+) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        key_hash=key * 64,
+        fingerprint="f" * 64,
+        conversation_id=cid,
+        sealed_token="00" * 43,
+        created_at=at,
+        expires_at=at + ttl,
+    )
 
 
 async def test_commit_advances_the_version_and_appends(store: Any) -> None:
@@ -158,6 +175,54 @@ async def test_one_live_conversation_per_channel_key(store: Any) -> None:
     again = await store.find_by_channel("whatsapp", "whatsapp:+5215500000000", later)
     assert again is not None
     assert again.id == "c"
+
+
+async def test_an_idempotency_key_opens_one_conversation(store: Any) -> None:
+    """The key is stored with the conversation; a second conversation with the same key is
+    refused and nothing of it is stored."""
+    await _open(store, "c1", _key("c1"))
+    assert await store.find_idempotency("k" * 64, T0) == _key("c1")
+    assert await store.find_idempotency("j" * 64, T0) is None
+    with pytest.raises(DuplicateIdempotencyKeyError):
+        await _open(store, "c2", _key("c2"))
+    assert await store.load("c2", T0) is None
+    assert await store.history("c2") == []
+    assert (await store.find_idempotency("k" * 64, T0)) == _key("c1")
+    await _open(store, "c3", _key("c3", key="j"))  # another key, another conversation
+    assert (await store.find_idempotency("j" * 64, T0)) == _key("c3", key="j")
+
+
+async def test_an_expired_key_is_invisible_reusable_and_purged(store: Any) -> None:
+    short = dt.timedelta(minutes=5)
+    await _open(store, "c1", _key("c1", ttl=short))
+    later = T0 + short
+    assert await store.find_idempotency("k" * 64, later) is None
+    await _open(store, "c2", _key("c2", at=later, ttl=short), at=later)  # before any purge
+    assert await store.find_idempotency("k" * 64, later) == _key("c2", at=later, ttl=short)
+    await _open(store, "c3", _key("c3", key="j", ttl=short))
+    # The purge erases expired keys, not only those of expired conversations.
+    assert await store.purge_expired(later + dt.timedelta(seconds=1)) == []
+    assert await store.find_idempotency("j" * 64, T0) is None
+    assert await store.load("c3", T0) is not None
+    assert await store.find_idempotency("k" * 64, later) is not None  # c2's is not expired
+
+
+async def test_erasing_or_purging_a_conversation_frees_its_key(store: Any) -> None:
+    await _open(store, "c1", _key("c1"))
+    await _open(store, "c2", _key("c2", key="j", ttl=TTL * 48), at=T0)
+    assert await store.delete("c1") is True
+    assert await store.find_idempotency("k" * 64, T0) is None
+    assert await store.purge_expired(T0 + TTL) == ["c2"]  # the key outlived its conversation
+    assert await store.find_idempotency("j" * 64, T0) is None
+
+
+async def test_forgetting_a_key_needs_its_conversation(store: Any) -> None:
+    await _open(store, "c1", _key("c1"))
+    await store.forget_idempotency("k" * 64, "c2")  # a newer conversation's key is kept
+    assert await store.find_idempotency("k" * 64, T0) is not None
+    await store.forget_idempotency("k" * 64, "c1")
+    assert await store.find_idempotency("k" * 64, T0) is None
+    assert await store.load("c1", T0) is not None  # the conversation stays
 
 
 async def test_leads_page_by_cursor_most_recent_first(store: Any) -> None:

@@ -22,7 +22,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from realty import __version__
+from realty import __version__, logs
 from realty.api import errors
 from realty.api.limits import BodyLimitMiddleware
 from realty.api.metrics import Metrics, MetricsMiddleware
@@ -190,6 +190,7 @@ def create_app(
         today: The date relative dates are read against.
         now: The clock of expiry and timestamps.
     """
+    logs.install()  # tokens and prospects' contact details never reach a log line
     metrics = Metrics()
     app = FastAPI(
         title="realty",

@@ -103,8 +103,3 @@ def message_quota(resources: Resources, conversation_id: str, request: Request) 
     """The admission check of one new message to ``conversation_id`` from ``request``."""
     address = client_address(request, resources.settings)
     return resources.admission.messages(conversation_id, address)
-
-
-async def limit_new_conversations(resources: ResourcesDep, request: Request) -> None:
-    """At most ``REALTY_RATE_LIMIT_CONVERSATIONS`` new conversations per client per window."""
-    await resources.admission.new_conversation(client_address(request, resources.settings))

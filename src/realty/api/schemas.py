@@ -127,7 +127,9 @@ class TurnPublic(BaseModel):
     blocked: bool = Field(
         description="The message was refused (empty, too long, an attack); nothing changed."
     )
-    replayed: bool = Field(description="Read back for a repeated client_message_id.")
+    replayed: bool = Field(
+        description="Read back for a repeated client_message_id (or Idempotency-Key)."
+    )
     client_message_id: str | None = None
     llm_calls: int
     latency_ms: float

@@ -2,9 +2,12 @@
 
 Protocol (JSON text frames; docs/api.md has the details):
 
-* connect with ``?token=<conversation token>`` (or an ``Authorization: Bearer`` header) and
-  ``&after=<last seq seen>``; the server replays every stored entry after it, sends
-  ``{"type": "ready", "seq": n}`` and then streams live events.
+* connect with ``?after=<last seq seen>`` and the conversation token in an
+  ``Authorization: Bearer`` header or, where the client cannot set headers (browsers), in a
+  first frame ``{"type": "auth", "token": "…"}`` sent within ``REALTY_WS_AUTH_TIMEOUT_S``
+  (``?token=`` in the URL still works for old clients; log lines show it as ``token=***``).
+  The server replays every stored entry after ``after``, sends ``{"type": "ready", "seq": n}``
+  and then streams live events.
 * client → server: ``{"type": "message", "text": "…", "client_message_id": "…"}`` and
   ``{"type": "ping"}``.
 * server → client: ``typing``, ``reply`` and ``brief`` (each with the entry's ``seq``),
@@ -21,7 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
@@ -41,11 +44,13 @@ from realty.services.events import Event, Subscription
 from realty.services.ratelimit import RateLimitedError
 from realty.services.runtime import Resources
 from realty.services.wire import ClientMessageId, Problem, ProblemError, rate_limited, too_long
+from realty.settings import Settings
 
 logger = logging.getLogger("realty.ws")
 
 router = APIRouter()
 
+CLOSE_UNAUTHORIZED = 4401  # no token: no header, and no auth frame in time
 CLOSE_NOT_FOUND = 4404  # unknown conversation or wrong token
 CLOSE_ERASED = 4410  # the conversation was erased
 CLOSE_GONE = 1006  # the client went away without a close frame
@@ -65,12 +70,62 @@ class ClientMessage(BaseModel):
     client_message_id: ClientMessageId | None = None
 
 
+class AuthFrame(BaseModel):
+    """The first frame of a client that could not send its token in a header."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: Literal["auth"]
+    token: str = Field(min_length=1, max_length=256)
+
+
 def _token(websocket: WebSocket, token: str | None) -> str:
     if token:
         return token
     header = websocket.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" else ""
+
+
+async def _auth_frame(websocket: WebSocket, timeout_s: float, limit: int) -> str | None:
+    """The token of the client's first frame; ``None`` when it is late or not an auth frame.
+
+    Raises:
+        WebSocketDisconnect: the client left first.
+    """
+    try:
+        message = await asyncio.wait_for(websocket.receive(), timeout_s)
+    except TimeoutError:
+        return None
+    if message["type"] == "websocket.disconnect":
+        raise WebSocketDisconnect(int(message.get("code") or 1000))
+    raw = message.get("text")
+    if raw is None:
+        raw = (message.get("bytes") or b"").decode("utf-8", errors="replace")
+    if len(raw) > limit:
+        return None
+    try:
+        return AuthFrame.model_validate_json(raw).token
+    except ValidationError:
+        return None
+
+
+async def _first_frame_credential(websocket: WebSocket, settings: Settings) -> str | None:
+    """The token of the auth frame; ``None`` once the socket is refused (401, close 4401).
+
+    Raises:
+        WebSocketDisconnect: the client left first.
+    """
+    timeout_s = settings.ws_auth_timeout_s
+    credential = await _auth_frame(websocket, timeout_s, settings.max_body_bytes)
+    if credential is None:
+        detail = (
+            "Send the conversation's token as 'Authorization: Bearer <token>' or in a first "
+            f'frame {{"type": "auth", "token": "…"}} within {timeout_s:g} s.'
+        )
+        await websocket.send_text(orjson.dumps(_error(401, "Unauthorized", detail)).decode())
+        await websocket.close(code=CLOSE_UNAUTHORIZED)
+    return credential
 
 
 def _problem_event(problem: Problem) -> Event:
@@ -230,7 +285,7 @@ async def conversation_socket(
 ) -> None:
     """Stream a conversation's events and accept its messages (see the module doc)."""
     resources: Resources = websocket.app.state.resources
-    access = Bearer(_token(websocket, token))
+    credential: str | None = _token(websocket, token)
     peer = websocket.client.host if websocket.client else None
     forwarded = websocket.headers.getlist("x-forwarded-for")
     address = client_address(peer, forwarded, resources.settings)
@@ -241,6 +296,14 @@ async def conversation_socket(
         await websocket.send_text(orjson.dumps(_problem_event(rate_limited(exc).problem)).decode())
         await websocket.close(code=CLOSE_RATE_LIMITED)
         return
+    if not credential:
+        try:
+            credential = await _first_frame_credential(websocket, resources.settings)
+        except WebSocketDisconnect:
+            return
+    if credential is None:
+        return
+    access = Bearer(credential)
     try:
         await resources.service.authorize(conversation_id, access)
     except UnknownConversationError:

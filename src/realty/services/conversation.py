@@ -61,6 +61,7 @@ from realty.store.base import (
     ConversationStore,
     DuplicateChannelKeyError,
     DuplicateMessageError,
+    IdempotencyRecord,
     LeadChange,
     StoredConversation,
     TurnKind,
@@ -184,6 +185,11 @@ class EditRejectedError(RealtyError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         super().__init__("; ".join(f"{key}: {message}" for key, message in problems))
         self.problems = problems
+
+
+def new_token() -> str:
+    """A new bearer token (256 random bits)."""
+    return secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:
@@ -377,11 +383,17 @@ class ConversationService:
         *,
         channel: Channel = "api",
         channel_key: str | None = None,
+        token: str | None = None,
+        idempotency: IdempotencyRecord | None = None,
     ) -> TurnResult:
         """Open a conversation and return the greeting (entry 1) with the bearer token.
 
+        ``token`` is the bearer token to give it (default: a new random one); ``idempotency``
+        is stored with it, atomically (:mod:`realty.services.opening`).
+
         Raises:
             DuplicateChannelKeyError: a live conversation already has ``channel_key``.
+            DuplicateIdempotencyKeyError: ``idempotency``'s key opened another conversation.
         """
         started = time.perf_counter()
         cid = conversation_id or uuid.uuid4().hex
@@ -394,7 +406,7 @@ class ConversationService:
         )
         transition = Transition(state=state, actions=(Greet(), AskFields(keys=state.asked)))
         reply = self._responder.render(transition)
-        token = secrets.token_urlsafe(32)
+        token = token or new_token()
         now = self._now()
         result = replace(
             self._result(cid, transition, reply, blocked=False, started=started, seq=1),
@@ -414,7 +426,7 @@ class ConversationService:
             expires_at=now + self._ttl,
         )
         greeting = self._record(result, kind="start", text="", update=None, created_at=now)
-        await self._store.create(conversation, greeting)
+        await self._store.create(conversation, greeting, idempotency)
         return result
 
     async def open_channel(self, channel: Channel, key: str) -> tuple[str, bool]:

@@ -84,6 +84,25 @@ class StoredConversation(BaseModel):
     expires_at: dt.datetime
 
 
+class IdempotencyRecord(BaseModel):
+    """The Idempotency-Key a conversation was opened with, stored with it (same transaction).
+
+    ``key_hash`` stands for the client and its key, ``fingerprint`` for the request body, and
+    ``sealed_token`` is the conversation's token encrypted with a key derived from the
+    Idempotency-Key: the database alone cannot give the token back, a repeat of the request
+    can (services/opening.py).
+    """
+
+    model_config = _FROZEN
+
+    key_hash: str = Field(min_length=64, max_length=64)
+    fingerprint: str = Field(min_length=64, max_length=64)
+    conversation_id: str
+    sealed_token: str = Field(max_length=256)
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
 class LeadChange(BaseModel):
     """A lead to create or update together with a turn (same transaction)."""
 
@@ -285,15 +304,34 @@ class DuplicateChannelKeyError(StorageError):
     """A live conversation already exists for this channel key (a concurrent first message)."""
 
 
+class DuplicateIdempotencyKeyError(StorageError):
+    """A conversation was already opened with this Idempotency-Key (a concurrent repeat)."""
+
+
 class ConversationStore(Protocol):
     """Conversations, their append-only turn log and their lead."""
 
-    async def create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
-        """Store a new conversation (version 1) with its greeting as entry 1.
+    async def create(
+        self,
+        conversation: StoredConversation,
+        greeting: TurnRecord,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        """Store a new conversation (version 1) with its greeting as entry 1 and, atomically,
+        the Idempotency-Key it was opened with.
 
         Raises:
             DuplicateChannelKeyError: a live conversation already has this channel key.
+            DuplicateIdempotencyKeyError: an unexpired record already has this key hash.
         """
+        ...
+
+    async def find_idempotency(self, key_hash: str, now: dt.datetime) -> IdempotencyRecord | None:
+        """The unexpired Idempotency-Key record with this hash, if any."""
+        ...
+
+    async def forget_idempotency(self, key_hash: str, conversation_id: str) -> None:
+        """Delete the record of ``key_hash`` if it still names ``conversation_id``."""
         ...
 
     async def load(self, conversation_id: str, now: dt.datetime) -> StoredConversation | None:
@@ -335,11 +373,13 @@ class ConversationStore(Protocol):
         ...
 
     async def delete(self, conversation_id: str) -> bool:
-        """Erase the conversation, its turns and its lead; False when there was none."""
+        """Erase the conversation, its turns, its lead and its Idempotency-Key; False when there
+        was none."""
         ...
 
     async def purge_expired(self, now: dt.datetime) -> list[str]:
-        """Erase conversations expired at ``now`` (their leads stay); returns their ids."""
+        """Erase conversations expired at ``now`` (their leads stay) and Idempotency-Key records
+        expired at ``now``; returns the conversations' ids."""
         ...
 
 

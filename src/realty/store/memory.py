@@ -15,7 +15,9 @@ from realty.store.base import (
     Channel,
     DayStats,
     DuplicateChannelKeyError,
+    DuplicateIdempotencyKeyError,
     DuplicateMessageError,
+    IdempotencyRecord,
     Lead,
     LeadChange,
     LeadFilter,
@@ -40,17 +42,43 @@ class InMemoryStore:
         self._turns: dict[str, list[TurnRecord]] = {}
         self._leads: dict[str, Lead] = {}  # by conversation id
         self._transcripts: dict[str, list[TranscriptEntry]] = {}  # of detached leads, by id
+        self._keys: dict[str, IdempotencyRecord] = {}  # by key hash
 
-    async def create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
-        """Store a new conversation with its greeting."""
+    async def create(
+        self,
+        conversation: StoredConversation,
+        greeting: TurnRecord,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        """Store a new conversation with its greeting (and its Idempotency-Key)."""
         if conversation.channel_key is not None:
             live = await self.find_by_channel(
                 conversation.channel, conversation.channel_key, conversation.created_at
             )
             if live is not None:
                 raise DuplicateChannelKeyError(conversation.channel_key)
+        if idempotency is not None:
+            if await self.find_idempotency(idempotency.key_hash, conversation.created_at):
+                raise DuplicateIdempotencyKeyError(idempotency.key_hash)
+            self._keys[idempotency.key_hash] = idempotency
         self._conversations[conversation.id] = conversation
         self._turns[conversation.id] = [greeting]
+
+    async def find_idempotency(self, key_hash: str, now: dt.datetime) -> IdempotencyRecord | None:
+        """The unexpired Idempotency-Key record with this hash, if any."""
+        record = self._keys.get(key_hash)
+        return record if record is not None and record.expires_at > now else None
+
+    async def forget_idempotency(self, key_hash: str, conversation_id: str) -> None:
+        """Delete the record of ``key_hash`` if it still names ``conversation_id``."""
+        record = self._keys.get(key_hash)
+        if record is not None and record.conversation_id == conversation_id:
+            del self._keys[key_hash]
+
+    def _drop_keys(self, conversation_ids: set[str]) -> None:
+        for key_hash, record in list(self._keys.items()):
+            if record.conversation_id in conversation_ids:
+                del self._keys[key_hash]
 
     async def load(self, conversation_id: str, now: dt.datetime) -> StoredConversation | None:
         """The conversation, or ``None`` when unknown or expired."""
@@ -133,14 +161,18 @@ class InMemoryStore:
         return list(self._turns.get(conversation_id, []))
 
     async def delete(self, conversation_id: str) -> bool:
-        """Erase the conversation, its turns and its lead."""
+        """Erase the conversation, its turns, its lead and its Idempotency-Key."""
+        self._drop_keys({conversation_id})
         self._turns.pop(conversation_id, None)
         self._leads.pop(conversation_id, None)
         return self._conversations.pop(conversation_id, None) is not None
 
     async def purge_expired(self, now: dt.datetime) -> list[str]:
-        """Erase expired conversations; their leads stay, detached."""
+        """Erase expired conversations (their leads stay, detached) and expired keys."""
         expired = [cid for cid, c in self._conversations.items() if c.expires_at <= now]
+        self._drop_keys(set(expired))
+        for key_hash in [k for k, r in self._keys.items() if r.expires_at <= now]:
+            del self._keys[key_hash]
         for cid in expired:
             del self._conversations[cid]
             log = self._turns.pop(cid, [])

@@ -52,7 +52,9 @@ from realty.store.base import (
     Channel,
     DayStats,
     DuplicateChannelKeyError,
+    DuplicateIdempotencyKeyError,
     DuplicateMessageError,
+    IdempotencyRecord,
     Lead,
     LeadChange,
     LeadFilter,
@@ -67,7 +69,7 @@ from realty.store.base import (
     lead_id,
     parse_lead_cursor,
 )
-from realty.store.tables import conversations, leads, turns
+from realty.store.tables import conversations, idempotency_keys, leads, turns
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -230,11 +232,23 @@ class SqlStore:
 
         await self._run("reach the database", ping)
 
-    async def create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
-        """Store a new conversation with its greeting as entry 1."""
-        await self._run("create the conversation", self._create, conversation, greeting)
+    async def create(
+        self,
+        conversation: StoredConversation,
+        greeting: TurnRecord,
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        """Store a new conversation with its greeting as entry 1 (and its Idempotency-Key)."""
+        await self._run(
+            "create the conversation", self._create, conversation, greeting, idempotency
+        )
 
-    def _create(self, conversation: StoredConversation, greeting: TurnRecord) -> None:
+    def _create(
+        self,
+        conversation: StoredConversation,
+        greeting: TurnRecord,
+        idempotency: IdempotencyRecord | None,
+    ) -> None:
         values = {
             "id": conversation.id,
             "token_hash": conversation.token_hash,
@@ -259,8 +273,41 @@ class SqlStore:
                     )
                 conn.execute(_INSERT_CONVERSATION, values)
                 conn.execute(_INSERT_TURN, _turn_row(conversation.id, greeting))
+                if idempotency is not None:
+                    # An expired record of the same key may not be purged yet.
+                    conn.execute(
+                        delete(idempotency_keys).where(
+                            idempotency_keys.c.key_hash == idempotency.key_hash,
+                            idempotency_keys.c.expires_at <= conversation.created_at,
+                        )
+                    )
+                    conn.execute(insert(idempotency_keys), idempotency.model_dump())
         except IntegrityError as exc:
+            if idempotency is not None and idempotency_keys.name in str(exc.orig):
+                raise DuplicateIdempotencyKeyError(idempotency.key_hash) from exc
             raise DuplicateChannelKeyError(conversation.channel_key or conversation.id) from exc
+
+    async def find_idempotency(self, key_hash: str, now: dt.datetime) -> IdempotencyRecord | None:
+        """The unexpired Idempotency-Key record with this hash, if any."""
+        query = select(idempotency_keys).where(
+            idempotency_keys.c.key_hash == key_hash, idempotency_keys.c.expires_at > now
+        )
+        row = await self._run("read", self._one, query)
+        return None if row is None else IdempotencyRecord.model_validate(row)
+
+    async def forget_idempotency(self, key_hash: str, conversation_id: str) -> None:
+        """Delete the record of ``key_hash`` if it still names ``conversation_id``."""
+
+        def forget() -> None:
+            with self._begin() as conn:
+                conn.execute(
+                    delete(idempotency_keys).where(
+                        idempotency_keys.c.key_hash == key_hash,
+                        idempotency_keys.c.conversation_id == conversation_id,
+                    )
+                )
+
+        await self._run("forget the idempotency key", forget)
 
     async def load(self, conversation_id: str, now: dt.datetime) -> StoredConversation | None:
         """The conversation, or ``None`` when unknown or expired."""
@@ -359,6 +406,11 @@ class SqlStore:
             with self._begin() as conn:
                 conn.execute(delete(leads).where(leads.c.conversation_id == conversation_id))
                 conn.execute(delete(turns).where(turns.c.conversation_id == conversation_id))
+                conn.execute(
+                    delete(idempotency_keys).where(
+                        idempotency_keys.c.conversation_id == conversation_id
+                    )
+                )
                 gone = conn.execute(
                     delete(conversations).where(conversations.c.id == conversation_id)
                 )
@@ -367,11 +419,13 @@ class SqlStore:
         return await self._run("erase the conversation", erase)
 
     async def purge_expired(self, now: dt.datetime) -> list[str]:
-        """Erase expired conversations (their turns cascade); a lead keeps its transcript."""
+        """Erase expired conversations (their turns and keys cascade), a lead keeping its
+        transcript, and expired Idempotency-Key records."""
 
         def purge() -> list[str]:
             expired = select(conversations.c.id).where(conversations.c.expires_at <= now)
             with self._begin() as conn:
+                conn.execute(delete(idempotency_keys).where(idempotency_keys.c.expires_at <= now))
                 kept = conn.execute(
                     select(leads.c.id, leads.c.conversation_id).where(
                         leads.c.conversation_id.in_(expired)

@@ -1,8 +1,9 @@
 """The database tables (SQLAlchemy Core). Migrations in ``migrations/`` create exactly these.
 
 ```
-conversations 1 ── * turns        (append-only log, ON DELETE CASCADE)
-conversations 1 ── 0..1 leads     (ON DELETE SET NULL: a lead outlives its expired chat)
+conversations 1 ── * turns             (append-only log, ON DELETE CASCADE)
+conversations 1 ── 0..1 leads          (ON DELETE SET NULL: a lead outlives its expired chat)
+conversations 1 ── * idempotency_keys  (the Idempotency-Key that opened it, ON DELETE CASCADE)
 ```
 """
 
@@ -147,4 +148,24 @@ leads = Table(
     Index("ix_leads_city", "city"),
     Index("ix_leads_property_type", "property_type"),
     Index("ix_leads_created_at", "created_at"),
+)
+
+# The Idempotency-Key a POST /v1/conversations came with: a repeat within its lifetime gets
+# the same conversation. Only hashes and the sealed token are kept (services/opening.py).
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column(
+        "conversation_id",
+        String(32),
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("sealed_token", String(256), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_idempotency_keys_conversation_id", "conversation_id"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
 )

@@ -1,10 +1,11 @@
 // The realty chat widget: one conversation over the API of the page's own origin.
 //
 // Opening: a conversation kept in localStorage is resumed (its history read over HTTP), else a
-// new one is opened. Live traffic goes over the conversation's WebSocket. Every entry has a
-// `seq` (1, 2, 3… per conversation) and the socket delivers them in order, so the widget
-// renders each seq once: replays after a reconnect (`?after=<last seq>`) and events from other
-// tabs never duplicate anything. A message is sent with a `client_message_id` and stays pending
+// new one is opened. Live traffic goes over the conversation's WebSocket, whose first frame
+// carries the token (a browser cannot set headers on it, and a URL ends up in logs). Every
+// entry has a `seq` (1, 2, 3… per conversation) and the socket delivers them in order, so the
+// widget renders each seq once: replays after a reconnect (`?after=<last seq>`) and events
+// from other tabs never duplicate anything. A message is sent with a `client_message_id` and stays pending
 // until its reply arrives; after a reconnect (or a refusal for being too fast) every pending
 // message is sent again with the same id, which the server de-duplicates, so nothing is lost
 // either. Pending bubbles stay at the bottom of the log, so the log always reads in seq order.
@@ -449,7 +450,6 @@
   function socketUrl() {
     const url = new URL(`${conversationPath()}/ws`, window.location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("token", state.token);
     url.searchParams.set("after", String(state.lastSeq));
     return url.toString();
   }
@@ -468,6 +468,11 @@
     state.socket = socket;
     state.ready = false;
     state.inFlight = [];
+    const token = state.token;
+    socket.addEventListener("open", () => {
+      // The server waits a few seconds for this frame, then closes (4401) and we reconnect.
+      if (state.socket === socket) socket.send(JSON.stringify({ type: "auth", token }));
+    });
     socket.addEventListener("message", (event) => {
       if (state.socket === socket) onFrame(event.data);
     });

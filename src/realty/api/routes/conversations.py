@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 
 from realty.api.deps import (
     AccessDep,
     ResourcesDep,
     ServiceDep,
-    limit_new_conversations,
+    client_address,
     message_quota,
     resources_of,
 )
@@ -25,6 +26,7 @@ from realty.api.schemas import (
     turn_payload,
 )
 from realty.pipeline.edit import BriefPatch
+from realty.services.opening import KEY_PATTERN, Opener, Opening
 from realty.services.runtime import Resources
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
@@ -36,6 +38,12 @@ _AUTH = {401: "No bearer token.", **_NOT_FOUND}
 _TOO_LONG = {413: "Text over REALTY_MAX_MESSAGE_CHARS, or body over REALTY_MAX_BODY_BYTES."}
 _LIMITED = {429: "Rate limit; see Retry-After."}
 _BUSY = {503: "Busy, or a backing service is down; retry after Retry-After."}
+_REPEATED = {
+    409: "A request with this Idempotency-Key is still being handled; retry after Retry-After.",
+    422: "Invalid request, or an Idempotency-Key sent before with another body.",
+}
+# RFC 8941 lets the key come as a quoted string too: "key" or key.
+_KEY_HEADER = rf'^(?:{KEY_PATTERN[1:-1]}|"{KEY_PATTERN[1:-1]}")$'
 
 
 def _check_length(resources: Resources, text: str) -> None:
@@ -49,40 +57,56 @@ def _check_length(resources: Resources, text: str) -> None:
     status_code=201,
     response_model=ConversationCreated,
     summary="Open a conversation",
-    responses=documented({**_TOO_LONG, **_LIMITED, **_BUSY}),
-    dependencies=[Depends(limit_new_conversations)],
+    responses=documented({**_TOO_LONG, **_REPEATED, **_LIMITED, **_BUSY}),
 )
 async def create_conversation(
+    request: Request,
+    response: Response,
     resources: ResourcesDep,
     service: ServiceDep,
     body: Annotated[ConversationCreate | None, Body()] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            pattern=_KEY_HEADER,
+            description="16–128 characters of `A-Z a-z 0-9 . _ ~ + / = : -` (a random UUID "
+            "will do). The same key with the same body within REALTY_IDEMPOTENCY_TTL_S returns "
+            "the conversation it opened (`Idempotent-Replayed: true`) instead of a new one.",
+        ),
+    ] = None,
 ) -> ConversationCreated:
     """Open a conversation and return its token and the greeting.
 
-    With `text`, the first message is handled at once and `reply` answers it.
+    With `text`, the first message is handled at once and `reply` answers it. With an
+    `Idempotency-Key`, a repeat of the request gets the same conversation.
     """
     body = body or ConversationCreate()
     if body.text is not None:
         _check_length(resources, body.text)
-    started = await service.start(body.language)
-    resources.metrics.conversations.labels("api").inc()
-    result = started
-    if body.text is not None:
-        result = await service.handle_turn(
-            started.conversation_id,
-            body.text,
-            access=started.access,
-            client_message_id=body.client_message_id,
-        )
-        resources.metrics.observe("api", result)
-    turn = TurnPublic.of(result)
-    assert started.token is not None
-    assert started.expires_at is not None
+    address = client_address(request, resources.settings)
+
+    async def admit() -> None:
+        await resources.admission.new_conversation(address)
+
+    opener = Opener(service, dt.timedelta(seconds=resources.settings.idempotency_ttl_s))
+    opened = await opener.open(
+        Opening(body.language, body.text, body.client_message_id),
+        key=idempotency_key.strip('"') if idempotency_key else None,
+        client=address,
+        admit=admit,
+    )
+    if opened.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    else:
+        resources.metrics.conversations.labels("api").inc()
+        if body.text is not None:
+            resources.metrics.observe("api", opened.result)
     return ConversationCreated(
-        **turn.model_dump(),
-        id=started.conversation_id,
-        token=started.token,
-        expires_at=started.expires_at,
+        **TurnPublic.of(opened.result).model_dump(),
+        id=opened.conversation_id,
+        token=opened.token,
+        expires_at=opened.expires_at,
     )
 
 

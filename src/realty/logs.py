@@ -1,0 +1,181 @@
+"""What log lines may not carry: conversation tokens and prospects' contact details.
+
+Two filters, applied to every record as it is created (so every handler gets the cleaned
+text: the console, a log shipper, pytest's capture), once :func:`install` has run — the API's
+``create_app`` and the command line call it; importing this module changes nothing:
+
+* :class:`TokenRedactor`, on uvicorn's records (its access log and its ``WebSocket …``
+  lines) and the project's: a ``token=<value>`` query parameter becomes ``token=***``. Old
+  WebSocket clients still put the conversation token in the URL (docs/api.md).
+* :class:`PersonalDataMasker`, on the project's own records (loggers under ``realty``):
+  e-mail addresses become ``j***@example.com`` and phone numbers ``+52 *** *** 1234``, in
+  the message, its arguments and any traceback. Amounts (``20,000``, ``2.000.000``), dates
+  and times are left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_PROJECT = "realty"
+_SERVER = "uvicorn"
+
+_TOKEN = re.compile(r"(?i)(?<=[?&;])((?:access_)?token=)[^&;\s\"'#]+")
+
+_EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*@([\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})(?![\w-])")
+# A run of digits with the separators phone numbers are written with (never a comma: that is
+# an amount). Which runs really are phone numbers is decided by :func:`_phone`.
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![\w+@/:])(?<!\d[.,-])(?:\+\s?)?\(?\d[\d ().-]{6,24}\d(?![\w/:@-]|[.,-]\d)"
+)
+_SEPARATORS = re.compile(r"[\s().-]+")
+_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b|\b\d{1,2}[./-]\d{1,2}[./-](?:19|20)\d\d\b")
+_KNOWN_CODES = (("52", (12, 13)), ("1", (11,)))  # Mexico, then the US and Canada
+_KEEP = 4  # digits shown at the end of a masked phone number
+_FORMATTER = logging.Formatter()  # tracebacks as the default formatter writes them
+
+_Masker = Callable[[str], str]
+
+
+def redact_tokens(text: str) -> str:
+    """``text`` with the value of every ``token=`` query parameter replaced by ``***``."""
+    return _TOKEN.sub(r"\1***", text) if "token=" in text.lower() else text
+
+
+def mask_personal_data(text: str) -> str:
+    """``text`` with e-mail addresses and phone numbers masked.
+
+    ``jane.doe@example.com`` becomes ``j***@example.com``; ``+52 55 1234 5678`` becomes
+    ``+52 *** *** 5678`` and ``(555) 123-4567`` becomes ``*** *** 4567``.
+    """
+    if "@" in text:
+        text = _EMAIL.sub(r"\1***@\2", text)
+    return _PHONE_CANDIDATE.sub(_phone, text)
+
+
+def _phone(match: re.Match[str]) -> str:
+    """The masked number when ``match`` is a phone number, else the text unchanged."""
+    written = match.group(0)
+    digits = re.sub(r"\D", "", written)
+    plus = written.startswith("+")
+    if not (8 <= len(digits) <= 15 if plus else 10 <= len(digits) <= 13):
+        return written
+    if _DATE.search(written) or "  " in written or (not plus and _not_phone(written)):
+        return written
+    code = _country_code(written, digits) if plus else ""
+    return f"{'+' + code + ' ' if plus else ''}*** *** {digits[-_KEEP:]}"
+
+
+def _not_phone(written: str) -> bool:
+    """Digits a national number is not written as: thousands (``2.000.000.000``,
+    ``2 000 000 000``) or several numbers side by side (``15000 20000``)."""
+    groups = [g for g in _SEPARATORS.split(written.strip()) if g]
+    if len(groups) == 1:
+        return False
+    thousands = len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+    return (len(groups) > 2 and thousands) or any(len(g) > 4 for g in groups)
+
+
+def _country_code(written: str, digits: str) -> str:
+    first = [g for g in _SEPARATORS.split(written.lstrip("+ ")) if g]
+    if len(first) > 1 and len(first[0]) <= 3:
+        return first[0]
+    for code, lengths in _KNOWN_CODES:
+        if digits.startswith(code) and len(digits) in lengths:
+            return code
+    return "***"
+
+
+class _Cleaned:
+    """A log argument that was not text, shown as its cleaned ``str`` and ``repr``."""
+
+    __slots__ = ("_repr", "_str")
+
+    def __init__(self, value: object, clean: _Masker) -> None:
+        self._str = clean(str(value))
+        self._repr = clean(repr(value))
+
+    def __str__(self) -> str:
+        return self._str
+
+    def __repr__(self) -> str:
+        return self._repr
+
+
+def _clean_arg(value: Any, clean: _Masker) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value  # numbers stay numbers: "%d" and "%.3f" still apply
+    if isinstance(value, str):
+        return clean(value)
+    cleaned = _Cleaned(value, clean)
+    return cleaned if (str(cleaned), repr(cleaned)) != (str(value), repr(value)) else value
+
+
+class _CleaningFilter(logging.Filter):
+    """Rewrites a record's message, arguments and traceback text with one cleaning function."""
+
+    def __init__(self, clean: _Masker) -> None:
+        super().__init__()
+        self._clean = clean
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        clean = self._clean
+        if isinstance(record.msg, str):
+            record.msg = clean(record.msg)
+        args = record.args
+        if isinstance(args, tuple):
+            record.args = tuple(_clean_arg(a, clean) for a in args)
+        elif isinstance(args, Mapping):
+            record.args = {k: _clean_arg(v, clean) for k, v in args.items()}
+        if record.exc_info and record.exc_info[0] is not None and not record.exc_text:
+            record.exc_text = clean(_FORMATTER.formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = clean(record.exc_text)
+        if record.stack_info:
+            record.stack_info = clean(record.stack_info)
+        return True
+
+
+class TokenRedactor(_CleaningFilter):
+    """Replaces the value of ``token=`` query parameters with ``***`` in a record."""
+
+    def __init__(self) -> None:
+        super().__init__(redact_tokens)
+
+
+class PersonalDataMasker(_CleaningFilter):
+    """Masks e-mail addresses and phone numbers in a record (see the module doc)."""
+
+    def __init__(self) -> None:
+        super().__init__(lambda text: mask_personal_data(redact_tokens(text)))
+
+
+def _under(name: str, root: str) -> bool:
+    return name == root or name.startswith(root + ".")
+
+
+def install() -> None:
+    """Apply the filters to every record created from now on (idempotent).
+
+    Records of loggers under ``realty`` are masked and redacted; uvicorn's are redacted.
+    Filters attached to a logger would miss its children's records and those attached to
+    handlers would miss handlers added later, so the filters run in the record factory.
+    """
+    current = logging.getLogRecordFactory()
+    if getattr(current, "realty_filters", False):
+        return
+    project, server = PersonalDataMasker(), TokenRedactor()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = current(*args, **kwargs)
+        if _under(record.name, _PROJECT):
+            project.filter(record)
+        elif _under(record.name, _SERVER):
+            server.filter(record)
+        return record
+
+    factory.realty_filters = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(factory)
