@@ -146,6 +146,7 @@ def _lifespan(
             limiter: RateLimiter = (
                 RedisRateLimiter(redis, settings.redis_prefix) if redis else LocalRateLimiter()
             )
+            toolkit = await asyncio.to_thread(build_toolkit, settings)
             service = build_service(
                 settings,
                 store=store,
@@ -154,13 +155,13 @@ def _lifespan(
                 events=events,
                 today=overrides.today,
                 now=overrides.now,
+                toolkit=toolkit,
             )
             stack.push_async_callback(service.aclose)
             metrics.watch(service)
             admission = Admission(
                 limiter, settings, lambda scope: metrics.rate_limited.labels(scope).inc()
             )
-            toolkit = await asyncio.to_thread(build_toolkit, settings)
             app.state.resources = Resources(
                 settings, service, store, events, admission, metrics, redis, llm, toolkit
             )

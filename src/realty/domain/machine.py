@@ -40,6 +40,7 @@ from realty.domain.fields import FieldRegistry
 from realty.domain.state import (
     Acknowledge,
     Action,
+    Answered,
     AskFields,
     Blocked,
     BlockReason,
@@ -188,6 +189,18 @@ def refuse(
         if ask:
             actions.append(AskFields(keys=tuple(ask)))
     return Transition(state=state, actions=tuple(actions))
+
+
+def answer(transition: Transition, answered: Answered) -> Transition:
+    """``transition`` with a question answered outside the brief.
+
+    The answer takes the place of the generic help, redirect or re-prompt line and comes first
+    (after a greeting); what the message also said, and the question still open, follow as
+    usual. The state is unchanged: answering a question fills nothing.
+    """
+    kept = [a for a in transition.actions if not isinstance(a, Help | Redirect | Reprompt)]
+    at = 1 if kept and isinstance(kept[0], Greet) else 0
+    return transition.model_copy(update={"actions": (*kept[:at], answered, *kept[at:])})
 
 
 def refine(

@@ -150,6 +150,16 @@ class Help(BaseModel):
     kind: Literal["help"] = "help"
 
 
+class Answered(BaseModel):
+    """A question answered outside the brief (the guides, a cost estimate, a person to talk
+    to), its text already written in the conversation's language by the service."""
+
+    model_config = _FROZEN
+    kind: Literal["answered"] = "answered"
+    topic: Literal["knowledge", "simulation", "person"]
+    text: str
+
+
 class Restarted(BaseModel):
     model_config = _FROZEN
     kind: Literal["restarted"] = "restarted"
@@ -230,6 +240,7 @@ Action = (
     | Redirect
     | Reprompt
     | Help
+    | Answered
     | Restarted
     | Thanks
     | Summary

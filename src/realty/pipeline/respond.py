@@ -30,6 +30,7 @@ from realty.domain.fields import FieldRegistry
 from realty.domain.state import (
     Acknowledge,
     Action,
+    Answered,
     AskFields,
     Blocked,
     BriefCompleted,
@@ -499,6 +500,8 @@ def _simple(action: Action, transition: Transition, language: Language) -> str |
             return _say("help", language) + extra
         case Redirect():
             return _say("redirect", language)
+        case Answered():
+            return action.text
         case Reprompt():
             return _say("reprompt", language)
         case Restarted():

@@ -35,7 +35,7 @@ from pydantic import ValidationError
 
 from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
-from realty.domain.machine import LOCK_CONFIDENCE, advance, refine, refuse
+from realty.domain.machine import LOCK_CONFIDENCE, advance, answer, refine, refuse
 from realty.domain.state import (
     AskFields,
     ConversationState,
@@ -46,6 +46,7 @@ from realty.domain.storable import storable, storable_data
 from realty.domain.turn import Candidate, Extraction, ParseContext, TurnUpdate
 from realty.errors import RealtyError
 from realty.parsing.text import Message
+from realty.pipeline.assist import Assistant
 from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.describe import BriefDisplay, Describer
 from realty.pipeline.edit import BriefEditor, BriefPatch
@@ -285,6 +286,7 @@ class ConversationService:
         reply_deadline_s: float | None = None,
         llm_max_concurrency: int = 2,
         bounds: BriefBounds | None = None,
+        assistant: Assistant | None = None,
     ) -> None:
         """Wire the stages.
 
@@ -292,6 +294,7 @@ class ConversationService:
         the model takes, up to the extractor's own timeout); a later answer refines the brief.
         """
         self._registry = registry
+        self._assistant = assistant
         self._guard = guard
         self._parser = parser
         self._validator = Validator(registry)
@@ -639,6 +642,12 @@ class ConversationService:
         update, calls, llm_ms, pending = await self._understand(state, verdict.text)
         update = self._bounds.check(state.brief, update)
         transition = advance(state, update, self._registry)
+        if self._assistant is not None:
+            intent = self._assistant.intent(verdict.text, transition.state)
+            filled = bool(update.accepted)
+            answered = self._assistant.answer(verdict.text, transition.state, intent, filled=filled)
+            if answered is not None:
+                transition = answer(transition, answered)
         reply = self._responder.render(transition)
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1

@@ -14,6 +14,7 @@ from realty.knowledge.base import KnowledgeBase
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
 from realty.parsing.facts import fact_phrases
+from realty.pipeline.assist import Assistant
 from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.ground import Grounder
 from realty.pipeline.guard import CharNgramClassifier, Guard, RuleSet
@@ -79,10 +80,12 @@ def build_service(
     now: Callable[[], dt.datetime] = utcnow,
     llm: LLM | object | None = _UNSET,
     events: EventBus | None = None,
+    toolkit: Toolkit | None = None,
 ) -> ConversationService:
     """Assemble every stage once.
 
-    Pass ``parser`` to share one across services (tests), ``llm`` to use a given provider (or
+    Pass ``toolkit`` to share the guides' index and the classifiers (the API builds one per
+    process), ``parser`` to share one across services (tests), ``llm`` to use a given provider (or
     ``None`` for the parser alone) instead of the one the settings select (tests, evaluations
     and the API, which load a model once), and ``store``/``events`` for the service's
     persistence and event fan-out (default: in memory, no events).
@@ -120,6 +123,13 @@ def build_service(
         reply_deadline_s=settings.llm_reply_deadline_ms / 1000,
         llm_max_concurrency=settings.llm_max_concurrency,
         bounds=BriefBounds(registry, settings.max_extras, settings.max_brief_bytes),
+        assistant=_assistant(toolkit or build_toolkit(settings)),
+    )
+
+
+def _assistant(toolkit: Toolkit) -> Assistant:
+    return Assistant(
+        toolkit.intents, toolkit.knowledge, toolkit.simulation_reader, toolkit.simulation_replier
     )
 
 

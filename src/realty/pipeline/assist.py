@@ -1,0 +1,66 @@
+"""The assist stage: answer what a message asks besides the brief.
+
+A prospect asks questions while the brief fills ("¿qué documentos necesito?", "how much would I
+pay a month with 20% down over 10 years?"). The intent classifier says what the message wants;
+a question about the process is answered from the guides (with their source, or an honest
+"I don't know" that offers a broker), a cost question by the simulator (asking for what it
+lacks). The answer replaces the generic help line of the reply; the brief is untouched.
+Pure: everything it reads was built once per process.
+"""
+
+from __future__ import annotations
+
+from realty.domain.state import Answered, ConversationState
+from realty.knowledge.base import KnowledgeBase
+from realty.pipeline.intent import IntentClassifier, TurnIntent
+from realty.pipeline.simulation import SimulationReader
+from realty.pipeline.simulation_reply import SimulationReplier
+
+# Below this confidence the intent is a guess: the reply stays as the brief's policy made it.
+MIN_CONFIDENCE = 0.6
+
+
+class Assistant:
+    """Turns a message's question into an :class:`Answered` action, when it has one."""
+
+    def __init__(
+        self,
+        intents: IntentClassifier,
+        knowledge: KnowledgeBase,
+        reader: SimulationReader,
+        replier: SimulationReplier,
+    ) -> None:
+        self._intents = intents
+        self._knowledge = knowledge
+        self._reader = reader
+        self._replier = replier
+
+    def intent(self, text: str, state: ConversationState) -> TurnIntent:
+        """What ``text`` wants, in the conversation's language."""
+        return self._intents.classify(text, state.language)
+
+    def answer(
+        self, text: str, state: ConversationState, intent: TurnIntent, *, filled: bool
+    ) -> Answered | None:
+        """The answer to ``text``'s question, or ``None`` when it asks nothing we answer.
+
+        Args:
+            text: The message.
+            state: The conversation after the message (its language and brief).
+            intent: The message's intent.
+            filled: Whether the message also gave values for the brief: then an "I don't
+                know" would only get in the way, and is left out.
+        """
+        if intent.confidence < MIN_CONFIDENCE:
+            return None
+        language = state.language
+        if intent.intent == "ask_question":
+            found = self._knowledge.ask(text, language)
+            if not found.confident and filled:
+                return None
+            return Answered(topic="knowledge", text=found.with_sources())
+        if intent.intent == "simulate":
+            outcome = self._reader.read(text, state.brief)
+            reply = self._replier.reply(outcome, language)
+            return Answered(topic="simulation", text=reply)
+        return None
