@@ -211,3 +211,14 @@ def test_a_lower_case_phrase_before_a_city_is_no_zone(parser: Parser, text: str)
     # Answering "which city?", where an unknown phrase is most readily taken for a place.
     ctx = CTX.model_copy(update={"asked": ("city",)})
     assert "zone" not in _values(parser, text, ctx)
+
+
+@pytest.mark.parametrize(
+    "text", ["¿cuál es la capital de Francia?", "queremos algo en la capital del estado"]
+)
+def test_the_capital_of_another_place_is_not_mexico_city(parser: Parser, text: str) -> None:
+    assert _city(parser, text) != "Mexico City"
+
+
+def test_la_capital_alone_is_still_mexico_city(parser: Parser) -> None:
+    assert _city(parser, "busco oficina en la capital") == "Mexico City"

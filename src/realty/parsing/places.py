@@ -74,6 +74,8 @@ _ALIASES: dict[str, tuple[str, str]] = {
 }
 # Aliases that only count in some conversations or positions.
 _SPANISH_ONLY = frozenset({"la capital"})
+# Aliases that name another place when "de" follows them ("la capital de Jalisco").
+_OF_ANOTHER = frozenset({"la capital"})
 # "LA" is the Spanish article "la": only upper case and after a place preposition.
 _PLACE_ONLY: dict[str, str] = {"la": "LA"}
 # States and countries are not cities, even when geonames lists them as alternate names.
@@ -572,7 +574,11 @@ class CityFinder:
         if match.via == "alias":
             if key in _PLACE_ONLY:
                 return cue and msg.snippet(_word_span(msg, pos, size)) == _PLACE_ONLY[key]
-            return not (key in _SPANISH_ONLY and ctx.language == "en")
+            if key in _SPANISH_ONLY and ctx.language == "en":
+                return False
+            # "la capital de Francia", "la capital del estado": another place's capital.
+            following = texts[pos + size] if pos + size < len(texts) else ""
+            return not (key in _OF_ANOTHER and following in ("de", "del", "of"))
         capital = _capitalised(msg, msg.words[pos])
         if bare:
             return key not in self._common or capital or len(texts) == 1
