@@ -166,6 +166,11 @@ class MatchService:
         self._medians: dict[tuple[str, ...], tuple[float, PriceBenchmark | None]] = {}
 
     @property
+    def catalog(self) -> Catalog:
+        """Where the listings are."""
+        return self._catalog
+
+    @property
     def market(self) -> Market:
         """The market prices are compared in."""
         return self._market

@@ -10,6 +10,7 @@ from realty.llm.base import LLM
 from realty.services.admission import Admission
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus
+from realty.services.matching import MatchService
 from realty.services.metrics import Metrics
 from realty.settings import Settings
 from realty.store.sql import SqlStore
@@ -27,3 +28,4 @@ class Resources:
     metrics: Metrics
     redis: Redis | None
     llm: LLM | None
+    matching: MatchService | None = None
