@@ -254,10 +254,10 @@ def relaxable(want: Want, policy: Policy) -> tuple[Relax, ...]:
 class Search(BaseModel):
     """The database filter of one set of bounds (every condition served by an index).
 
-    Listings in ``city``/``country`` are searched, and when ``radius_km`` > 0 those of
-    other cities in the box around ``lat``/``lon`` too; ``max_price_norm`` caps the price in
-    :data:`NORMALISED_CURRENCY` (with the policy's slack). Rows come nearest ``target_m2``
-    first, at most ``limit`` per part.
+    Listings in ``city``/``country`` are searched (unless ``same_city`` is false), and when
+    ``radius_km`` > 0 those of other cities in the box around ``lat``/``lon`` too;
+    ``max_price_norm`` caps the price in :data:`NORMALISED_CURRENCY` (with the policy's
+    slack). Rows come nearest ``target_m2`` first, at most ``limit`` per part.
     """
 
     model_config = _FROZEN
@@ -269,6 +269,7 @@ class Search(BaseModel):
     lat: float
     lon: float
     radius_km: float
+    same_city: bool = True
     size_min: float | None
     size_max: float | None
     max_price_norm: float | None
@@ -294,6 +295,8 @@ def search_of(want: Want, limits: Bounds, market: Market, policy: Policy) -> Sea
         lat=want.city.lat,
         lon=want.city.lon,
         radius_km=limits.radius_km,
+        # Relaxing the place keeps every other bound: the city's part is the strict search's.
+        same_city=limits.relax != "nearby",
         size_min=limits.size_min,
         size_max=limits.size_max,
         max_price_norm=ceiling,
@@ -372,7 +375,8 @@ _CHEAP = 0.7  # under this share of the budget a price scores lower (likely anot
 
 
 class Fit(BaseModel):
-    """A listing that satisfies the bounds, its score (0–1) and why."""
+    """A listing that satisfies the bounds, its score (0–1) and why (``facts``: empty until
+    :func:`explain` adds them)."""
 
     model_config = _FROZEN
 
@@ -411,14 +415,22 @@ def assess(listing: Listing, want: Want, limits: Bounds, market: Market) -> Fit 
         "extras": _extras_score(listing, want),
     }
     score = sum(_WEIGHTS[k] * v for k, v in parts.items())
-    facts = _facts(listing, want, market, same_city, distance, price_home)
-    return Fit(
+    return Fit.model_construct(
         listing=listing,
         score=round(score, 6),
         distance_km=0.0 if same_city else distance,
         price_home=price_home,
-        facts=facts,
+        facts=(),
     )
+
+
+def explain(fit: Fit, want: Want, market: Market) -> Fit:
+    """``fit`` with the facts that explain it (left out of :func:`assess`, which scores
+    hundreds of candidates, so that only the listings shown pay for their reasons)."""
+    listing = fit.listing
+    same_city = (listing.city.value, listing.city.country) == (want.city.value, want.city.country)
+    facts = _facts(listing, want, market, same_city, fit.distance_km, fit.price_home)
+    return fit.model_copy(update={"facts": facts})
 
 
 def _size_within(size: float, limits: Bounds) -> bool:
@@ -540,11 +552,21 @@ def _price_fact(listing: Listing, want: Want, market: Market, price_home: float)
     )
 
 
-def rank(listings: Iterable[Listing], want: Want, limits: Bounds, market: Market) -> list[Fit]:
-    """The listings within ``limits``, best first (ties: nearest size, then id)."""
+def rank(
+    listings: Iterable[Listing],
+    want: Want,
+    limits: Bounds,
+    market: Market,
+    *,
+    explained: int | None = None,
+) -> list[Fit]:
+    """The listings within ``limits``, best first (ties: nearest size, then id); the first
+    ``explained`` of them (``None``: all) carry their facts (:func:`explain`)."""
     fits = [f for f in (assess(x, want, limits, market) for x in _unique(listings)) if f]
     target = want.size_m2 or 0.0
     fits.sort(key=lambda f: (-f.score, abs(f.listing.size_m2 - target), f.listing.id))
+    shown = len(fits) if explained is None else min(explained, len(fits))
+    fits[:shown] = [explain(f, want, market) for f in fits[:shown]]
     return fits
 
 

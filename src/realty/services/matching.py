@@ -227,7 +227,7 @@ class MatchService:
             StorageError: the catalog cannot be read.
         """
         want, check = await self._decide(self.want(brief, modality=modality))
-        fits, capped = await self._search(want, None)
+        fits, capped = await self._search(want, None, limit)
         result: dict[str, Any] = {
             "want": want,
             "home_currency": self._market.home_currency,
@@ -238,7 +238,7 @@ class MatchService:
         if fits or not relax:
             return MatchResult(listings=self._explain(fits[:limit]), **result)
         tried = relaxable(want, self._policy)
-        found = await asyncio.gather(*(self._search(want, r) for r in tried))
+        found = await asyncio.gather(*(self._search(want, r, limit) for r in tried))
         by_relax: dict[Relax, list[Fit]] = {r: f for r, (f, _) in zip(tried, found, strict=True)}
         summaries = tuple(
             relaxation(r, fits_r, want, self._market, capped=capped_r)
@@ -319,14 +319,16 @@ class MatchService:
         self._medians[key] = (now, benchmark)
         return benchmark
 
-    async def _search(self, want: Want, relax: Relax | None) -> tuple[list[Fit], bool]:
+    async def _search(
+        self, want: Want, relax: Relax | None, explained: int
+    ) -> tuple[list[Fit], bool]:
         limits = bounds(want, self._policy, relax)
         if not limits.kinds:
             return [], False
         search = search_of(want, limits, self._market, self._policy)
         rows = await self._catalog.search(search)
         capped = len(rows) >= search.limit
-        return rank(rows, want, limits, self._market), capped
+        return rank(rows, want, limits, self._market, explained=explained), capped
 
     def _explain(self, fits: list[Fit]) -> tuple[MatchedListing, ...]:
         return tuple(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy import and_, func, not_, select, update
+from sqlalchemy import and_, bindparam, func, not_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from realty.domain.brief import City, PropertyKind
 from realty.domain.geo import bounding_box
-from realty.domain.listing import Amenities, Listing, Offer
+from realty.domain.listing import AMENITY_KEYS, Amenities, Listing, Offer
 from realty.domain.market import Market
 from realty.domain.matching import NORMALISED_CURRENCY, Search
 from realty.errors import StorageError
@@ -36,6 +36,7 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 
 _BATCH = 2000  # rows per INSERT statement group
+_ANALYZE_AFTER = 1000  # a write this large refreshes the planner's statistics
 _COLUMNS = [c.name for c in listings.c]
 
 
@@ -94,13 +95,17 @@ def _row(listing: Listing, market: Market, now: dt.datetime) -> dict[str, Any]:
 
 
 def _listing(row: Mapping[Any, Any]) -> Listing:
+    """A stored row as a listing. Rows were validated when written, so they are rebuilt
+    without validating again: a search turns hundreds of them into listings."""
     available = row["available_from"]
     if isinstance(available, str):
         available = dt.date.fromisoformat(available)
-    return Listing(
+    stated = row["amenities"] or {}
+    amenities = Amenities.model_construct(**{k: stated.get(k) for k in AMENITY_KEYS})
+    return Listing.model_construct(
         id=row["id"],
         property_type=row["property_type"],
-        city=City(
+        city=City.model_construct(
             value=row["city"],
             country=row["country"],
             lat=row["city_lat"],
@@ -114,11 +119,28 @@ def _listing(row: Mapping[Any, Any]) -> Listing:
         price=row["price"],
         currency=row["currency"],
         offer=row["offer"],
-        amenities=Amenities.model_validate(row["amenities"] or {}),
+        amenities=amenities,
         available_from=available,
         source=row["source"],
         title=row["title"],
     )
+
+
+# The market check's two reads, built once (a brief runs them for rent and for sale).
+_GROUP = (
+    listings.c.property_type == bindparam("b_kind"),
+    listings.c.offer == bindparam("b_offer"),
+    listings.c.country == bindparam("b_country"),
+    listings.c.city == bindparam("b_city"),
+)
+_GROUP_COUNT = select(func.count()).select_from(listings).where(*_GROUP)
+_GROUP_MIDDLE = (
+    select(listings.c.price_usd_m2)
+    .where(*_GROUP)
+    .order_by(listings.c.price_usd_m2)
+    .offset(bindparam("b_skip"))
+    .limit(bindparam("b_take"))
+)
 
 
 def _upsert(dialect: str) -> Any:
@@ -160,7 +182,9 @@ def search_statements(search: Search) -> list[Any]:
     if not search.kinds:
         return []
     same = and_(c.country == search.country, c.city == search.city)
-    statements = [_ordered(select(listings).where(same, *_common(search)), search)]
+    statements = []
+    if search.same_city:
+        statements.append(_ordered(select(listings).where(same, *_common(search)), search))
     if search.radius_km > 0:
         lat_min, lat_max, lon_min, lon_max = bounding_box(search.lat, search.lon, search.radius_km)
         box = and_(c.lat.between(lat_min, lat_max), c.lon.between(lon_min, lon_max))
@@ -226,6 +250,9 @@ class SqlCatalog:
         with self._write_lock, self._engine.begin() as conn:
             for start in range(0, len(rows), _BATCH):
                 conn.execute(self._upsert, rows[start : start + _BATCH])
+            if len(rows) >= _ANALYZE_AFTER:
+                # Fresh statistics, so the planner picks the narrowest index from the start.
+                conn.execute(text("ANALYZE listings"))
         return len(rows)
 
     def reprice_now(self) -> int:
@@ -295,25 +322,13 @@ class SqlCatalog:
         self, kind: PropertyKind, offer: Offer, city: str, country: str
     ) -> tuple[float, int] | None:
         """:meth:`median_m2`, in the calling thread."""
-        c = listings.c
-        where = (
-            c.property_type == kind,
-            c.offer == offer,
-            c.country == country,
-            c.city == city,
-        )
+        group = {"b_kind": kind, "b_offer": offer, "b_country": country, "b_city": city}
         with self._engine.connect() as conn:
-            count = int(
-                conn.execute(select(func.count()).select_from(listings).where(*where)).scalar_one()
-            )
+            count = int(conn.execute(_GROUP_COUNT, group).scalar_one())
             if count == 0:
                 return None
             middle = conn.execute(
-                select(c.price_usd_m2)
-                .where(*where)
-                .order_by(c.price_usd_m2)
-                .offset((count - 1) // 2)
-                .limit(2 - count % 2)
+                _GROUP_MIDDLE, {**group, "b_skip": (count - 1) // 2, "b_take": 2 - count % 2}
             ).scalars()
             values = [float(v) for v in middle]
         return sum(values) / len(values), count
@@ -345,8 +360,9 @@ class MemoryCatalog:
 
     async def search(self, search: Search) -> list[Listing]:
         """Listings passing ``search``'s coarse filter: its city's, then nearby ones."""
-        same = [x for x in self._passing(search) if self._same(x, search)]
-        out = self._first(same, search)
+        out: list[Listing] = []
+        if search.same_city:
+            out = self._first([x for x in self._passing(search) if self._same(x, search)], search)
         if search.radius_km > 0:
             lat_min, lat_max, lon_min, lon_max = bounding_box(
                 search.lat, search.lon, search.radius_km
