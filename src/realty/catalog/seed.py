@@ -2,7 +2,7 @@
 
 Every listing is made up (``source: synthetic``); only the price levels, sizes and the mix of
 types are calibrated (``realty/data/market_calibration.yaml`` names its sources). The same
-seed, day and calibration give the same listings, in the same order, with the same ids.
+seed and calibration give the same listings, in the same order, with the same ids.
 """
 
 from __future__ import annotations
@@ -11,13 +11,13 @@ import datetime as dt
 import hashlib
 import math
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from realty.catalog.calibration import Calibration, CityCalibration
 from realty.domain.brief import City, PropertyKind
 from realty.domain.listing import Amenities, Listing, Offer
-from realty.domain.market import HOME_CURRENCIES, Market
+from realty.domain.market import Market
 from realty.errors import ConfigurationError
 from realty.parsing.places import Zone
 from realty.pipeline.templates import CITY_NAMES_ES, KIND_NAMES
@@ -110,7 +110,8 @@ class CatalogSeeder:
     def listings(
         self, count: int = DEFAULT_COUNT, *, seed: int = 0, today: dt.date | None = None
     ) -> Iterator[Listing]:
-        """``count`` listings for ``seed``; availability dates count from ``today``."""
+        """``count`` listings for ``seed``; availability dates count from ``today`` (default
+        2027-01-01, so that the seed alone fixes the catalog)."""
         rng = random.Random(seed)
         start = today or dt.date(2027, 1, 1)
         countries = sorted(self._places)
@@ -227,16 +228,3 @@ def _amenities(rng: random.Random, kind: PropertyKind, m2: float) -> Amenities:
         if kind == "apartment":
             found["elevator"] = _chance(rng, 0.5)
     return Amenities.model_validate(found)
-
-
-def home_currency_of(country: str) -> str:
-    """The currency a country's listings are priced in by default."""
-    return HOME_CURRENCIES.get(country, "USD")
-
-
-def summary(listings: Sequence[Listing]) -> Mapping[str, int]:
-    """How many listings per country (for the command's report)."""
-    counts: dict[str, int] = {}
-    for listing in listings:
-        counts[listing.city.country] = counts.get(listing.city.country, 0) + 1
-    return counts

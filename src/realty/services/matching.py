@@ -364,7 +364,7 @@ def seed_if_empty(
     the command line run it in a thread). Returns how many were added (0: not empty).
 
     Processes starting together may both find it empty: they write the same ids (the same
-    seed and day give the same listings) and the second write replaces the first.
+    seed gives the same listings) and the second write replaces the first.
     """
     if count <= 0 or catalog.count_now() > 0:
         return 0
