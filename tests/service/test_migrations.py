@@ -406,12 +406,12 @@ def test_0002_derives_its_columns_from_the_rows_0001_stored(database_url: str) -
     assert _schema_diff(database_url) == []
 
 
-# ---- 0003: the listing catalog -----------------------------------------------------------
+# ---- 0004: the listing catalog -----------------------------------------------------------
 
 
-def test_0003_creates_the_listing_indexes_and_reverts_to_0002(database_url: str) -> None:
+def test_0004_creates_the_listing_indexes_and_reverts_to_0003(database_url: str) -> None:
     """The catalog's indexes lead with type and offer (every matching query names both),
-    then the city or the latitude; downgrading to 0002 drops the table and nothing else."""
+    then the city or the latitude; downgrading to 0003 drops the table and nothing else."""
     upgrade(database_url)
     with _connect(database_url) as connection:
         indexes = {
@@ -426,7 +426,7 @@ def test_0003_creates_the_listing_indexes_and_reverts_to_0002(database_url: str)
         "ix_listings_source": ["source"],
     }
     _insert_conversation(database_url, "d" * 32)
-    downgrade(database_url, "0002")
+    downgrade(database_url, "0003")
     assert _tables(database_url) == (APPLICATION_TABLES - {"listings"}) | {"alembic_version"}
     assert _count_conversations(database_url) == 1
     upgrade(database_url)

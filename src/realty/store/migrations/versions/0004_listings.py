@@ -1,7 +1,7 @@
 """the listing catalog: listings with the indexes matching and the market check use
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-07
 """
 
@@ -15,8 +15,8 @@ from sqlalchemy.dialects import postgresql
 
 from realty.store.tables import UTCDateTime
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
