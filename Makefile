@@ -47,11 +47,12 @@ browser:
 unit: $(STAMP) $(MODEL) services browser
 	$(BIN)/pytest --cov --cov-report=term:skip-covered
 
-## bench: the parser, extraction and API load benchmarks (each prints a table)
+## bench: the parser, extraction, API load and matching benchmarks (each prints a table)
 bench: $(STAMP) $(MODEL) services
 	$(BIN)/python benchmarks/parser.py
 	$(BIN)/python benchmarks/extraction.py
 	$(BIN)/python benchmarks/api_load.py
+	$(BIN)/python benchmarks/matching.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .coverage

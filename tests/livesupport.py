@@ -41,6 +41,8 @@ def settings_for_tests(data_dir: Path, database_url: str, **overrides: Any) -> S
         "rate_limit_websockets": 10_000,
         "staff_api_key": "staff-key",
         "twilio_auth_token": "twilio-token",
+        # The synthetic catalog only where a test asks for it (tests/service/test_api_matching).
+        "catalog_seed_if_empty": False,
     }
     values.update(overrides)
     return Settings(**values)

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
 
 from realty import launch, logs
 from realty.errors import ConfigurationError, StorageError
@@ -390,6 +391,146 @@ def db_purge() -> None:
     except (ConfigurationError, StorageError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+
+
+catalog_app = typer.Typer(
+    help="The listing catalog matching searches (docs/matching.md).", no_args_is_help=True
+)
+app.add_typer(catalog_app, name="catalog")
+
+
+def _catalog_context() -> tuple[Settings, Any, Any]:
+    """Settings, a migrated engine and the market, or exit 2 with the reason."""
+    from realty.store.engine import database_url, make_engine, upgrade
+
+    settings = _settings()
+    url = database_url(settings)
+    try:
+        if settings.db_auto_migrate:
+            upgrade(url)
+        engine = make_engine(url, pool_size=1, timeout_s=settings.db_timeout_s)
+    except ConfigurationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return settings, engine, settings.market()
+
+
+def _gazetteer(settings: Settings) -> Any:
+    from realty.parsing.places import Gazetteer
+
+    return Gazetteer.load(settings.home_country)
+
+
+@catalog_app.command("seed")
+def catalog_seed(
+    count: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="How many synthetic listings.")
+    ] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same listings.")] = 0,
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="Only when the catalog holds no listing yet.")
+    ] = False,
+) -> None:
+    """Add SYNTHETIC listings (invented; price levels calibrated to public market figures,
+    see realty/data/market_calibration.yaml) across Mexican and US cities and every type.
+
+    Ids are syn-SEED-NNNNNN: seeding again with the same seed replaces those listings.
+    """
+    from realty.catalog.calibration import load_calibration
+    from realty.catalog.seed import CatalogSeeder
+    from realty.parsing.places import load_zones
+    from realty.store.listings import SqlCatalog
+
+    settings, engine, market = _catalog_context()
+    catalog = SqlCatalog(engine, market, threads=1)
+    try:
+        if if_empty and catalog.count_now() > 0:
+            typer.echo("the catalog is not empty; nothing added")
+            return
+        seeder = CatalogSeeder(
+            load_calibration(), market, _gazetteer(settings).resolve, load_zones()
+        )
+        added = catalog.add_now(list(seeder.listings(count, seed=seed)))
+        typer.echo(f"{added} synthetic listings added; the catalog holds {catalog.count_now()}")
+    except (ConfigurationError, StorageError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: cannot write the catalog: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        catalog.close()
+        engine.dispose()
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(help="CSV with a header row (docs/matching.md).")],
+    skip_invalid: Annotated[
+        bool,
+        typer.Option("--skip-invalid", help="Import the valid rows even if others are not."),
+    ] = False,
+) -> None:
+    """Import listings from a CSV file, every row validated, in one transaction.
+
+    Every problem is reported as `line N, column: why`. With any problem nothing is imported
+    (exit 1) unless --skip-invalid, which imports the valid rows and still reports the rest.
+    An id already in the catalog is replaced.
+    """
+    from realty.catalog.importer import ListingReader
+    from realty.store.listings import SqlCatalog
+
+    if not file.is_file():
+        typer.echo(f"error: {file} is not a readable file", err=True)
+        raise typer.Exit(2)
+    settings, engine, market = _catalog_context()
+    catalog = SqlCatalog(engine, market, threads=1)
+    try:
+        try:
+            report = ListingReader(_gazetteer(settings).resolve, market).read(file)
+        except (OSError, UnicodeDecodeError) as exc:
+            typer.echo(f"error: cannot read {file}: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        for rejection in report.rejections:
+            typer.echo(str(rejection), err=True)
+        bad = len(report.rejected_lines)
+        if report.rejections and (not skip_invalid or report.rows == 0):
+            typer.echo(
+                f"nothing imported: {bad} of {report.rows} rows rejected"
+                + ("" if report.rows else " (the header is not valid)")
+                + ("; --skip-invalid imports the valid rows" if report.rows else ""),
+                err=True,
+            )
+            raise typer.Exit(1)
+        added = catalog.add_now(report.listings)
+        typer.echo(f"{added} listings imported from {file.name}; {bad} rows rejected")
+    except (ConfigurationError, StorageError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: cannot write the catalog: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        catalog.close()
+        engine.dispose()
+
+
+@catalog_app.command("reprice")
+def catalog_reprice() -> None:
+    """Rewrite the catalog's normalised prices with the current REALTY_EXCHANGE_RATES (run
+    after changing them, so budget filters see the new rates)."""
+    from realty.store.listings import SqlCatalog
+
+    _, engine, market = _catalog_context()
+    catalog = SqlCatalog(engine, market, threads=1)
+    try:
+        typer.echo(f"{catalog.reprice_now()} listings repriced at {market!r}")
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: cannot write the catalog: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        catalog.close()
+        engine.dispose()
 
 
 model_app = typer.Typer(help="Manage the embedded language model.", no_args_is_help=True)

@@ -6,6 +6,7 @@ Nothing is built at import time: call :func:`get_settings` (cached) or construct
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 from functools import lru_cache
 from importlib import resources
@@ -25,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from realty.domain.fields import FieldRegistry
+from realty.domain.market import DEFAULT_RATES, DEFAULT_RATES_DATE, Market
 from realty.errors import ConfigurationError
 from realty.parsing.lexicon import Lexicon, lexicon, parse_lexicon
 
@@ -91,6 +93,27 @@ class Settings(BaseSettings):
         le=100,
         description="Annual rate in percent assumed when a purchase simulation names none "
         "(the answer says it was assumed); unset: the rate is asked for.",
+    )
+
+    # ---- catalog and matching (see docs/matching.md) ----
+    exchange_rates: dict[str, float] | None = Field(
+        default=None,
+        description="JSON: units of the home currency per unit of each other currency, e.g. "
+        '{"USD": 18.0, "EUR": 19.5} for a Mexican market; default: the packaged rates '
+        "(MXN 18.0 per USD and 19.5 per EUR, of 2026-11-30).",
+    )
+    exchange_rates_date: dt.date | None = Field(
+        default=None,
+        description="The day REALTY_EXCHANGE_RATES were taken (shown with converted figures); "
+        "default: the packaged rates' day.",
+    )
+    catalog_seed_if_empty: bool = Field(
+        default=True,
+        description="At start-up, fill an empty catalog with the synthetic listings "
+        "(REALTY_CATALOG_SEED_COUNT of them).",
+    )
+    catalog_seed_count: int = Field(
+        default=5000, ge=0, le=1_000_000, description="How many synthetic listings to seed."
     )
 
     # ---- guard (see docs/guard.md) ----
@@ -329,6 +352,38 @@ class Settings(BaseSettings):
                 f"REALTY_MAX_MESSAGE_CHARS={self.max_message_chars}; raise it to at least {needed}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _market_is_known(self) -> Settings:
+        # Fail at start-up, naming the variables, rather than at the first conversion.
+        try:
+            self.market()
+        except ValueError as exc:
+            raise ValueError(
+                f"REALTY_HOME_COUNTRY / REALTY_EXCHANGE_RATES do not make a market: {exc}"
+            ) from exc
+        return self
+
+    def market(self) -> Market:
+        """The market of ``home_country`` with the configured (or packaged) rates.
+
+        Raises:
+            ValueError: an unknown country, a non-positive rate, or no rate for USD (the
+                catalog's normalised currency) or MXN/USD (the two currencies it holds).
+        """
+        country = self.home_country.upper()
+        if self.exchange_rates is None:
+            market = Market.default(country) if country in DEFAULT_RATES else None
+            if market is None:
+                raise ValueError(f"no market for country {country!r} (known: MX, US)")
+        else:
+            market = Market(country, self.exchange_rates, DEFAULT_RATES_DATE)
+        if self.exchange_rates_date is not None:
+            market = Market(country, market.rates, self.exchange_rates_date)
+        for code in ("MXN", "USD"):
+            if not market.knows(code):
+                raise ValueError(f"no exchange rate for {code}; add it to REALTY_EXCHANGE_RATES")
+        return market
 
     @field_validator("home_country")
     @classmethod

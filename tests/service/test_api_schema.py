@@ -5,7 +5,8 @@ Schemathesis generates, for every operation of the service's OpenAPI document, i
 examples, its coverage cases and a bounded number of fuzzed ones, and sends them to a real
 server (uvicorn over SQLite). Most conversation operations only reach their handlers with a
 real conversation and its token, so 7 in 10 cases are pointed at a real conversation (6 of
-them with its token) and the staff endpoints get the staff key as often; the rest stay random,
+them with its token), the staff endpoints get the staff key and listing lookups a seeded
+listing as often; the rest stay random,
 which exercises the 401/404/422 paths. Unsigned WhatsApp webhooks are refused with 403.
 
 The schema is built with ``create_app(...).openapi()`` at import time because the lazy
@@ -45,6 +46,7 @@ STAFF_KEY = "staff-key"  # make_settings' staff_api_key
 # A complete brief, so the conversation also has a lead and can be confirmed.
 FIRST_MESSAGE = "I need a 500 m² office in Mexico City for 20,000 USD a month."
 WEBHOOK = "POST /v1/channels/whatsapp"  # unsigned requests never get past the signature
+SEEDED_LISTING = "syn-0-000001"  # the start-up seed's second listing (seed 0)
 
 OPENAPI = create_app(Settings(llm_provider="none")).openapi()
 schema = schemathesis.openapi.from_dict(OPENAPI)
@@ -76,7 +78,8 @@ def target(serve: Serve, make_settings: MakeSettings, sqlite_url: str) -> Iterat
     Afterwards, every operation the cases went to (but the webhook) must have answered at
     least one of them with a success: otherwise the cases never reached the handlers.
     """
-    server = serve(make_settings(sqlite_url))
+    # A small synthetic catalog, so listing lookups and matches find something.
+    server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=200))
     with server.client() as http:
         conversation = open_conversation(http, text=FIRST_MESSAGE)
     found = Target(server, conversation)
@@ -109,6 +112,8 @@ def _aim(case: Case, target: Target) -> None:
         case.path_parameters["conversation_id"] = target.conversation.id
         if bucket < 6:  # the seventh keeps its random (or missing) credentials: 401/404
             case.headers["Authorization"] = f"Bearer {target.conversation.token}"
+    if "listing_id" in case.path_parameters and bucket < 7:
+        case.path_parameters["listing_id"] = SEEDED_LISTING
     if "lead_id" in case.path_parameters and bucket < 7:
         case.path_parameters["lead_id"] = lead_id(target.conversation.id)
     if case.path.startswith(("/v1/leads", "/v1/stats")) and bucket < 7:

@@ -29,7 +29,7 @@ from realty.store.engine import (
 )
 from realty.store.tables import conversations, idempotency_keys, leads, metadata
 
-APPLICATION_TABLES = {"conversations", "turns", "leads", "idempotency_keys"}
+APPLICATION_TABLES = {"conversations", "turns", "leads", "idempotency_keys", "listings"}
 REALTY = Path(sys.executable).with_name("realty")
 
 # Imports first, then waits for the go file, so that every process migrates at the same moment.
@@ -435,6 +435,33 @@ def test_0003_adds_idempotency_keys_that_go_with_their_conversation(database_url
     assert kept == ["b" * 32]
     downgrade(database_url, "0002")
     assert "idempotency_keys" not in _tables(database_url)
+    assert _count_conversations(database_url) == 1
+    upgrade(database_url)
+    assert _schema_diff(database_url) == []
+
+
+# ---- 0004: the listing catalog -----------------------------------------------------------
+
+
+def test_0004_creates_the_listing_indexes_and_reverts_to_0003(database_url: str) -> None:
+    """The catalog's indexes lead with type and offer (every matching query names both),
+    then the city or the latitude; downgrading to 0003 drops the table and nothing else."""
+    upgrade(database_url)
+    with _connect(database_url) as connection:
+        indexes = {
+            i["name"]: i["column_names"] for i in inspect(connection).get_indexes("listings")
+        }
+    place = ["property_type", "offer", "country", "city"]
+    assert indexes == {
+        "ix_listings_price": [*place, "price_usd"],
+        "ix_listings_size": [*place, "size_m2"],
+        "ix_listings_unit_price": [*place, "price_usd_m2"],
+        "ix_listings_area": ["property_type", "offer", "lat", "lon"],
+        "ix_listings_source": ["source"],
+    }
+    _insert_conversation(database_url, "d" * 32)
+    downgrade(database_url, "0003")
+    assert _tables(database_url) == (APPLICATION_TABLES - {"listings"}) | {"alembic_version"}
     assert _count_conversations(database_url) == 1
     upgrade(database_url)
     assert _schema_diff(database_url) == []

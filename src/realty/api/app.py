@@ -21,33 +21,49 @@ from typing import Any
 from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
+from sqlalchemy.engine import Engine
 
 from realty import __version__, logs
 from realty.api import errors
 from realty.api.limits import BodyLimitMiddleware
 from realty.api.metrics import Metrics, MetricsMiddleware
-from realty.api.routes import conversations, health, knowledge, simulations, staff, widget
+from realty.api.routes import (
+    conversations,
+    health,
+    knowledge,
+    matching,
+    simulations,
+    staff,
+    widget,
+)
+from realty.catalog.calibration import load_calibration
+from realty.catalog.seed import CatalogSeeder
 from realty.channels import websocket, whatsapp
+from realty.domain.fields import FieldRegistry
 from realty.errors import StorageError
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
+from realty.parsing.places import load_zones
 from realty.pipeline.parse import Parser
 from realty.services.admission import Admission
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus, LocalEventBus, RedisEventBus
 from realty.services.factory import build_service, build_toolkit
+from realty.services.matching import MatchService, seed_if_empty
 from realty.services.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from realty.services.redact import redacted_url
 from realty.services.runtime import Resources
 from realty.settings import Settings
 from realty.store.base import utcnow
 from realty.store.engine import database_url, is_sqlite, make_engine, upgrade
+from realty.store.listings import SqlCatalog
 from realty.store.sql import SqlStore
 
 logger = logging.getLogger("realty.api")
 
 _UNSET: Any = object()
 _SQLITE_THREADS = 4
+_CATALOG_THREADS = 4
 
 DESCRIPTION = """
 Conversational assistant for commercial real estate. Open a conversation, send the prospect's
@@ -104,6 +120,28 @@ async def _cancel(task: asyncio.Task[None]) -> None:
         await task
 
 
+async def _matching(
+    settings: Settings,
+    engine: Engine,
+    registry: FieldRegistry,
+    parser: Parser,
+    stack: contextlib.AsyncExitStack,
+) -> MatchService:
+    """The catalog and its match service; an empty catalog is seeded with the synthetic
+    listings first unless REALTY_CATALOG_SEED_IF_EMPTY=false."""
+    market = settings.market()
+    catalog = SqlCatalog(engine, market, threads=_CATALOG_THREADS, timeout_s=settings.db_timeout_s)
+    stack.callback(catalog.close)
+    if settings.catalog_seed_if_empty and settings.catalog_seed_count > 0:
+        seeder = CatalogSeeder(
+            load_calibration(), market, parser.cities.gazetteer.resolve, load_zones()
+        )
+        added = await asyncio.to_thread(seed_if_empty, catalog, seeder, settings.catalog_seed_count)
+        if added:
+            logger.info("seeded the empty catalog with %d synthetic listings", added)
+    return MatchService(catalog, market, registry)
+
+
 def _lifespan(
     settings: Settings, metrics: Metrics, overrides: _Overrides
 ) -> Callable[[FastAPI], Any]:
@@ -139,6 +177,8 @@ def _lifespan(
             close_llm = getattr(llm, "aclose", None)
             if close_llm is not None:
                 stack.push_async_callback(close_llm)
+            assert parser is not None
+            matching = await _matching(settings, engine, registry, parser, stack)
             events: EventBus = (
                 RedisEventBus(redis, settings.redis_prefix) if redis else LocalEventBus()
             )
@@ -163,7 +203,7 @@ def _lifespan(
                 limiter, settings, lambda scope: metrics.rate_limited.labels(scope).inc()
             )
             app.state.resources = Resources(
-                settings, service, store, events, admission, metrics, redis, llm, toolkit
+                settings, service, store, events, admission, metrics, redis, llm, toolkit, matching
             )
             if settings.purge_interval_s > 0:
                 purger = asyncio.create_task(_purge_forever(service, settings.purge_interval_s))
@@ -209,6 +249,7 @@ def create_app(
     errors.install(app)
     app.include_router(health.router)
     app.include_router(conversations.router)
+    app.include_router(matching.router)
     app.include_router(websocket.router)
     app.include_router(whatsapp.router)
     app.include_router(staff.router)

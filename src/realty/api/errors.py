@@ -25,6 +25,7 @@ from realty.services.conversation import (
     EditRejectedError,
     UnknownConversationError,
 )
+from realty.services.matching import BriefNotMatchableError
 from realty.services.ratelimit import RateLimitedError
 from realty.services.wire import (
     PROBLEM_JSON,
@@ -187,6 +188,19 @@ async def _incomplete(_: Request, exc: Exception) -> JSONResponse:
     return problem_response(problem)
 
 
+async def _not_matchable(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BriefNotMatchableError)
+    errors = [FieldProblem(field=key, message="still missing") for key in exc.missing]
+    problem = Problem(
+        type="/problems/brief-incomplete",
+        title="Brief not complete",
+        status=409,
+        detail="Matches need a property type and a city; nothing was searched.",
+        errors=errors or None,
+    )
+    return problem_response(problem)
+
+
 async def _busy(_: Request, exc: Exception) -> JSONResponse:
     problem = Problem(
         type="/problems/busy",
@@ -231,6 +245,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RateLimitedError, _rate_limited)
     app.add_exception_handler(EditRejectedError, _edit_rejected)
     app.add_exception_handler(BriefIncompleteError, _incomplete)
+    app.add_exception_handler(BriefNotMatchableError, _not_matchable)
     app.add_exception_handler(ConversationBusyError, _busy)
     app.add_exception_handler(StorageError, _unavailable)
     app.add_exception_handler(ProviderError, _unavailable)

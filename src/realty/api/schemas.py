@@ -9,9 +9,13 @@ import orjson
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from realty.domain.brief import Language
+from realty.domain.brief import Language, PropertyKind
+from realty.domain.listing import Listing, Offer
+from realty.domain.market_check import BudgetCheck, Note, OfferQuestion, Verdict
+from realty.domain.matching import OfferSource, Relax
 from realty.pipeline.describe import BriefDisplay
 from realty.services.conversation import ConversationView, TurnResult
+from realty.services.matching import MatchResult
 from realty.services.wire import ClientMessageId
 from realty.store.base import (
     Channel,
@@ -264,3 +268,193 @@ class LeadPage(BaseModel):
 
 class StatsPublic(Stats):
     """Aggregate numbers over live conversations, their turns and all leads."""
+
+
+# ---- the catalog and matches (docs/matching.md) ----
+
+
+class ListingPublic(BaseModel):
+    """One listing of the catalog. ``price`` is per month for ``rent``, the total for
+    ``sale``; ``price_per_m2`` likewise. ``source`` is ``synthetic`` for the generated
+    catalog, else the file it was imported from."""
+
+    id: str
+    property_type: PropertyKind
+    offer: Offer
+    title: str
+    city: str
+    country: str
+    admin1: str | None
+    zone: str | None
+    lat: float
+    lon: float
+    size_m2: float
+    price: float
+    currency: str
+    price_per_m2: float
+    amenities: dict[str, int | float | bool]
+    available_from: dt.date | None
+    source: str
+
+    @classmethod
+    def of(cls, listing: Listing) -> ListingPublic:
+        """The public form of ``listing``."""
+        return cls(
+            id=listing.id,
+            property_type=listing.property_type,
+            offer=listing.offer,
+            title=listing.title,
+            city=listing.city.value,
+            country=listing.city.country,
+            admin1=listing.city.admin1,
+            zone=listing.zone,
+            lat=listing.lat,
+            lon=listing.lon,
+            size_m2=listing.size_m2,
+            price=listing.price,
+            currency=listing.currency,
+            price_per_m2=round(listing.price_per_m2, 2),
+            amenities=listing.amenities.stated(),
+            available_from=listing.available_from,
+            source=listing.source,
+        )
+
+
+class MatchPublic(BaseModel):
+    """A listing that fits, its score (0–1), distance from the wanted city (0 inside it) and
+    why it fits: ``reasons`` one phrase each and ``summary`` on one line, in the language
+    asked for."""
+
+    listing: ListingPublic
+    score: float
+    distance_km: float
+    reasons: list[str]
+    summary: str
+
+
+class WantPublic(BaseModel):
+    """What was searched. ``offer_source``: ``modality`` (rent/buy said), ``period`` (a
+    monthly or total budget) or ``assumed`` (read from the amount against local prices);
+    ``budget_home`` is the budget in ``home_currency``."""
+
+    property_type: PropertyKind
+    city: str
+    country: str
+    zone: str | None
+    offer: Offer
+    offer_source: OfferSource
+    size_m2: float | None
+    size_min: float | None
+    size_max: float | None
+    budget: float | None
+    budget_currency: str | None
+    budget_home: float | None
+    home_currency: str
+    rates_date: dt.date
+    extras: dict[str, int | float | bool]
+
+
+class RelaxationPublic(BaseModel):
+    """One constraint loosened on its own and how many listings that found."""
+
+    relax: Relax
+    count: int
+    more: bool
+    text: str
+
+
+class RelaxationsPublic(BaseModel):
+    """Present when nothing fitted: ``applied`` is the relaxation the listings come from
+    (``None``: none found anything); ``tried`` every one; ``text`` all of them in words."""
+
+    applied: Relax | None
+    text: str
+    tried: list[RelaxationPublic]
+
+
+class MarketCheckPublic(BaseModel):
+    """The budget against the city's median price per m² (``budget``), a question when the
+    amount reads as the other offer (``question``), or why there is neither (``note``:
+    ``no_budget``, ``no_size``, ``no_data``); ``text`` says it in words."""
+
+    offer: Offer
+    verdict: Verdict | None
+    text: str | None
+    budget: BudgetCheck | None
+    question: OfferQuestion | None
+    note: Note | None
+
+
+class MatchesPublic(BaseModel):
+    """Listings that fit the conversation's brief, best first."""
+
+    conversation_id: str
+    language: Language
+    want: WantPublic
+    total: int
+    more: bool
+    listings: list[MatchPublic]
+    relaxation: RelaxationsPublic | None
+    market_check: MarketCheckPublic
+
+    @classmethod
+    def of(
+        cls, conversation_id: str, result: MatchResult, language: Language, rates_date: dt.date
+    ) -> MatchesPublic:
+        """The public form of ``result`` in ``language``."""
+        want = result.want
+        market = result.market
+        assert market is not None
+        relaxation = None
+        if result.relaxation_text is not None:
+            relaxation = RelaxationsPublic(
+                applied=result.relaxed,
+                text=result.relaxation_text[language],
+                tried=[
+                    RelaxationPublic(relax=r.relax, count=r.count, more=r.more, text=text)
+                    for r, text in result.relaxation_words(language)
+                ],
+            )
+        check = market.check
+        return cls(
+            conversation_id=conversation_id,
+            language=language,
+            want=WantPublic(
+                property_type=want.kind,
+                city=want.city.value,
+                country=want.city.country,
+                zone=want.zone,
+                offer=want.offer,
+                offer_source=want.offer_source,
+                size_m2=want.size_m2,
+                size_min=want.size_min,
+                size_max=want.size_max,
+                budget=want.budget,
+                budget_currency=want.budget_currency,
+                budget_home=want.budget_home,
+                home_currency=result.home_currency,
+                rates_date=rates_date,
+                extras=dict(want.extras),
+            ),
+            total=result.total,
+            more=result.more,
+            listings=[
+                MatchPublic(
+                    listing=ListingPublic.of(m.listing),
+                    score=m.score,
+                    distance_km=m.distance_km,
+                    reasons=list(m.reasons[language]),
+                    summary=m.summary[language],
+                )
+                for m in result.listings
+            ],
+            relaxation=relaxation,
+            market_check=MarketCheckPublic(
+                offer=check.offer,
+                verdict=check.budget.verdict if check.budget else None,
+                text=market.text[language],
+                budget=check.budget,
+                question=check.question,
+                note=check.note,
+            ),
+        )

@@ -10,6 +10,7 @@ from realty.llm.base import LLM
 from realty.services.admission import Admission
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus
+from realty.services.matching import MatchService
 from realty.services.metrics import Metrics
 from realty.services.toolkit import Toolkit
 from realty.settings import Settings
@@ -29,3 +30,4 @@ class Resources:
     redis: Redis | None
     llm: LLM | None
     toolkit: Toolkit
+    matching: MatchService | None = None

@@ -4,6 +4,7 @@
 conversations 1 ── * turns             (append-only log, ON DELETE CASCADE)
 conversations 1 ── 0..1 leads          (ON DELETE SET NULL: a lead outlives its expired chat)
 conversations 1 ── * idempotency_keys  (the Idempotency-Key that opened it, ON DELETE CASCADE)
+listings                               (the catalog matching searches; no foreign keys)
 ```
 """
 
@@ -17,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -168,4 +170,45 @@ idempotency_keys = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Index("ix_idempotency_keys_conversation_id", "conversation_id"),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+
+# The catalog. ``price`` is per month for rent and the total for sale, in ``currency``;
+# ``price_usd`` is the same in dollars at the rates of the write (``realty catalog reprice``
+# rewrites it after the rates change) so that a budget in any currency is one indexed range,
+# and ``price_usd_m2`` is it per m² (the market check's medians). ``city_lat``/``city_lon`` are
+# the gazetteer's coordinates of the city, ``lat``/``lon`` the property's own.
+listings = Table(
+    "listings",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("property_type", String(16), nullable=False),
+    Column("offer", String(4), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("city", String(128), nullable=False),
+    Column("admin1", String(128), nullable=True),
+    Column("city_lat", Float, nullable=False),
+    Column("city_lon", Float, nullable=False),
+    Column("zone", String(128), nullable=True),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("size_m2", Float, nullable=False),
+    Column("price", Float, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("price_usd", Float, nullable=False),
+    Column("price_usd_m2", Float, nullable=False),
+    Column("amenities", Json, nullable=False),
+    Column("available_from", Date, nullable=True),
+    Column("source", String(128), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Matching in a city: type, offer and place by equality, then a range on the budget…
+    Index("ix_listings_price", "property_type", "offer", "country", "city", "price_usd"),
+    # …or on the size, whichever the planner finds narrower.
+    Index("ix_listings_size", "property_type", "offer", "country", "city", "size_m2"),
+    # The market check: a city's prices per m² in order (the median by offset).
+    Index("ix_listings_unit_price", "property_type", "offer", "country", "city", "price_usd_m2"),
+    # Nearby cities: a latitude band, then longitude, around the wanted city.
+    Index("ix_listings_area", "property_type", "offer", "lat", "lon"),
+    Index("ix_listings_source", "source"),
 )

@@ -1,0 +1,1 @@
+"""The listing catalog: synthetic seed, CSV import, match wording."""

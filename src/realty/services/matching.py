@@ -1,0 +1,371 @@
+"""Listings that fit a brief, and what the market says about its budget.
+
+:class:`MatchService` is what the chat, the API and the command line call::
+
+    service = MatchService(catalog, market, registry)
+    result = await service.matches(brief, limit=5)        # a Brief or its canonical JSON
+    for match in result.listings:
+        print(match.summary["es"])                       # "oficina en Polanco, Ciudad de …"
+    if result.relaxation_text:                           # nothing fitted exactly
+        print(result.relaxation_text["en"])              # "3 offices if you go up to 420 m²"
+    if result.market and result.market.text["en"]:
+        print(result.market.text["en"])                  # "20,000 USD a month for 500 m² …"
+
+The database narrows the catalog with indexed conditions; the domain
+(:mod:`realty.domain.matching`, :mod:`realty.domain.market_check`) checks, ranks and explains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from realty.catalog.seed import CatalogSeeder
+from realty.catalog.wording import MatchWords, load_policy
+from realty.domain.brief import LANGUAGES, Brief, Language, Modality, PropertyKind
+from realty.domain.fields import FieldRegistry
+from realty.domain.listing import OFFERS, Listing, Offer
+from realty.domain.market import Market
+from realty.domain.market_check import (
+    MarketCheck,
+    PriceBenchmark,
+    check_market,
+    likely_offer,
+)
+from realty.domain.matching import (
+    NORMALISED_CURRENCY,
+    Fact,
+    Fit,
+    Policy,
+    Relax,
+    Relaxation,
+    Unmatchable,
+    Want,
+    best_relaxation,
+    bounds,
+    rank,
+    relaxable,
+    relaxation,
+    search_of,
+    want_of,
+)
+from realty.errors import RealtyError
+from realty.pipeline.describe import Describer
+from realty.store.listings import Catalog, SqlCatalog
+
+_FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+Words = dict[Language, str]
+
+
+class BriefNotMatchableError(RealtyError):
+    """The brief lacks what matching needs (a property type and a city).
+
+    Attributes:
+        missing: The fields still missing.
+    """
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__(f"the brief cannot be matched yet; missing: {', '.join(missing)}")
+        self.missing = missing
+
+
+class MatchedListing(BaseModel):
+    """One listing that fits, its score (0–1), the facts behind it and those facts in words
+    (``reasons`` one phrase each, ``summary`` on one line), in both languages."""
+
+    model_config = _FROZEN
+
+    listing: Listing
+    score: float
+    distance_km: float
+    facts: tuple[Fact, ...]
+    reasons: dict[Language, tuple[str, ...]]
+    summary: Words
+
+
+class MarketCheckResult(BaseModel):
+    """The market check and its words (``None`` in a language when there is nothing to say)."""
+
+    model_config = _FROZEN
+
+    check: MarketCheck
+    text: dict[Language, str | None]
+
+
+class MatchResult(BaseModel):
+    """What :meth:`MatchService.matches` found.
+
+    Attributes:
+        want: What was searched (type, city, offer, size, budget in the home currency…).
+        home_currency: The currency of ``want.budget_home`` and of the market check.
+        listings: The best listings, best first.
+        total: How many listings fit the strict search (``more``: at least that many).
+        relaxed: The relaxation ``listings`` come from (``None``: the strict search).
+        relaxations: Every relaxation tried (only when the strict search found nothing), and
+            ``relaxation_texts`` each in words.
+        relaxation_text: The relaxations in words (``None`` when none was tried).
+        market: The budget against the market, and any question about rent or purchase.
+    """
+
+    model_config = _FROZEN
+
+    want: Want
+    home_currency: str
+    listings: tuple[MatchedListing, ...]
+    total: int
+    more: bool = False
+    relaxed: Relax | None = None
+    relaxations: tuple[Relaxation, ...] = ()
+    relaxation_texts: tuple[Words, ...] = ()
+    relaxation_text: Words | None = None
+    market: MarketCheckResult | None = None
+
+    def relaxation_words(self, language: Language) -> list[tuple[Relaxation, str]]:
+        """Every relaxation tried with its words in ``language``."""
+        return [
+            (r, text[language])
+            for r, text in zip(self.relaxations, self.relaxation_texts, strict=True)
+        ]
+
+
+class MatchService:
+    """Matches briefs against the catalog and checks budgets against it.
+
+    Args:
+        catalog: Where listings are (:class:`~realty.store.listings.SqlCatalog` or
+            :class:`~realty.store.listings.MemoryCatalog`).
+        market: Home currency and exchange rates.
+        registry: The field registry (reads canonical brief JSON; amenity labels).
+        policy: Tolerances (default: ``realty/data/matching.yaml``).
+        median_ttl_s: How long a city's medians are reused before they are read again.
+        clock: Monotonic seconds (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        market: Market,
+        registry: FieldRegistry,
+        *,
+        policy: Policy | None = None,
+        median_ttl_s: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._catalog = catalog
+        self._market = market
+        self._policy = policy or load_policy()
+        self._words = MatchWords.load(registry)
+        self._describer = Describer(registry)
+        self._ttl = median_ttl_s
+        self._clock = clock
+        self._medians: dict[tuple[str, ...], tuple[float, PriceBenchmark | None]] = {}
+
+    @property
+    def catalog(self) -> Catalog:
+        """Where the listings are."""
+        return self._catalog
+
+    @property
+    def market(self) -> Market:
+        """The market prices are compared in."""
+        return self._market
+
+    @property
+    def policy(self) -> Policy:
+        """The tolerances in force."""
+        return self._policy
+
+    @property
+    def words(self) -> MatchWords:
+        """The phrases results are written with."""
+        return self._words
+
+    async def listing(self, listing_id: str) -> Listing | None:
+        """One listing of the catalog, or ``None``."""
+        return await self._catalog.get(listing_id)
+
+    def want(self, brief: Brief | Mapping[str, Any], *, modality: Modality | None = None) -> Want:
+        """What ``brief`` (a :class:`Brief` or its canonical JSON) asks, before market data.
+
+        Raises:
+            BriefNotMatchableError: no property type or no city yet.
+        """
+        if not isinstance(brief, Brief):
+            brief = self._describer.brief_of(brief)
+        found = want_of(brief, self._market, modality=modality)
+        if isinstance(found, Unmatchable):
+            raise BriefNotMatchableError(list(found.missing))
+        return found
+
+    async def matches(
+        self,
+        brief: Brief | Mapping[str, Any],
+        *,
+        limit: int = 10,
+        relax: bool = True,
+        modality: Modality | None = None,
+    ) -> MatchResult:
+        """The listings that fit ``brief``, best first, with the market check.
+
+        When nothing fits and ``relax`` is true, each constraint (size, budget, place, type)
+        is loosened on its own; the listings shown come from the relaxation whose best
+        listing fits best, and every relaxation tried is reported with its count.
+
+        Args:
+            brief: A :class:`Brief` or its canonical JSON (``Brief.to_json``).
+            limit: At most this many listings.
+            relax: Try relaxations when nothing fits.
+            modality: Rent or buy, when the prospect said so apart from the budget.
+
+        Raises:
+            BriefNotMatchableError: no property type or no city yet.
+            StorageError: the catalog cannot be read.
+        """
+        want, check = await self._decide(self.want(brief, modality=modality))
+        fits, capped = await self._search(want, None, limit)
+        result: dict[str, Any] = {
+            "want": want,
+            "home_currency": self._market.home_currency,
+            "total": len(fits),
+            "more": capped,
+            "market": self._market_words(check, want),
+        }
+        if fits or not relax:
+            return MatchResult(listings=self._explain(fits[:limit]), **result)
+        tried = relaxable(want, self._policy)
+        found = await asyncio.gather(*(self._search(want, r, limit) for r in tried))
+        by_relax: dict[Relax, list[Fit]] = {r: f for r, (f, _) in zip(tried, found, strict=True)}
+        summaries = tuple(
+            relaxation(r, fits_r, want, self._market, capped=capped_r)
+            for r, (fits_r, capped_r) in zip(tried, found, strict=True)
+        )
+        chosen = best_relaxation(by_relax)
+        shown = by_relax[chosen][:limit] if chosen is not None else []
+        return MatchResult(
+            listings=self._explain(shown),
+            relaxed=chosen,
+            relaxations=summaries,
+            relaxation_texts=tuple(
+                {
+                    language: self._words.relaxation(r, self._policy, language)
+                    for language in LANGUAGES
+                }
+                for r in summaries
+            ),
+            relaxation_text={
+                language: self._words.relaxations(summaries, self._policy, language)
+                for language in LANGUAGES
+            },
+            **result,
+        )
+
+    async def market_check(
+        self, brief: Brief | Mapping[str, Any], *, modality: Modality | None = None
+    ) -> MarketCheckResult:
+        """The budget of ``brief`` against its city's median price per m², and a question
+        when the amount reads as the other offer (rent or purchase).
+
+        Raises:
+            BriefNotMatchableError: no property type or no city yet.
+            StorageError: the catalog cannot be read.
+        """
+        want, check = await self._decide(self.want(brief, modality=modality))
+        return self._market_words(check, want)
+
+    # ---- steps --------------------------------------------------------------------------
+
+    async def _decide(self, want: Want) -> tuple[Want, MarketCheck]:
+        """Read both medians, settle an unsaid offer by the amount, check the budget."""
+        rent, sale = await asyncio.gather(
+            *(
+                self._benchmark(want.kind, offer, want.city.value, want.city.country)
+                for offer in OFFERS
+            )
+        )
+        if want.offer_source == "assumed":
+            likely = likely_offer(want, rent, sale)
+            if likely is not None:
+                want = want.with_offer(likely, "assumed")
+        return want, check_market(want, rent, sale, self._policy, self._market.home_currency)
+
+    async def _benchmark(
+        self, kind: PropertyKind, offer: Offer, city: str, country: str
+    ) -> PriceBenchmark | None:
+        key = (kind, offer, city, country)
+        now = self._clock()
+        cached = self._medians.get(key)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        found = await self._catalog.median_m2(kind, offer, city, country)
+        benchmark = None
+        if found is not None:
+            median_norm, count = found
+            benchmark = PriceBenchmark(
+                city=city,
+                country=country,
+                kind=kind,
+                offer=offer,
+                median_m2=self._market.convert(
+                    median_norm, NORMALISED_CURRENCY, self._market.home_currency
+                ),
+                count=count,
+                currency=self._market.home_currency,
+            )
+        self._medians[key] = (now, benchmark)
+        return benchmark
+
+    async def _search(
+        self, want: Want, relax: Relax | None, explained: int
+    ) -> tuple[list[Fit], bool]:
+        limits = bounds(want, self._policy, relax)
+        if not limits.kinds:
+            return [], False
+        search = search_of(want, limits, self._market, self._policy)
+        rows = await self._catalog.search(search)
+        capped = len(rows) >= search.limit
+        return rank(rows, want, limits, self._market, explained=explained), capped
+
+    def _explain(self, fits: list[Fit]) -> tuple[MatchedListing, ...]:
+        return tuple(
+            MatchedListing(
+                listing=fit.listing,
+                score=fit.score,
+                distance_km=round(fit.distance_km, 1),
+                facts=fit.facts,
+                reasons={
+                    language: tuple(self._words.reasons(fit, language)) for language in LANGUAGES
+                },
+                summary={language: self._words.summary(fit, language) for language in LANGUAGES},
+            )
+            for fit in fits
+        )
+
+    def _market_words(self, check: MarketCheck, want: Want) -> MarketCheckResult:
+        return MarketCheckResult(
+            check=check,
+            text={language: self._words.market(check, want, language) for language in LANGUAGES},
+        )
+
+
+def seed_if_empty(
+    catalog: SqlCatalog,
+    seeder: CatalogSeeder,
+    count: int,
+    *,
+    seed: int = 0,
+    today: dt.date | None = None,
+) -> int:
+    """Fill an empty catalog with ``count`` synthetic listings (blocking; the start-up and
+    the command line run it in a thread). Returns how many were added (0: not empty).
+
+    Processes starting together may both find it empty: they write the same ids (the same
+    seed gives the same listings) and the second write replaces the first.
+    """
+    if count <= 0 or catalog.count_now() > 0:
+        return 0
+    return catalog.add_now(list(seeder.listings(count, seed=seed, today=today)))

@@ -1,0 +1,123 @@
+"""``GET /v1/conversations/{id}/matches`` and ``GET /v1/listings/{id}`` over a real server
+whose empty catalog was seeded at start-up, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from livesupport import MakeSettings, Opened, Serve
+
+CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD a month for 500m².")
+
+
+def _complete(http: Any, open_conv: Callable[..., Opened], texts: tuple[str, ...]) -> Opened:
+    conv = open_conv(http, text=texts[0])
+    for text in texts[1:]:
+        reply = http.post(
+            f"/v1/conversations/{conv.id}/messages", json={"text": text}, headers=conv.auth
+        )
+        assert reply.status_code == 200, reply.text
+    return conv
+
+
+def test_matches_of_a_complete_brief(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(database_url, catalog_seed_if_empty=True, catalog_seed_count=3000))
+    with server.client() as http:
+        conv = _complete(http, open_conv, CANONICAL)
+        response = http.get(f"/v1/conversations/{conv.id}/matches?limit=3", headers=conv.auth)
+        assert response.status_code == 200, response.text
+        body = response.json()
+        want = body["want"]
+        assert (want["property_type"], want["city"], want["offer"]) == (
+            "office",
+            "Mexico City",
+            "rent",
+        )
+        assert (want["budget"], want["budget_currency"], want["budget_home"]) == (
+            20000,
+            "USD",
+            360000,
+        )
+        assert want["home_currency"] == "MXN"
+        check = body["market_check"]
+        assert check["verdict"] in ("in_line", "low", "high")
+        assert check["text"].startswith("20,000 USD a month for 500 m² of office in Mexico City")
+        if body["listings"]:
+            assert body["relaxation"] is None
+            first = body["listings"][0]
+            assert first["listing"]["property_type"] == "office"
+            assert first["summary"] == " · ".join(first["reasons"])
+            assert first["reasons"][0].startswith("office in ")
+            listing = http.get(f"/v1/listings/{first['listing']['id']}")
+            assert listing.status_code == 200
+            assert listing.json() == first["listing"]
+        else:
+            assert body["relaxation"]["tried"]
+        spanish = http.get(
+            f"/v1/conversations/{conv.id}/matches",
+            params={"language": "es", "relax": "false"},
+            headers=conv.auth,
+        ).json()
+        assert spanish["language"] == "es"
+        assert spanish["market_check"]["text"].startswith("20,000 USD al mes por 500 m²")
+
+
+def test_a_brief_nothing_fits_gets_relaxations(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=3000))
+    with server.client() as http:
+        conv = _complete(
+            http,
+            open_conv,
+            ("Busco una bodega en Monterrey de 2,000 m2", "mi presupuesto es 90 mil pesos al mes"),
+        )
+        body = http.get(f"/v1/conversations/{conv.id}/matches", headers=conv.auth).json()
+        assert body["language"] == "es"
+        assert body["total"] == 0
+        relaxation = body["relaxation"]
+        assert {t["relax"] for t in relaxation["tried"]} == {"size", "budget", "nearby", "type"}
+        assert relaxation["text"]
+        if relaxation["applied"] is not None:
+            assert body["listings"]
+        strict = http.get(
+            f"/v1/conversations/{conv.id}/matches?relax=false", headers=conv.auth
+        ).json()
+        assert (strict["listings"], strict["relaxation"]) == ([], None)
+
+
+def test_an_incomplete_brief_is_409_and_credentials_are_checked(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http, text=CANONICAL[0])
+        response = http.get(f"/v1/conversations/{conv.id}/matches", headers=conv.auth)
+        assert response.status_code == 409
+        assert response.headers["content-type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["type"] == "/problems/brief-incomplete"
+        assert {e["field"] for e in problem["errors"]} == {"budget", "size"}
+        assert http.get(f"/v1/conversations/{conv.id}/matches").status_code == 401
+        wrong = {"Authorization": "Bearer nope"}
+        assert http.get(f"/v1/conversations/{conv.id}/matches", headers=wrong).status_code == 404
+        assert (
+            http.get(f"/v1/conversations/{conv.id}/matches?limit=0", headers=conv.auth).status_code
+            == 422
+        )
+        missing = http.get("/v1/listings/no-such-listing")
+        assert missing.status_code == 404
+        assert missing.json()["type"] == "/problems/not-found"
+
+
+def test_seeding_is_skipped_when_the_catalog_has_listings_or_it_is_off(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve
+) -> None:
+    first = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=100))
+    count = first.call(first.app.state.resources.matching.catalog.count())
+    assert count == 100
+    again = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=500))
+    assert again.call(again.app.state.resources.matching.catalog.count()) == 100
