@@ -121,3 +121,26 @@ def test_seeding_is_skipped_when_the_catalog_has_listings_or_it_is_off(
     assert count == 100
     again = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=500))
     assert again.call(again.app.state.resources.matching.catalog.count()) == 100
+
+
+def test_confirming_the_brief_in_the_chat_lists_the_listings_that_fit(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=3000))
+    with server.client() as http:
+        conv = _complete(http, open_conv, CANONICAL)
+        confirmed = http.post(
+            f"/v1/conversations/{conv.id}/messages", json={"text": "yes"}, headers=conv.auth
+        )
+        assert confirmed.status_code == 200, confirmed.text
+        reply = confirmed.json()["reply"]
+        matches = http.get(f"/v1/conversations/{conv.id}/matches?limit=3", headers=conv.auth)
+        body = matches.json()
+
+    assert reply.startswith("Great, your brief is confirmed.")
+    # The same listings as the matches endpoint, numbered, then the market check.
+    for n, listing in enumerate(body["listings"], start=1):
+        assert f"\n{n}. {listing['summary']}" in reply
+    if not body["listings"]:
+        assert "no listings that fit" in reply
+    assert reply.rstrip().endswith(body["market_check"]["text"])

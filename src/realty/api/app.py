@@ -196,6 +196,7 @@ def _lifespan(
                 today=overrides.today,
                 now=overrides.now,
                 toolkit=toolkit,
+                matcher=matching,
             )
             stack.push_async_callback(service.aclose)
             metrics.watch(service)

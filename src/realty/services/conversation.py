@@ -38,6 +38,7 @@ from realty.domain.fields import FieldRegistry
 from realty.domain.machine import LOCK_CONFIDENCE, advance, answer, refine, refuse
 from realty.domain.state import (
     AskFields,
+    Confirmed,
     ConversationState,
     Greet,
     Transition,
@@ -56,6 +57,7 @@ from realty.pipeline.parse import Parser
 from realty.pipeline.respond import Responder
 from realty.pipeline.validate import Validator
 from realty.services.events import EventBus, NullEventBus
+from realty.services.matching import MatchService
 from realty.services.slots import CallSlots
 from realty.store.base import (
     Channel,
@@ -287,6 +289,7 @@ class ConversationService:
         llm_max_concurrency: int = 2,
         bounds: BriefBounds | None = None,
         assistant: Assistant | None = None,
+        matcher: MatchService | None = None,
     ) -> None:
         """Wire the stages.
 
@@ -295,6 +298,7 @@ class ConversationService:
         """
         self._registry = registry
         self._assistant = assistant
+        self._matcher = matcher
         self._guard = guard
         self._parser = parser
         self._validator = Validator(registry)
@@ -568,7 +572,7 @@ class ConversationService:
         """
 
         async def run(stored: StoredConversation, started: float) -> _Outcome:
-            return self._confirm(stored, started)
+            return await self._confirm(stored, started)
 
         return await self._write(conversation_id, access, None, run, admit)
 
@@ -648,7 +652,7 @@ class ConversationService:
             answered = self._assistant.answer(verdict.text, transition.state, intent, filled=filled)
             if answered is not None:
                 transition = answer(transition, answered)
-        reply = self._responder.render(transition)
+        reply = await self._with_matches(transition, self._responder.render(transition))
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
         )
@@ -683,14 +687,27 @@ class ConversationService:
         record = self._record(result, kind="edit", text=text, update=update)
         return _Outcome(transition, reply, record, result)
 
-    def _confirm(self, stored: StoredConversation, started: float) -> _Outcome:
+    async def _with_matches(self, transition: Transition, reply: str) -> str:
+        """A confirmed brief's reply, followed by the listings that fit it (when there is a
+        catalog). Matching only reads: a failure leaves the reply as it was (logged)."""
+        if self._matcher is None or not any(isinstance(a, Confirmed) for a in transition.actions):
+            return reply
+        state = transition.state
+        try:
+            found = await self._matcher.matches(state.brief, limit=3, modality=state.modality)
+        except RealtyError as exc:
+            logger.warning("no matches for a confirmed brief: %s", exc)
+            return reply
+        return f"{reply}\n\n{found.chat_text(state.language)}"
+
+    async def _confirm(self, stored: StoredConversation, started: float) -> _Outcome:
         state = stored.state
         missing = state.brief.missing(self._registry.required)
         if missing or state.phase != "complete":
             raise BriefIncompleteError(missing or list(state.asked))
         update = TurnUpdate(text="", signals=frozenset({"affirm"}))
         transition = advance(state, update, self._registry)
-        reply = self._responder.render(transition)
+        reply = await self._with_matches(transition, self._responder.render(transition))
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
         )

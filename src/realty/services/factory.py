@@ -26,6 +26,7 @@ from realty.pipeline.simulation import SimulationReader
 from realty.pipeline.simulation_reply import SimulationReplier
 from realty.services.conversation import ConversationService
 from realty.services.events import EventBus
+from realty.services.matching import MatchService
 from realty.services.toolkit import Toolkit
 from realty.settings import Settings
 from realty.store.base import ConversationStore, utcnow
@@ -81,6 +82,7 @@ def build_service(
     llm: LLM | object | None = _UNSET,
     events: EventBus | None = None,
     toolkit: Toolkit | None = None,
+    matcher: MatchService | None = None,
 ) -> ConversationService:
     """Assemble every stage once.
 
@@ -124,6 +126,7 @@ def build_service(
         llm_max_concurrency=settings.llm_max_concurrency,
         bounds=BriefBounds(registry, settings.max_extras, settings.max_brief_bytes),
         assistant=_assistant(toolkit or build_toolkit(settings)),
+        matcher=matcher,
     )
 
 

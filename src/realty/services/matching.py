@@ -60,6 +60,21 @@ from realty.store.listings import Catalog, SqlCatalog
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 Words = dict[Language, str]
+# The frames of the matches in a chat message.
+_CHAT: Mapping[str, Words] = {
+    "found": {
+        "en": "These {n} listings fit your brief:",
+        "es": "Estos {n} inmuebles coinciden con tu búsqueda:",
+    },
+    "relaxed": {
+        "en": "Nothing fits exactly yet; these {n} come close:",
+        "es": "Todavía nada coincide exactamente; estos {n} se acercan:",
+    },
+    "none": {
+        "en": "I have no listings that fit this brief yet; a broker will look for more.",
+        "es": "Aún no tengo inmuebles para esta búsqueda; un asesor buscará más opciones.",
+    },
+}
 
 
 class BriefNotMatchableError(RealtyError):
@@ -124,6 +139,23 @@ class MatchResult(BaseModel):
     relaxation_texts: tuple[Words, ...] = ()
     relaxation_text: Words | None = None
     market: MarketCheckResult | None = None
+
+    def chat_text(self, language: Language, limit: int = 3) -> str:
+        """The matches as a chat message: a numbered list (the one WhatsApp answers to with
+        "2"), what was relaxed when nothing fitted exactly, and the market check."""
+        shown = self.listings[:limit]
+        lines: list[str] = []
+        if not shown:
+            lines.append(_CHAT["none"][language])
+        else:
+            lead = "relaxed" if self.relaxed is not None else "found"
+            lines.append(_CHAT[lead][language].format(n=len(shown)))
+            if self.relaxed is not None and self.relaxation_text:
+                lines.append(self.relaxation_text[language])
+            lines += [f"{i}. {m.summary[language]}" for i, m in enumerate(shown, start=1)]
+        if self.market is not None and self.market.text.get(language):
+            lines.append(str(self.market.text[language]))
+        return "\n".join(lines)
 
     def relaxation_words(self, language: Language) -> list[tuple[Relaxation, str]]:
         """Every relaxation tried with its words in ``language``."""
