@@ -149,6 +149,8 @@ def _realty_env(data_dir: Path, database_url: str, redis_url: str | None) -> dic
         REALTY_LLM_PROVIDER="none",
         REALTY_RATE_LIMIT_MESSAGES="0",
         REALTY_RATE_LIMIT_CONVERSATIONS="0",
+        REALTY_RATE_LIMIT_CLIENT_MESSAGES="0",
+        REALTY_RATE_LIMIT_WEBSOCKETS="0",
         REALTY_PURGE_INTERVAL_S="0",
     )
     if redis_url is not None:

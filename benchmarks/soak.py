@@ -28,9 +28,11 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -57,6 +59,7 @@ class Tally:
 
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    retried: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     conversations: int = 0
     memory: list[tuple[float, float]] = field(default_factory=list)  # (seconds, MiB)
 
@@ -95,16 +98,23 @@ def _sampling(pid: int, every_s: float, tally: Tally, started: float) -> Iterato
 
 
 async def _timed(
-    tally: Tally, kind: str, request: Awaitable[httpx.Response]
+    tally: Tally, kind: str, request: Callable[[], Awaitable[httpx.Response]]
 ) -> httpx.Response | None:
+    """One request, retried once after a transport failure (a keep-alive connection the
+    server closed as it was reused), as clients do: every request here is safe to repeat
+    (an Idempotency-Key, a client_message_id, or a read). Retries are counted apart."""
     started = time.perf_counter()
     try:
-        response = await request
-    except httpx.HTTPError:
-        tally.errors[kind] += 1
+        try:
+            response = await request()
+        except httpx.TransportError:
+            tally.retried[kind] += 1
+            response = await request()
+    except httpx.HTTPError as exc:
+        tally.errors[f"{kind} {type(exc).__name__}"] += 1
         return None
     if response.status_code >= 300:
-        tally.errors[kind] += 1
+        tally.errors[f"{kind} {response.status_code}"] += 1
         return None
     tally.latencies[kind].append((time.perf_counter() - started) * 1000)
     return response
@@ -115,7 +125,10 @@ async def _prospect(client: httpx.AsyncClient, user: int, deadline: float, tally
     while time.monotonic() < deadline:
         script = SCRIPTS[(user + round_) % len(SCRIPTS)]
         round_ += 1
-        opened = await _timed(tally, "start", client.post("/v1/conversations", json={}))
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        opened = await _timed(
+            tally, "start", partial(client.post, "/v1/conversations", json={}, headers=key)
+        )
         if opened is None:
             continue
         data = opened.json()
@@ -124,11 +137,13 @@ async def _prospect(client: httpx.AsyncClient, user: int, deadline: float, tally
         for text in script:
             if time.monotonic() >= deadline:
                 return
-            body = {"text": text}
+            body = {"text": text, "client_message_id": uuid.uuid4().hex}
             await _timed(
-                tally, "message", client.post(f"{path}/messages", json=body, headers=headers)
+                tally,
+                "message",
+                partial(client.post, f"{path}/messages", json=body, headers=headers),
             )
-        await _timed(tally, "read", client.get(path, headers=headers))
+        await _timed(tally, "read", partial(client.get, path, headers=headers))
         tally.conversations += 1
 
 
@@ -189,6 +204,8 @@ def _report(results: dict[str, Tally], duration: float) -> int:
         )
         if errors:
             print(f"  {name} errors by request kind: {dict(tally.errors)}")
+        if tally.retried:
+            print(f"  {name} retried once after a transport error: {dict(tally.retried)}")
     print("latencies in ms (client side); RSS of the server process in MiB")
     return 1 if failed else 0
 

@@ -45,6 +45,7 @@ def _api(
         REALTY_LLM_PROVIDER="none",
         REALTY_RATE_LIMIT_MESSAGES="0",
         REALTY_RATE_LIMIT_CONVERSATIONS="0",
+        REALTY_RATE_LIMIT_CLIENT_MESSAGES="0",
         REALTY_PURGE_INTERVAL_S="0",
     )
     command = [sys.executable, "-m", "uvicorn", "realty.api.main:app", "--factory"]
