@@ -9,28 +9,24 @@ prices to the normalised column with the :class:`~realty.domain.market.Market` t
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import and_, bindparam, func, not_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from realty.domain.brief import City, PropertyKind
 from realty.domain.geo import bounding_box
 from realty.domain.listing import AMENITY_KEYS, Amenities, Listing, Offer
 from realty.domain.market import Market
 from realty.domain.matching import NORMALISED_CURRENCY, Search
-from realty.errors import StorageError
 from realty.store.base import utcnow
 from realty.store.tables import listings
+from realty.store.workers import DatabaseWorkers
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -194,7 +190,7 @@ def search_statements(search: Search) -> list[Any]:
     return statements
 
 
-class SqlCatalog:
+class SqlCatalog(DatabaseWorkers):
     """The catalog in the ``listings`` table.
 
     Args:
@@ -214,28 +210,11 @@ class SqlCatalog:
         threads: int = 4,
         timeout_s: float | None = None,
     ) -> None:
+        super().__init__(threads, timeout_s, "realty-catalog")
         self._engine = engine
         self._market = market
-        self._timeout_s = timeout_s
         self._upsert = _upsert(engine.dialect.name)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="realty-catalog")
         self._write_lock: Any = threading.Lock()
-
-    def close(self) -> None:
-        """Stop the worker threads (after the calls in flight)."""
-        self._pool.shutdown(wait=True)
-
-    async def _run(
-        self, what: str, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
-    ) -> _T:
-        loop = asyncio.get_running_loop()
-        call = functools.partial(fn, *args, **kwargs)
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(self._pool, call), self._timeout_s)
-        except TimeoutError as exc:
-            raise StorageError(f"cannot {what}: no answer within {self._timeout_s:g}s") from exc
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot {what}: {type(exc).__name__}") from exc
 
     # ---- writes -------------------------------------------------------------------------
 

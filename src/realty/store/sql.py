@@ -15,13 +15,10 @@ waits on the database.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
-import functools
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
@@ -43,10 +40,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
 from realty.domain.state import ConversationState
-from realty.errors import StorageError
 from realty.store.base import (
     NOT_USER_TURNS,
     Channel,
@@ -70,6 +66,7 @@ from realty.store.base import (
     parse_lead_cursor,
 )
 from realty.store.tables import conversations, idempotency_keys, leads, turns
+from realty.store.workers import DatabaseWorkers
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -165,7 +162,7 @@ def _lead(row: Mapping[str, Any]) -> Lead:
     return Lead.model_validate({c.name: row[c.name] for c in _LEAD_FIELDS})
 
 
-class SqlStore:
+class SqlStore(DatabaseWorkers):
     """Conversations, turns and leads in a relational database.
 
     Args:
@@ -181,32 +178,13 @@ class SqlStore:
     """
 
     def __init__(self, engine: Engine, *, threads: int = 8, timeout_s: float | None = None) -> None:
+        super().__init__(threads, timeout_s, "realty-db")
         self._engine = engine
-        self._timeout_s = timeout_s
         dialect = engine.dialect.name
         self._upsert = _lead_upsert(dialect)
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="realty-db")
         # SQLite has one writer at a time: this process's writers queue here instead of
         # sleeping in SQLite's busy handler (other processes still wait on busy_timeout).
         self._write_lock: Any = threading.Lock() if dialect == "sqlite" else None
-
-    def close(self) -> None:
-        """Stop the worker threads (after the calls in flight)."""
-        self._pool.shutdown(wait=True)
-
-    async def _run(
-        self, what: str, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs
-    ) -> _T:
-        loop = asyncio.get_running_loop()
-        call = functools.partial(fn, *args, **kwargs)
-        try:
-            return await asyncio.wait_for(loop.run_in_executor(self._pool, call), self._timeout_s)
-        except TimeoutError as exc:
-            raise StorageError(f"cannot {what}: no answer within {self._timeout_s:g}s") from exc
-        except StorageError:
-            raise
-        except (SQLAlchemyError, OSError) as exc:
-            raise StorageError(f"cannot {what}: {type(exc).__name__}") from exc
 
     def _writing(self) -> Any:
         return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
