@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 
@@ -55,19 +55,7 @@ Role = Literal[
 ]
 QuantityKind = Literal["money", "percent", "years", "months", "bare"]
 
-ROLES: tuple[Role, ...] = (
-    "price",
-    "down_payment",
-    "rate",
-    "rent",
-    "deposit_months",
-    "advance_months",
-    "broker_fee",
-    "guarantee",
-    "maintenance",
-    "vat",
-    "annual_increase",
-)
+ROLES: tuple[Role, ...] = get_args(Role)
 # Which roles each kind of quantity can take.
 _ALLOWED: Mapping[QuantityKind, frozenset[Role]] = {
     "money": frozenset({"price", "down_payment", "rent", "maintenance", "broker_fee", "guarantee"}),
