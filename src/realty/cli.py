@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, Literal, TextIO
 
@@ -399,9 +401,12 @@ catalog_app = typer.Typer(
 app.add_typer(catalog_app, name="catalog")
 
 
-def _catalog_context() -> tuple[Settings, Any, Any]:
-    """Settings, a migrated engine and the market, or exit 2 with the reason."""
+@contextlib.contextmanager
+def _opened_catalog() -> Iterator[tuple[Settings, Any]]:
+    """Settings and the catalog over a migrated database; a configuration or database error
+    exits 2 with the reason, and the catalog and its engine are closed on the way out."""
     from realty.store.engine import database_url, make_engine, upgrade
+    from realty.store.listings import SqlCatalog
 
     settings = _settings()
     url = database_url(settings)
@@ -412,7 +417,18 @@ def _catalog_context() -> tuple[Settings, Any, Any]:
     except ConfigurationError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    return settings, engine, settings.market()
+    catalog = SqlCatalog(engine, settings.market(), threads=1)
+    try:
+        yield settings, catalog
+    except (ConfigurationError, StorageError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    except SQLAlchemyError as exc:
+        typer.echo(f"error: cannot write the catalog: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    finally:
+        catalog.close()
+        engine.dispose()
 
 
 def _gazetteer(settings: Settings) -> Any:
@@ -439,28 +455,16 @@ def catalog_seed(
     from realty.catalog.calibration import load_calibration
     from realty.catalog.seed import CatalogSeeder
     from realty.parsing.places import load_zones
-    from realty.store.listings import SqlCatalog
 
-    settings, engine, market = _catalog_context()
-    catalog = SqlCatalog(engine, market, threads=1)
-    try:
+    with _opened_catalog() as (settings, catalog):
         if if_empty and catalog.count_now() > 0:
             typer.echo("the catalog is not empty; nothing added")
             return
         seeder = CatalogSeeder(
-            load_calibration(), market, _gazetteer(settings).resolve, load_zones()
+            load_calibration(), settings.market(), _gazetteer(settings).resolve, load_zones()
         )
         added = catalog.add_now(list(seeder.listings(count, seed=seed)))
         typer.echo(f"{added} synthetic listings added; the catalog holds {catalog.count_now()}")
-    except (ConfigurationError, StorageError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except SQLAlchemyError as exc:
-        typer.echo(f"error: cannot write the catalog: {type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        catalog.close()
-        engine.dispose()
 
 
 @catalog_app.command("import")
@@ -478,16 +482,13 @@ def catalog_import(
     An id already in the catalog is replaced.
     """
     from realty.catalog.importer import ListingReader
-    from realty.store.listings import SqlCatalog
 
     if not file.is_file():
         typer.echo(f"error: {file} is not a readable file", err=True)
         raise typer.Exit(2)
-    settings, engine, market = _catalog_context()
-    catalog = SqlCatalog(engine, market, threads=1)
-    try:
+    with _opened_catalog() as (settings, catalog):
         try:
-            report = ListingReader(_gazetteer(settings).resolve, market).read(file)
+            report = ListingReader(_gazetteer(settings).resolve, settings.market()).read(file)
         except (OSError, UnicodeDecodeError) as exc:
             typer.echo(f"error: cannot read {file}: {exc}", err=True)
             raise typer.Exit(2) from exc
@@ -504,33 +505,14 @@ def catalog_import(
             raise typer.Exit(1)
         added = catalog.add_now(report.listings)
         typer.echo(f"{added} listings imported from {file.name}; {bad} rows rejected")
-    except (ConfigurationError, StorageError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    except SQLAlchemyError as exc:
-        typer.echo(f"error: cannot write the catalog: {type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        catalog.close()
-        engine.dispose()
 
 
 @catalog_app.command("reprice")
 def catalog_reprice() -> None:
     """Rewrite the catalog's normalised prices with the current REALTY_EXCHANGE_RATES (run
     after changing them, so budget filters see the new rates)."""
-    from realty.store.listings import SqlCatalog
-
-    _, engine, market = _catalog_context()
-    catalog = SqlCatalog(engine, market, threads=1)
-    try:
-        typer.echo(f"{catalog.reprice_now()} listings repriced at {market!r}")
-    except SQLAlchemyError as exc:
-        typer.echo(f"error: cannot write the catalog: {type(exc).__name__}: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    finally:
-        catalog.close()
-        engine.dispose()
+    with _opened_catalog() as (settings, catalog):
+        typer.echo(f"{catalog.reprice_now()} listings repriced at {settings.market()!r}")
 
 
 model_app = typer.Typer(help="Manage the embedded language model.", no_args_is_help=True)
