@@ -40,6 +40,7 @@ def test_a_question_about_the_process_is_answered_from_the_guides_with_its_sourc
     assert "Fuente:" in asked.reply
     assert asked.brief["fields"] == first.brief["fields"]  # a question fills nothing
     # The brief's open question still follows the answer.
+    assert "\n\n¿Cuál es tu presupuesto" in asked.reply  # apart from the source line
     assert asked.reply.rstrip().endswith(
         "¿Cuál es tu presupuesto (monto y moneda) y la superficie total que necesitas en m²?"
     )

@@ -665,3 +665,12 @@ def test_a_budget_without_an_amount_is_asked_for_never_shown(language: str, aske
     assert asked in reply
     assert "presupuesto de MXN" not in reply
     assert "budget MXN" not in reply
+
+
+def test_a_part_of_several_lines_is_set_apart_by_blank_lines_and_only_it() -> None:
+    from realty.pipeline.respond import _join
+
+    assert _join(["Got it.", "Answer.\nSource: guide", "Budget?", "Size?"]) == (
+        "Got it.\n\nAnswer.\nSource: guide\n\nBudget? Size?"
+    )
+    assert _join(["Got it.", "Budget?"]) == "Got it. Budget?"

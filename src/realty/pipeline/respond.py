@@ -220,8 +220,7 @@ class Responder:
         if acks:
             sentences.extend(self._acknowledge(acks, language, summarised))
         sentences.extend(self._action(action, transition, language) for action in rest)
-        text = " ".join(s for s in sentences if s)
-        return text or _say("fallback", language)
+        return _join([s for s in sentences if s]) or _say("fallback", language)
 
     # ---- one action ----
 
@@ -474,6 +473,18 @@ class Responder:
         core = [(k, brief.slots[k]) for k in core_keys]
         extras = [(k, s) for k, s in brief.slots.items() if k not in core_keys]
         return core, extras
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences joined by a space; a part of several lines (an answer with its source, a
+    list) is set apart by a blank line, so the next sentence does not run into its last line."""
+    text, previous = "", ""
+    for sentence in sentences:
+        if text:
+            text += "\n\n" if "\n" in sentence or "\n" in previous else " "
+        text += sentence
+        previous = sentence
+    return text
 
 
 def _amountless(slot: Slot) -> bool:
