@@ -123,6 +123,35 @@ def test_the_same_sender_continues_one_conversation_until_the_brief_is_complete(
     assert fields["size"]["m2"] == 200
 
 
+def test_a_confirmed_brief_lists_listings_and_a_number_opens_one(
+    sqlite_url: str, make_settings: MakeSettings, serve: Serve
+) -> None:
+    """The list is numbered; "2" from the same number answers with the second listing in
+    detail (with a map link), and the prospect's number means no contact is asked for."""
+    settings = make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=3000)
+    server = serve(settings)
+    with server.client() as http:
+        for n, text in enumerate((FIRST_ES, SECOND_ES), start=1):
+            twiml_text(deliver(http, server, twilio_form(PROSPECT, text, f"SM10{n}")))
+        listed = twiml_text(deliver(http, server, twilio_form(PROSPECT, "sí", "SM103")))
+        assert listed.startswith("Excelente, tu búsqueda quedó confirmada.")
+        items = re.findall(r"^(\d)\. (.+)$", listed, flags=re.MULTILINE)
+        assert [n for n, _ in items] == [str(i) for i in range(1, len(items) + 1)]
+        assert items, listed
+        assert "Responde con un número para ver uno a detalle." in listed
+        picked = twiml_text(deliver(http, server, twilio_form(PROSPECT, "2", "SM104")))
+        if len(items) >= 2:
+            place = items[1][1].split(" · ")[0]
+            assert picked.startswith(f"2. {place}")
+            assert "https://www.openstreetmap.org/?mlat=" in picked
+        else:
+            assert picked.startswith("La lista tiene 1 inmuebles")
+        person = twiml_text(
+            deliver(http, server, twilio_form(PROSPECT, "prefiero hablar con un asesor", "SM105"))
+        )
+        assert "se pondrá en contacto contigo a este número" in person
+
+
 def test_a_different_sender_gets_a_conversation_of_their_own(
     database_url: str, make_settings: MakeSettings, serve: Serve
 ) -> None:

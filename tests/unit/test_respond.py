@@ -256,13 +256,13 @@ ACTIONS: list[tuple[str, Action, Language, str]] = [
         "confirmed",
         Confirmed(),
         "en",
-        "Great, your brief is confirmed. I'll start looking for matching properties.",
+        "Great, your brief is confirmed.",
     ),
     (
         "confirmed",
         Confirmed(),
         "es",
-        "Excelente, tu búsqueda quedó confirmada. Empezaré a buscar inmuebles que coincidan.",
+        "Excelente, tu búsqueda quedó confirmada.",
     ),
     (
         "completed only",

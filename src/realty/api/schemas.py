@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict
 from typing import Any
 
 import orjson
@@ -14,6 +15,7 @@ from realty.domain.listing import Listing, Offer
 from realty.domain.market_check import BudgetCheck, Note, OfferQuestion, Verdict
 from realty.domain.matching import OfferSource, Relax
 from realty.pipeline.describe import BriefDisplay
+from realty.pipeline.intent import Intent
 from realty.services.conversation import ConversationView, TurnResult
 from realty.services.matching import MatchResult
 from realty.services.wire import ClientMessageId
@@ -147,6 +149,17 @@ class TurnPublic(BaseModel):
         description="The brief in words in the conversation's language, for screens: each "
         "value with its label, source and status, what is missing, progress, the summary."
     )
+    intent: IntentPublic | None = Field(
+        default=None,
+        description="What the message wanted and how it felt (messages that were read).",
+    )
+    matches: MatchesPublic | None = Field(
+        default=None,
+        description="The best listings for the brief after this entry (at most 3; all of "
+        "them at GET /v1/conversations/{id}/matches), when the brief names a type and a city "
+        "and the entry changed it, confirmed it or asked for listings; `complete` is false "
+        "for a preview.",
+    )
 
     @classmethod
     def of(cls, result: TurnResult) -> TurnPublic:
@@ -169,7 +182,29 @@ def turn_payload(result: TurnResult) -> dict[str, Any]:
         "latency_ms": result.latency_ms,
         "refining": result.refining,
         "display": result.display.model_dump(mode="json") if result.display else None,
+        "intent": None if result.intent is None else asdict(result.intent),
+        "matches": None if result.matches is None else _matches_json(result),
     }
+
+
+def _matches_json(result: TurnResult) -> dict[str, Any]:
+    assert result.matches is not None
+    assert result.state is not None
+    state = result.state
+    return MatchesPublic.of(
+        result.conversation_id,
+        result.matches,
+        state.language,
+        complete=state.phase == "complete",
+    ).model_dump(mode="json")
+
+
+class IntentPublic(BaseModel):
+    """A message's intent, how sure the classifier is (0.5–1), and its sentiment (-1–1)."""
+
+    intent: Intent
+    confidence: float
+    sentiment: float
 
 
 class JSONBody(Response):
@@ -390,6 +425,10 @@ class MatchesPublic(BaseModel):
 
     conversation_id: str
     language: Language
+    complete: bool = Field(
+        description="The brief is complete; false: a preview from its type, city and what "
+        "else it has so far."
+    )
     want: WantPublic
     total: int
     more: bool
@@ -399,9 +438,9 @@ class MatchesPublic(BaseModel):
 
     @classmethod
     def of(
-        cls, conversation_id: str, result: MatchResult, language: Language, rates_date: dt.date
+        cls, conversation_id: str, result: MatchResult, language: Language, *, complete: bool
     ) -> MatchesPublic:
-        """The public form of ``result`` in ``language``."""
+        """The public form of ``result`` in ``language`` (``complete``: the brief is)."""
         want = result.want
         market = result.market
         assert market is not None
@@ -419,6 +458,7 @@ class MatchesPublic(BaseModel):
         return cls(
             conversation_id=conversation_id,
             language=language,
+            complete=complete,
             want=WantPublic(
                 property_type=want.kind,
                 city=want.city.value,
@@ -433,7 +473,7 @@ class MatchesPublic(BaseModel):
                 budget_currency=want.budget_currency,
                 budget_home=want.budget_home,
                 home_currency=result.home_currency,
-                rates_date=rates_date,
+                rates_date=result.rates_date,
                 extras=dict(want.extras),
             ),
             total=result.total,
@@ -458,3 +498,8 @@ class MatchesPublic(BaseModel):
                 note=check.note,
             ),
         )
+
+
+# The turn bodies name models defined after them.
+TurnPublic.model_rebuild()
+ConversationCreated.model_rebuild()

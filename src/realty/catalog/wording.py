@@ -6,6 +6,7 @@ reply templates' and amenity labels the field registry's, so each word is writte
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -13,9 +14,10 @@ from typing import Any
 
 import yaml
 
+from realty.catalog.seed import SOURCE
 from realty.domain.brief import LANGUAGES, PROPERTY_KINDS, Language, PropertyKind
 from realty.domain.fields import FieldRegistry
-from realty.domain.listing import Offer
+from realty.domain.listing import Listing, Offer
 from realty.domain.market_check import BudgetCheck, MarketCheck, OfferQuestion
 from realty.domain.matching import (
     ExtraFact,
@@ -229,6 +231,58 @@ class MatchWords:
             return have
         want = number(fact.want) if float(fact.want).is_integer() else f"{fact.want:g}"
         return self.say("extra_short", language, have=have, want=want)
+
+    def listing(self, listing: Listing, position: int, language: Language, today: dt.date) -> str:
+        """One listing in detail, for a chat: where, price, size and price per m², when it is
+        available, what it has, and a link to a map at its coordinates."""
+        where = {
+            "kind": self.kind(listing.property_type, language),
+            "city": self.city(listing.city.value, language),
+        }
+        place = (
+            self.say("place_zone", language, zone=listing.zone, **where)
+            if listing.zone
+            else self.say("place_city", language, **where)
+        )
+        unit = listing.price / listing.size_m2
+        facts = [
+            self.price(listing.price, listing.currency, listing.offer, language),
+            self.say(
+                "detail_size",
+                language,
+                m2=number(listing.size_m2),
+                unit=figure(unit),
+                currency=listing.currency,
+            ),
+        ]
+        if listing.available_from is None or listing.available_from <= today:
+            facts.append(self.say("detail_available_now", language))
+        else:
+            facts.append(
+                self.say("detail_available_from", language, date=listing.available_from.isoformat())
+            )
+        lines = [self.say("detail_head", language, n=position, place=place)]
+        if listing.title and listing.source != SOURCE:  # a synthetic title restates the head
+            lines.append(f"“{listing.title}”")
+        lines.append(SEPARATOR.join(facts))
+        have = [
+            self._amenity(key, value, language)
+            for key, value in listing.amenities.stated().items()
+            if value is not False
+        ]
+        if have:
+            lines.append(self.say("detail_has", language, items=", ".join(have)))
+        url = (
+            f"https://www.openstreetmap.org/?mlat={listing.lat:.5f}&mlon={listing.lon:.5f}"
+            f"#map=16/{listing.lat:.5f}/{listing.lon:.5f}"
+        )
+        lines.append(self.say("detail_map", language, url=url))
+        return "\n".join(lines)
+
+    def _amenity(self, key: str, value: int | float | bool, language: Language) -> str:
+        if isinstance(value, bool):
+            return self.say("extra_yes", language, label=self._label(key, language))
+        return self._amount(key, value, language)
 
     # ---- relaxations --------------------------------------------------------------------
 

@@ -29,6 +29,9 @@ CHANNEL: Channel = "whatsapp"
 TWIML = "application/xml"
 _MAX_FIELDS = 100
 _MAX_SENDER = 128
+# Twilio refuses a WhatsApp message body over 1,600 characters: a longer reply (a list of
+# listings with the market check) goes out as several messages, split between paragraphs.
+MAX_BODY_CHARS = 1600
 
 # Sent instead of a turn when a sender floods; bilingual because the language may be unknown.
 _SLOW_DOWN = (
@@ -37,9 +40,42 @@ _SLOW_DOWN = (
 )
 
 
+def bodies(text: str, limit: int = MAX_BODY_CHARS) -> list[str]:
+    """``text`` as WhatsApp message bodies of at most ``limit`` characters each: whole
+    paragraphs while they fit, then whole lines, then words (nothing is dropped)."""
+    return _pieces(text, limit, ("\n\n", "\n", " ")) or [""]
+
+
+def _pieces(text: str, limit: int, separators: tuple[str, ...]) -> list[str]:
+    """``text`` cut at the coarsest separator that makes pieces of at most ``limit``."""
+    if len(text) <= limit:
+        return [text]
+    if not separators:
+        return [text[i : i + limit] for i in range(0, len(text), limit)]
+    separator, finer = separators[0], separators[1:]
+    pieces: list[str] = []
+    current = ""
+    for chunk in text.split(separator):
+        candidate = f"{current}{separator}{chunk}" if current else chunk
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        if len(chunk) <= limit:
+            current = chunk
+        else:
+            pieces.extend(_pieces(chunk, limit, finer))
+            current = ""
+    if current:
+        pieces.append(current)
+    return pieces
+
+
 def _twiml(text: str) -> Response:
     reply = MessagingResponse()
-    reply.message(text)
+    for body in bodies(text):
+        reply.message(body)
     return Response(str(reply), media_type=TWIML)
 
 

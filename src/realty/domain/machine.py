@@ -731,6 +731,8 @@ def _finish(work: _Turn, actions: list[Action], pending: Pending | None) -> Tran
         deferred=frozenset(work.deferred),
         modality=work.modality,
         completed_once=work.base.completed_once or complete,
+        shown=work.base.shown,
+        handoff=work.base.handoff,
     )
     return Transition(state=state, actions=tuple(actions))
 

@@ -12,6 +12,7 @@ from realty.domain.turn import Rejection
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 Phase = Literal["collecting", "complete"]
+Handoff = Literal["person", "visit"]
 
 
 class PendingCity(BaseModel):
@@ -59,6 +60,10 @@ class ConversationState(BaseModel):
     deferred: frozenset[str] = frozenset()  # fields the prospect does not know yet
     modality: Modality | None = None  # rent/buy said before any budget
     completed_once: bool = False  # the brief has been complete at least once
+    # The listings of the last numbered list the prospect was shown ("reply 2" picks one).
+    shown: tuple[str, ...] = ()
+    # The prospect asked for a person: a broker (``person``) or a visit (``visit``).
+    handoff: Handoff | None = None
 
 
 # ---- actions: a closed union of frozen types; the responder renders each one ----
@@ -156,7 +161,7 @@ class Answered(BaseModel):
 
     model_config = _FROZEN
     kind: Literal["answered"] = "answered"
-    topic: Literal["knowledge", "simulation", "person"]
+    topic: Literal["knowledge", "simulation", "person", "visit", "listings"]
     text: str
 
 

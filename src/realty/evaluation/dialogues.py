@@ -154,6 +154,19 @@ def _actions(expect: Mapping[str, Any], actions: Sequence[str]) -> list[str]:
     return problems
 
 
+def _matches(expected: Mapping[str, Any] | None, found: Mapping[str, Any] | None) -> list[str]:
+    if expected is None or found is None:
+        return [] if expected is found else [f"matches: expected {expected!r}, got {found!r}"]
+    problems = []
+    for key, value in expected.items():
+        if key == "min_listings":
+            if found["listings"] < value:
+                problems.append(f"matches: expected at least {value} listings, got {found!r}")
+        elif found.get(key) != value:
+            problems.append(f"matches.{key}: expected {value!r}, got {found.get(key)!r}")
+    return problems
+
+
 def check_turn(
     expect: Mapping[str, Any],
     *,
@@ -161,9 +174,21 @@ def check_turn(
     reply: str,
     actions: Sequence[str],
     asked: Iterable[str],
+    intent: str | None = None,
+    matches: Mapping[str, Any] | None = None,
 ) -> list[str]:
-    """Differences between a turn's outcome and its expectation (empty when it matches)."""
+    """Differences between a turn's outcome and its expectation (empty when it matches).
+
+    ``intent`` is the message's intent; ``matches`` what the turn found in the catalog
+    (``complete``, ``listings`` count, ``relaxed`` relaxation, ``verdict`` of the market check,
+    ``offer``), ``None`` when it found nothing. An expectation ``matches: null`` wants none;
+    ``min_listings`` inside it is a lower bound on the count.
+    """
     problems: list[str] = []
+    if "intent" in expect and expect["intent"] != intent:
+        problems.append(f"intent: expected {expect['intent']!r}, got {intent!r}")
+    if "matches" in expect:
+        problems += _matches(expect["matches"], matches)
     for section in ("fields", "extras"):
         if section in expect:
             problems += _section(section, expect[section] or {}, brief[section])

@@ -56,9 +56,8 @@ PHRASES: Mapping[str, _Texts] = _frozen(
         },
         "restarted": {"en": "Sure, let's start over.", "es": "Claro, empecemos de nuevo."},
         "confirmed": {
-            "en": "Great, your brief is confirmed. I'll start looking for matching properties.",
-            "es": "Excelente, tu búsqueda quedó confirmada. Empezaré a buscar inmuebles que "
-            "coincidan.",
+            "en": "Great, your brief is confirmed.",
+            "es": "Excelente, tu búsqueda quedó confirmada.",
         },
         "change_what": {
             "en": "What would you like to change?",

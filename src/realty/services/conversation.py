@@ -37,6 +37,7 @@ from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import LOCK_CONFIDENCE, advance, answer, refine, refuse
 from realty.domain.state import (
+    Answered,
     AskFields,
     Confirmed,
     ConversationState,
@@ -52,12 +53,15 @@ from realty.pipeline.bounds import BriefBounds
 from realty.pipeline.describe import BriefDisplay, Describer
 from realty.pipeline.edit import BriefEditor, BriefPatch
 from realty.pipeline.guard import Guard, GuardVerdict
+from realty.pipeline.intent import TurnIntent
 from realty.pipeline.llm_extract import LLMExtractor, LLMOutcome
 from realty.pipeline.parse import Parser
+from realty.pipeline.pick import ListingPicker, Pick
 from realty.pipeline.respond import Responder
+from realty.pipeline.route import Route, Router
 from realty.pipeline.validate import Validator
 from realty.services.events import EventBus, NullEventBus
-from realty.services.matching import MatchService
+from realty.services.matching import MatchResult, MatchService
 from realty.services.slots import CallSlots
 from realty.store.base import (
     Channel,
@@ -66,6 +70,7 @@ from realty.store.base import (
     DuplicateMessageError,
     IdempotencyRecord,
     LeadChange,
+    LeadStatus,
     StoredConversation,
     TurnKind,
     TurnRecord,
@@ -80,6 +85,8 @@ logger = logging.getLogger("realty.service")
 MAX_ATTEMPTS = 25
 _BACKOFF_S = 0.005
 _BACKOFF_CAP_S = 0.2
+# Listings a chat list shows (the numbered list a reply of "2" picks from).
+LISTED = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +140,11 @@ class TurnResult:
     text: str = ""
     # The model is still reading this message: a ``refine`` entry may follow.
     refining: bool = False
+    # What the message wanted and how it felt (user messages that were read).
+    intent: TurnIntent | None = None
+    # The listings that fit the brief after this entry, when it has a type and a city and
+    # the entry changed the brief, confirmed it, or asked for listings.
+    matches: MatchResult | None = None
 
     @property
     def access(self) -> Bearer:
@@ -299,6 +311,8 @@ class ConversationService:
         self._registry = registry
         self._assistant = assistant
         self._matcher = matcher
+        self._router = Router()
+        self._picker = ListingPicker()
         self._guard = guard
         self._parser = parser
         self._validator = Validator(registry)
@@ -550,7 +564,7 @@ class ConversationService:
             raise EditRejectedError(_emptied(exc)) from exc
 
         async def run(stored: StoredConversation, started: float) -> _Outcome:
-            return self._edit(stored, patch, started)
+            return await self._edit(stored, patch, started)
 
         return await self._write(conversation_id, access, None, run, admit)
 
@@ -640,19 +654,39 @@ class ConversationService:
         self, stored: StoredConversation, text: str, client_message_id: str | None, started: float
     ) -> _Outcome:
         state = stored.state
+        if state.shown and self._matcher is not None:
+            # A choice from the list is made of a number and pointing words only, so it
+            # needs no guard (whose classifier may misread a message that short).
+            pick = self._picker.pick(text, len(state.shown))
+            if pick is not None:
+                return await self._picked(stored, text, pick, client_message_id, started)
         verdict = self._guard.check(text)
         if not verdict.allowed:
             return self._blocked(stored, verdict, client_message_id, started)
         update, calls, llm_ms, pending = await self._understand(state, verdict.text)
         update = self._bounds.check(state.brief, update)
         transition = advance(state, update, self._registry)
+        intent = None
         if self._assistant is not None:
             intent = self._assistant.intent(verdict.text, transition.state)
+        route = self._router.route(intent)
+        if route.kind == "assist" and intent is not None:
+            asked = self._router.hypothetical(update, state.brief, intent)
+            if asked is not update:  # a question's own figures are not the brief's
+                update = asked
+                transition = advance(state, update, self._registry)
+        if route.kind == "assist" and self._assistant is not None and intent is not None:
             filled = bool(update.accepted)
             answered = self._assistant.answer(verdict.text, transition.state, intent, filled=filled)
             if answered is not None:
                 transition = answer(transition, answered)
-        reply = await self._with_matches(transition, self._responder.render(transition))
+        elif route.kind == "handoff":
+            transition = self._handed_off(stored, transition, route)
+        transition, found = await self._listed(
+            transition, search=route.kind == "search", changed=bool(update.accepted)
+        )
+        reply = self._responder.render(transition)
+        transition, reply = self._confirmed_list(transition, reply, found)
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
         )
@@ -663,11 +697,108 @@ class ConversationService:
             llm_ms=llm_ms,
             client_message_id=client_message_id,
             refining=pending is not None,
+            intent=intent,
+            matches=found,
         )
         record = self._record(result, kind="message", text=update.text, update=update)
         return _Outcome(transition, reply, record, result, pending)
 
-    def _edit(self, stored: StoredConversation, patch: BriefPatch, started: float) -> _Outcome:
+    async def _picked(
+        self,
+        stored: StoredConversation,
+        text: str,
+        pick: Pick,
+        client_message_id: str | None,
+        started: float,
+    ) -> _Outcome:
+        """A choice from the numbered list last shown: that listing in detail."""
+        assert self._matcher is not None
+        state = stored.state
+        language = state.language
+        words = self._matcher.words
+        if not pick.valid:
+            detail = words.say("detail_out_of_range", language, count=len(state.shown))
+        else:
+            found = await self._matcher.detail_text(
+                state.shown[pick.position - 1], pick.position, language, self._today()
+            )
+            detail = words.say("detail_gone", language) if found is None else found
+            detail = f"{detail}\n\n{words.say('detail_next', language)}"
+        transition = Transition(
+            state=state.model_copy(update={"turn": state.turn + 1}),
+            actions=(Answered(topic="listings", text=detail),),
+        )
+        reply = self._responder.render(transition)
+        result = self._result(
+            stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
+        )
+        result = replace(
+            result,
+            client_message_id=client_message_id,
+            intent=TurnIntent(intent="search", confidence=1.0, sentiment=0.0),
+        )
+        record = self._record(result, kind="message", text=text, update=None)
+        return _Outcome(transition, reply, record, result)
+
+    def _handed_off(
+        self, stored: StoredConversation, transition: Transition, route: Route
+    ) -> Transition:
+        """The prospect asked for a broker or a visit: say who will get in touch, and mark
+        the conversation (its lead becomes ``handoff``)."""
+        assert route.handoff is not None
+        state = transition.state
+        text = self._router.handoff_text(
+            route.handoff,
+            state.language,
+            contact_known=stored.channel_key is not None,
+            again=stored.state.handoff is not None,
+        )
+        transition = answer(transition, Answered(topic=route.handoff, text=text))
+        return _with_state(transition, handoff=route.handoff)
+
+    async def _listed(
+        self, transition: Transition, *, search: bool, changed: bool
+    ) -> tuple[Transition, MatchResult | None]:
+        """The listings that fit the brief after this turn, and the turn with them.
+
+        Matching runs once the brief names a type and a city, on a turn that changed the
+        brief, confirmed it or asked for listings. Asked for (``search``), the list becomes
+        the answer of the turn (a preview while the brief fills), or the answer says what a
+        search needs. Matching only reads: a failure leaves the turn as it was (logged).
+        """
+        state = transition.state
+        confirmed = any(isinstance(a, Confirmed) for a in transition.actions)
+        if self._matcher is None or not (search or changed or confirmed):
+            return transition, None
+        if state.brief.get("property_type") is None or state.brief.get("city") is None:
+            if search:
+                text = self._router.search_needs(state.language)
+                transition = answer(transition, Answered(topic="listings", text=text))
+            return transition, None
+        try:
+            found = await self._matcher.matches(state.brief, limit=LISTED, modality=state.modality)
+        except RealtyError as exc:
+            logger.warning("no matches for a brief: %s", exc)
+            return transition, None
+        if search and not confirmed:
+            preview = bool(state.brief.missing(self._registry.required))
+            text = found.chat_text(state.language, preview=preview)
+            transition = answer(transition, Answered(topic="listings", text=text))
+            transition = _with_state(transition, shown=_ids(found))
+        return transition, found
+
+    def _confirmed_list(
+        self, transition: Transition, reply: str, found: MatchResult | None
+    ) -> tuple[Transition, str]:
+        """A confirmed brief's reply, followed by the listings that fit it."""
+        if found is None or not any(isinstance(a, Confirmed) for a in transition.actions):
+            return transition, reply
+        text = found.chat_text(transition.state.language)
+        return _with_state(transition, shown=_ids(found)), f"{reply}\n\n{text}"
+
+    async def _edit(
+        self, stored: StoredConversation, patch: BriefPatch, started: float
+    ) -> _Outcome:
         state = stored.state
         ctx = self._context(state)
         extraction, problems = self._editor.extraction(patch, ctx)
@@ -679,26 +810,14 @@ class ConversationService:
         if problems:
             raise EditRejectedError(problems)
         transition = advance(state, update, self._registry)
+        transition, found = await self._listed(transition, search=False, changed=True)
         reply = self._responder.render(transition)
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
         )
-        result = replace(result, extracted=update.accepted)
+        result = replace(result, extracted=update.accepted, matches=found)
         record = self._record(result, kind="edit", text=text, update=update)
         return _Outcome(transition, reply, record, result)
-
-    async def _with_matches(self, transition: Transition, reply: str) -> str:
-        """A confirmed brief's reply, followed by the listings that fit it (when there is a
-        catalog). Matching only reads: a failure leaves the reply as it was (logged)."""
-        if self._matcher is None or not any(isinstance(a, Confirmed) for a in transition.actions):
-            return reply
-        state = transition.state
-        try:
-            found = await self._matcher.matches(state.brief, limit=3, modality=state.modality)
-        except RealtyError as exc:
-            logger.warning("no matches for a confirmed brief: %s", exc)
-            return reply
-        return f"{reply}\n\n{found.chat_text(state.language)}"
 
     async def _confirm(self, stored: StoredConversation, started: float) -> _Outcome:
         state = stored.state
@@ -707,10 +826,14 @@ class ConversationService:
             raise BriefIncompleteError(missing or list(state.asked))
         update = TurnUpdate(text="", signals=frozenset({"affirm"}))
         transition = advance(state, update, self._registry)
-        reply = await self._with_matches(transition, self._responder.render(transition))
+        transition, found = await self._listed(transition, search=False, changed=False)
+        transition, reply = self._confirmed_list(
+            transition, self._responder.render(transition), found
+        )
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
         )
+        result = replace(result, matches=found)
         record = self._record(result, kind="confirm", text="", update=update)
         return _Outcome(transition, reply, record, result)
 
@@ -890,7 +1013,12 @@ class ConversationService:
 
     def _lead(self, stored: StoredConversation, outcome: _Outcome) -> LeadChange | None:
         actions = outcome.result.actions
-        if "confirmed" in actions:
+        handoff = outcome.transition.state.handoff
+        if handoff is not None and (
+            stored.state.handoff is None or "confirmed" in actions or "brief_completed" in actions
+        ):
+            status: LeadStatus = "handoff"  # a person was asked for: it stays so
+        elif "confirmed" in actions:
             status = "confirmed"
         elif "brief_completed" in actions:
             status = "new"
@@ -957,8 +1085,21 @@ class ConversationService:
             llm_calls=result.llm_calls,
             llm_ms=round(result.llm_ms, 3),
             latency_ms=result.latency_ms,
+            intent=result.intent.intent if result.intent else None,
+            intent_confidence=round(result.intent.confidence, 3) if result.intent else None,
+            sentiment=round(result.intent.sentiment, 3) if result.intent else None,
             created_at=created_at or self._now(),
         )
+
+
+def _with_state(transition: Transition, **changes: Any) -> Transition:
+    """``transition`` with its state changed."""
+    return transition.model_copy(update={"state": transition.state.model_copy(update=changes)})
+
+
+def _ids(found: MatchResult) -> tuple[str, ...]:
+    """The ids of the listings a chat list shows, in its order."""
+    return tuple(m.listing.id for m in found.listings[:LISTED])
 
 
 def _drop(pending: _Pending | None) -> None:

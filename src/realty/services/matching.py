@@ -70,9 +70,17 @@ _CHAT: Mapping[str, Words] = {
         "en": "Nothing fits exactly yet; these {n} come close:",
         "es": "Todavía nada coincide exactamente; estos {n} se acercan:",
     },
+    "preview": {
+        "en": "With what I know so far, these {n} listings fit:",
+        "es": "Con lo que sé hasta ahora, estos {n} inmuebles coinciden:",
+    },
     "none": {
         "en": "I have no listings that fit this brief yet; a broker will look for more.",
         "es": "Aún no tengo inmuebles para esta búsqueda; un asesor buscará más opciones.",
+    },
+    "pick": {
+        "en": "Reply with a number to see one in detail.",
+        "es": "Responde con un número para ver uno a detalle.",
     },
 }
 
@@ -118,6 +126,7 @@ class MatchResult(BaseModel):
     Attributes:
         want: What was searched (type, city, offer, size, budget in the home currency…).
         home_currency: The currency of ``want.budget_home`` and of the market check.
+        rates_date: When the exchange rates behind every conversion were taken.
         listings: The best listings, best first.
         total: How many listings fit the strict search (``more``: at least that many).
         relaxed: The relaxation ``listings`` come from (``None``: the strict search).
@@ -131,6 +140,7 @@ class MatchResult(BaseModel):
 
     want: Want
     home_currency: str
+    rates_date: dt.date
     listings: tuple[MatchedListing, ...]
     total: int
     more: bool = False
@@ -140,19 +150,28 @@ class MatchResult(BaseModel):
     relaxation_text: Words | None = None
     market: MarketCheckResult | None = None
 
-    def chat_text(self, language: Language, limit: int = 3) -> str:
-        """The matches as a chat message: a numbered list (the one WhatsApp answers to with
-        "2"), what was relaxed when nothing fitted exactly, and the market check."""
+    def chat_text(self, language: Language, limit: int = 3, *, preview: bool = False) -> str:
+        """The matches as a chat message: a numbered list (a reply of "2" opens the second),
+        what was relaxed when nothing fitted exactly, and the market check.
+
+        Args:
+            language: The words' language.
+            limit: At most this many listings.
+            preview: The brief is not complete yet (the list says "so far").
+        """
         shown = self.listings[:limit]
         lines: list[str] = []
         if not shown:
             lines.append(_CHAT["none"][language])
+            if self.relaxation_text:
+                lines.append(self.relaxation_text[language])
         else:
-            lead = "relaxed" if self.relaxed is not None else "found"
+            lead = "relaxed" if self.relaxed is not None else "preview" if preview else "found"
             lines.append(_CHAT[lead][language].format(n=len(shown)))
             if self.relaxed is not None and self.relaxation_text:
                 lines.append(self.relaxation_text[language])
             lines += [f"{i}. {m.summary[language]}" for i, m in enumerate(shown, start=1)]
+            lines.append(_CHAT["pick"][language])
         if self.market is not None and self.market.text.get(language):
             lines.append(str(self.market.text[language]))
         return "\n".join(lines)
@@ -221,6 +240,16 @@ class MatchService:
         """One listing of the catalog, or ``None``."""
         return await self._catalog.get(listing_id)
 
+    async def detail_text(
+        self, listing_id: str, position: int, language: Language, today: dt.date
+    ) -> str | None:
+        """Listing ``listing_id`` in detail as the ``position``-th of a list the prospect was
+        shown, or ``None`` when the catalog no longer has it."""
+        listing = await self._catalog.get(listing_id)
+        if listing is None:
+            return None
+        return self._words.listing(listing, position, language, today)
+
     def want(self, brief: Brief | Mapping[str, Any], *, modality: Modality | None = None) -> Want:
         """What ``brief`` (a :class:`Brief` or its canonical JSON) asks, before market data.
 
@@ -263,6 +292,7 @@ class MatchService:
         result: dict[str, Any] = {
             "want": want,
             "home_currency": self._market.home_currency,
+            "rates_date": self._market.rates_date,
             "total": len(fits),
             "more": capped,
             "market": self._market_words(check, want),

@@ -26,7 +26,9 @@ TurnKind = Literal["start", "message", "edit", "confirm", "refine"]
 # Entries that are not a prospect's turn in the statistics: the greeting, and a late model
 # reading of an earlier message (its turn already counted, with the model call it started).
 NOT_USER_TURNS: tuple[TurnKind, ...] = ("start", "refine")
-LeadStatus = Literal["new", "confirmed"]
+# new: the brief is complete; confirmed: the prospect approved it; handoff: the prospect asked
+# for a person (a broker, a visit) — it stays so whatever the brief does next.
+LeadStatus = Literal["new", "confirmed", "handoff"]
 Channel = Literal["api", "whatsapp", "cli"]
 
 
@@ -61,6 +63,11 @@ class TurnRecord(BaseModel):
     llm_calls: int = 0
     llm_ms: float = 0.0
     latency_ms: float = 0.0
+    # A user message's intent with its confidence and its sentiment in [-1, 1] (None on
+    # other entries, blocked messages and entries logged before they were recorded).
+    intent: str | None = None
+    intent_confidence: float | None = Field(default=None, ge=0, le=1)
+    sentiment: float | None = Field(default=None, ge=-1, le=1)
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -160,7 +167,8 @@ class LeadFilter(BaseModel):
 
 
 class TranscriptEntry(BaseModel):
-    """One entry of a conversation as a broker reads it."""
+    """One entry of a conversation as a broker reads it (``intent``, its confidence and the
+    ``sentiment``: on user messages that were read)."""
 
     model_config = _FROZEN
 
@@ -171,6 +179,9 @@ class TranscriptEntry(BaseModel):
     reply: str
     blocked: bool
     actions: list[str]
+    intent: str | None = None
+    intent_confidence: float | None = None
+    sentiment: float | None = None
     created_at: dt.datetime
 
     @classmethod
@@ -225,6 +236,12 @@ class Stats(BaseModel):
     llm_calls_per_turn: float
     llm_calls_histogram: dict[str, int] = Field(
         description="How many user turns made 0, 1, 2… model calls."
+    )
+    turns_by_intent: dict[str, int] = Field(
+        default_factory=dict, description="User messages read, by intent."
+    )
+    mean_sentiment: float | None = Field(
+        default=None, description="Mean sentiment (-1 to 1) of the user messages read."
     )
     mean_latency_ms: float
     p50_latency_ms: float | None

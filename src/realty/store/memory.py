@@ -243,6 +243,8 @@ class InMemoryStore:
             llm_calls=calls,
             llm_calls_per_turn=calls / len(turns) if turns else 0.0,
             llm_calls_histogram={str(k): v for k, v in Counter(t.llm_calls for t in turns).items()},
+            turns_by_intent=dict(Counter(t.intent for t in turns if t.intent)),
+            mean_sentiment=_mean([t.sentiment for t in turns if t.sentiment is not None]),
             mean_latency_ms=round(sum(latencies) / len(turns), 3) if turns else 0.0,
             p50_latency_ms=percentile(latencies, 50),
             p95_latency_ms=percentile(latencies, 95),
@@ -282,3 +284,8 @@ class InMemoryStore:
                 )
             )
         return out
+
+
+def _mean(values: list[float]) -> float | None:
+    """The mean rounded to 3 places, ``None`` of nothing."""
+    return round(sum(values) / len(values), 3) if values else None

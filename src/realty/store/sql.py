@@ -592,14 +592,16 @@ def _conversation_numbers(
 def _turn_numbers(conn: Connection) -> dict[str, Any]:
     t = turns.c
     user = t.kind.not_in(NOT_USER_TURNS)
-    count, blocked, calls, mean = conn.execute(
+    count, blocked, calls, mean, feeling = conn.execute(
         select(
             func.count(),
             func.coalesce(func.sum(func.cast(t.blocked, Integer)), 0),
             func.coalesce(func.sum(t.llm_calls), 0),
             func.coalesce(func.avg(t.latency_ms), 0.0),
+            func.avg(t.sentiment),
         ).where(user)
     ).one()
+    intents = select(t.intent, func.count()).where(user, t.intent.is_not(None))
     reasons = select(t.block_reason, func.count()).where(user, t.blocked.is_(True))
     histogram = select(t.llm_calls, func.count()).where(user).group_by(t.llm_calls)
     overall = _percentiles(conn, None, [user]).get(None, (None, None))
@@ -610,6 +612,8 @@ def _turn_numbers(conn: Connection) -> dict[str, Any]:
         "llm_calls": int(calls),
         "llm_calls_per_turn": int(calls) / int(count) if count else 0.0,
         "llm_calls_histogram": _counts(conn, histogram),
+        "turns_by_intent": _counts(conn, intents.group_by(t.intent)),
+        "mean_sentiment": None if feeling is None else round(float(feeling), 3),
         "mean_latency_ms": round(float(mean), 3),
         "p50_latency_ms": overall[0],
         "p95_latency_ms": overall[1],

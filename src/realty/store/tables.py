@@ -118,6 +118,10 @@ turns = Table(
     Column("llm_calls", Integer, nullable=False),
     Column("llm_ms", Float, nullable=False),
     Column("latency_ms", Float, nullable=False),
+    # What the message wanted (pipeline/intent.py) and how it felt; NULL on other entries.
+    Column("intent", String(16), nullable=True),
+    Column("intent_confidence", Float, nullable=True),
+    Column("sentiment", Float, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("conversation_id", "seq"),
     UniqueConstraint("conversation_id", "client_message_id"),

@@ -14,6 +14,9 @@ from realty.services.matching import MatchService
 
 router = APIRouter(tags=["catalog"])
 
+# What a brief needs before it can be matched (a preview); the rest narrows the search.
+MATCH_NEEDS = ("property_type", "city")
+
 ConversationId = Annotated[str, Path(min_length=1, max_length=64)]
 ListingId = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -36,7 +39,7 @@ MatchingDep = Annotated[MatchService, Depends(get_matching)]
         {
             401: "No bearer token.",
             404: "Unknown id, expired, or wrong token.",
-            409: "The brief is not complete yet; nothing was searched.",
+            409: "The brief has no property type or no city yet; nothing was searched.",
             503: "The database is unavailable; retry after Retry-After.",
         }
     ),
@@ -55,23 +58,24 @@ async def get_matches(
     ] = None,
 ) -> MatchesPublic:
     """The catalog's listings that fit the conversation's brief, best first, each with its
-    reasons in words; the relaxations tried when nothing fits; and the market check of the
-    budget (with a question when the amount reads as the other of rent and purchase)."""
+    reasons in words (a preview, ``complete: false``, while the brief has its type and city
+    but still lacks a required field); the relaxations tried when nothing fits; and the
+    market check of the budget (with a question when the amount reads as the other of rent
+    and purchase)."""
     stored = await service.authorize(conversation_id, access)
     state = stored.state
-    missing = state.brief.missing(service.registry.required)
-    if missing:
+    needed = [key for key in MATCH_NEEDS if state.brief.get(key) is None]
+    if needed:
         raise ApiError(
             409,
             "brief-incomplete",
-            "Brief not complete",
-            "Matches need a complete brief; nothing was searched.",
-            errors=[FieldProblem(field=key, message="still missing") for key in missing],
+            "Brief not matchable yet",
+            "Matches need at least the property type and the city; nothing was searched.",
+            errors=[FieldProblem(field=key, message="still missing") for key in needed],
         )
     result = await matching.matches(state.brief, limit=limit, relax=relax, modality=state.modality)
-    return MatchesPublic.of(
-        conversation_id, result, language or state.language, matching.market.rates_date
-    )
+    complete = not state.brief.missing(service.registry.required)
+    return MatchesPublic.of(conversation_id, result, language or state.language, complete=complete)
 
 
 @router.get(

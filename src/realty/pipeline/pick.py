@@ -1,0 +1,181 @@
+"""The pick stage: a choice from the numbered list of listings the prospect was just shown.
+
+After a list ("1. Office in Polanco…  2. …"), a reply such as "2", "#2", "ver el 2",
+"show me number 3", "la segunda" or "the second one" asks to see that listing. Only short
+messages made of one number (or ordinal) and words of pointing are a pick: "2 parking
+spaces" or "the second floor, 300 m²" say something else and go to the parser. Pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from realty.parsing.numbers import find_numbers
+from realty.parsing.text import Message
+
+# Longer than this, a message says more than a choice.
+MAX_PICK_CHARS: Final = 60
+
+# Ordinals, folded (accents dropped, lower case), both genders in Spanish.
+_ORDINALS: Final[dict[str, int]] = {
+    "first": 1,
+    "1st": 1,
+    "second": 2,
+    "2nd": 2,
+    "third": 3,
+    "3rd": 3,
+    "fourth": 4,
+    "4th": 4,
+    "fifth": 5,
+    "5th": 5,
+    "primero": 1,
+    "primera": 1,
+    "primer": 1,
+    "segundo": 2,
+    "segunda": 2,
+    "tercero": 3,
+    "tercera": 3,
+    "tercer": 3,
+    "cuarto": 4,
+    "cuarta": 4,
+    "quinto": 5,
+    "quinta": 5,
+    "last": -1,
+    "ultimo": -1,
+    "ultima": -1,
+}
+
+# Words that point at an item of the list without saying anything about the brief.
+_POINTING: Final = frozenset(
+    {
+        # English
+        "show",
+        "me",
+        "see",
+        "view",
+        "open",
+        "tell",
+        "more",
+        "about",
+        "details",
+        "detail",
+        "info",
+        "information",
+        "on",
+        "the",
+        "a",
+        "one",
+        "please",
+        "interested",
+        "in",
+        "like",
+        "pls",
+        "number",
+        "no",
+        "num",
+        "option",
+        "listing",
+        "property",
+        "i",
+        "want",
+        "would",
+        "to",
+        "d",
+        "id",
+        "lets",
+        "let",
+        "s",
+        "it",
+        "that",
+        "ok",
+        "okay",
+        "yes",
+        # Spanish
+        "ver",
+        "veo",
+        "muestrame",
+        "muestra",
+        "mostrar",
+        "ensename",
+        "ensenar",
+        "quiero",
+        "quisiera",
+        "la",
+        "el",
+        "lo",
+        "los",
+        "las",
+        "de",
+        "del",
+        "sobre",
+        "mas",
+        "informacion",
+        "detalles",
+        "numero",
+        "opcion",
+        "inmueble",
+        "propiedad",
+        "por",
+        "favor",
+        "porfa",
+        "interesa",
+        "interesan",
+        "gusta",
+        "gusto",
+        "dame",
+        "esa",
+        "ese",
+        "este",
+        "esta",
+        "si",
+        "va",
+        "y",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """A choice read from a message.
+
+    Attributes:
+        position: 1-based position in the list (an ordinal "last" is resolved to the count).
+        valid: Whether the list has that position.
+    """
+
+    position: int
+    valid: bool
+
+
+class ListingPicker:
+    """Reads "2", "ver el 2", "the second one" as a choice from a list of ``count`` items."""
+
+    def pick(self, text: str, count: int) -> Pick | None:
+        """The choice ``text`` makes, or ``None`` when it is not (only) a choice.
+
+        Args:
+            text: The message.
+            count: How many listings the list showed (nothing is a pick from an empty list).
+        """
+        if count < 1 or len(text) > MAX_PICK_CHARS:
+            return None
+        msg = Message.of(text.replace("#", " ").replace("nº", " ").replace("n°", " "))
+        ordinals = [w for w in msg.words if w.text in _ORDINALS]
+        positions: list[int] = [
+            count if _ORDINALS[w.text] == -1 else _ORDINALS[w.text] for w in ordinals
+        ]
+        consumed = {i for i, w in enumerate(msg.words) if w.text in _ORDINALS}
+        for number in find_numbers(msg):
+            consumed.update(msg.within((number.start, number.end)))
+            if ordinals and number.spelled and number.value == 1:
+                continue  # "the second one", "la segunda (una)": a pronoun, not a position
+            if number.value != int(number.value) or number.scale != 1 or number.currency:
+                return None
+            positions.append(int(number.value))
+        if any(w.text not in _POINTING for i, w in enumerate(msg.words) if i not in consumed):
+            return None
+        if len(positions) != 1:
+            return None
+        position = positions[0]
+        return Pick(position=position, valid=1 <= position <= count)

@@ -1,0 +1,132 @@
+"""The route stage: what a turn does beyond the brief, decided by the message's intent.
+
+- ``ask_question`` and ``simulate`` are answered by the assist stage (the guides, the
+  simulator);
+- ``talk_to_person`` and ``book_visit`` hand the conversation to a broker: the lead is marked
+  ``handoff`` and the reply says who will get in touch and how;
+- ``search`` shows the listings that fit so far (a preview while the brief fills), or says what
+  a search still needs;
+- everything else (details, greetings, off-topic) follows the brief's policy alone.
+
+An intent below :data:`MIN_CONFIDENCE` is a guess and routes nowhere. Pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from realty.domain.brief import Brief, Language
+from realty.domain.state import Handoff
+from realty.domain.turn import TurnUpdate
+from realty.pipeline.intent import TurnIntent
+
+# Below this confidence the intent is a guess: the turn follows the brief's policy alone.
+MIN_CONFIDENCE: Final = 0.6
+
+RouteKind = Literal["brief", "assist", "handoff", "search"]
+
+_HANDOFFS: Final[Mapping[str, Handoff]] = {"talk_to_person": "person", "book_visit": "visit"}
+_ASSISTED: Final = frozenset({"ask_question", "simulate"})
+# What a cost question supposes rather than states.
+_SIMULATED: Final = frozenset({"budget", "price_per_m2"})
+
+Words = Mapping[Language, str]
+_WORDS: Final[Mapping[str, Words]] = {
+    "person": {
+        "en": "Of course: I'm passing your conversation to one of our brokers, who will get "
+        "in touch with you{how}.",
+        "es": "Claro: le paso tu conversación a uno de nuestros asesores, que se pondrá en "
+        "contacto contigo{how}.",
+    },
+    "visit": {
+        "en": "Happy to arrange a visit: a broker will agree the day and time with you{how}.",
+        "es": "Con gusto organizamos una visita: un asesor acordará contigo el día y la hora{how}.",
+    },
+    "how_channel": {"en": " on this number", "es": " a este número"},
+    "how_ask": {
+        "en": "; leave a phone number or an email here so they can reach you",
+        "es": "; déjame aquí un teléfono o un correo para que te localice",
+    },
+    "again": {
+        "en": "A broker already has your conversation and will get in touch{how}.",
+        "es": "Un asesor ya tiene tu conversación y se pondrá en contacto contigo{how}.",
+    },
+    "search_needs": {
+        "en": "To show you listings I need at least the property type and the city.",
+        "es": "Para mostrarte inmuebles necesito al menos el tipo de inmueble y la ciudad.",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """Where a turn goes.
+
+    Attributes:
+        kind: ``brief`` (the policy alone), ``assist`` (answer the question), ``handoff``
+            (to a broker) or ``search`` (show listings).
+        handoff: What the prospect asked for, on a handoff.
+    """
+
+    kind: RouteKind
+    handoff: Handoff | None = None
+
+
+class Router:
+    """Maps a message's intent to a :class:`Route`, and words the handoff."""
+
+    def __init__(self, min_confidence: float = MIN_CONFIDENCE) -> None:
+        self._min = min_confidence
+
+    def route(self, intent: TurnIntent | None) -> Route:
+        """The route of a message with ``intent`` (``None``: no classifier)."""
+        if intent is None or intent.confidence < self._min:
+            return Route("brief")
+        if intent.intent in _ASSISTED:
+            return Route("assist")
+        if intent.intent in _HANDOFFS:
+            return Route("handoff", _HANDOFFS[intent.intent])
+        if intent.intent == "search":
+            return Route("search")
+        return Route("brief")
+
+    def hypothetical(self, update: TurnUpdate, brief: Brief, intent: TurnIntent) -> TurnUpdate:
+        """``update`` without what a question only supposes.
+
+        A cost question ("how much a month with 20% down on 5 million?") names amounts to
+        simulate, not the prospect's budget; a question about the process ("what papers do
+        they ask to rent a warehouse?") names a kind or a place in passing, which must not
+        replace what the brief already holds. Returns ``update`` itself when nothing is
+        dropped.
+        """
+        if intent.intent == "simulate":
+            kept = tuple(c for c in update.accepted if c.key not in _SIMULATED)
+        elif intent.intent == "ask_question":
+            kept = tuple(c for c in update.accepted if brief.get(c.key) is None)
+        else:
+            return update
+        if len(kept) == len(update.accepted):
+            return update
+        return update.model_copy(update={"accepted": kept})
+
+    def handoff_text(
+        self, handoff: Handoff, language: Language, *, contact_known: bool, again: bool
+    ) -> str:
+        """The reply to a handoff.
+
+        Args:
+            handoff: A broker (``person``) or a visit (``visit``).
+            language: The conversation's language.
+            contact_known: The channel already identifies the prospect (a WhatsApp number);
+                otherwise the reply asks how to reach them.
+            again: The conversation was handed off before.
+        """
+        how = _WORDS["how_channel" if contact_known else "how_ask"][language]
+        key = "again" if again and handoff == "person" else handoff
+        return _WORDS[key][language].format(how=how)
+
+    def search_needs(self, language: Language) -> str:
+        """What a search still needs, when the brief lacks the type or the city."""
+        return _WORDS["search_needs"][language]

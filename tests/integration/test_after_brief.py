@@ -1,0 +1,99 @@
+"""Golden conversations past the brief (tests/dialogues/after/*.yaml), in both languages: the
+preview while the brief fills, the list once it is confirmed, relaxations, the market check
+with numbers, a listing opened by its number, the guides' answers with their source, the
+simulator, and the routing of each intent (a broker, a visit).
+
+The service runs on a catalog of 3,000 synthetic listings seeded as ``make run`` seeds it
+(same generator, a fixed seed and date), so every run sees the same listings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import TODAY
+from realty.catalog.calibration import load_calibration
+from realty.catalog.seed import CatalogSeeder
+from realty.domain.market import Market
+from realty.evaluation.dialogues import GoldenConversation, check_turn, load_dir
+from realty.parsing.places import load_zones
+from realty.pipeline.parse import Parser
+from realty.services.conversation import ConversationService
+from realty.services.matching import MatchResult, MatchService
+from realty.settings import Settings
+from realty.store.listings import MemoryCatalog
+
+DIALOGUES = load_dir(Path(__file__).parent.parent / "dialogues" / "after")
+
+
+@pytest.fixture(scope="module")
+def matcher(parser: Parser) -> MatchService:
+    market = Market.default("MX")
+    seeder = CatalogSeeder(
+        load_calibration(), market, parser.cities.gazetteer.resolve, load_zones()
+    )
+    listings = list(seeder.listings(3000, seed=0, today=TODAY))
+    return MatchService(MemoryCatalog(market, listings), market, Settings().field_registry())
+
+
+def summary(found: MatchResult | None, complete: bool) -> dict[str, Any] | None:
+    """What a golden turn may say about the matches a turn carried."""
+    if found is None:
+        return None
+    check = found.market.check if found.market else None
+    return {
+        "complete": complete,
+        "listings": len(found.listings),
+        "listings_strict": found.total,
+        "relaxed": found.relaxed,
+        "verdict": check.budget.verdict if check and check.budget else None,
+        "offer": found.want.offer,
+    }
+
+
+async def _run(service: ConversationService, conv: GoldenConversation) -> list[str]:
+    start = await service.start(conv.language)  # type: ignore[arg-type]
+    problems = []
+    for number, turn in enumerate(conv.turns, start=1):
+        result = await service.handle_turn(start.conversation_id, turn.user, access=start.access)
+        issues = check_turn(
+            turn.expect,
+            brief=result.brief,
+            reply=result.reply,
+            actions=result.actions,
+            asked=result.asked,
+            intent=result.intent.intent if result.intent else None,
+            matches=summary(result.matches, bool(result.brief["complete"])),
+        )
+        problems += [f"turn {number} ({turn.user[:60]!r}): {p}" for p in issues]
+    return problems
+
+
+def test_the_set_covers_both_languages_and_every_route() -> None:
+    said = [t.expect for _, c in DIALOGUES for t in c.turns]
+    assert {c.language for _, c in DIALOGUES} == {"en", "es"}
+    assert {e.get("intent") for e in said} >= {
+        "search",
+        "ask_question",
+        "simulate",
+        "talk_to_person",
+        "book_visit",
+    }
+
+
+@pytest.mark.parametrize(
+    "conversation", [c for _, c in DIALOGUES], ids=[f"{s}:{c.name[:40]}" for s, c in DIALOGUES]
+)
+def test_golden_conversation_after_the_brief(
+    conversation: GoldenConversation,
+    make_service: Callable[..., ConversationService],
+    matcher: MatchService,
+) -> None:
+    service = make_service(matcher=matcher)
+    problems = asyncio.run(_run(service, conversation))
+    assert not problems, "\n".join(problems)

@@ -1,0 +1,117 @@
+"""The pick stage (a number from the list last shown), the route stage (what an intent
+leads to) and WhatsApp's splitting of long replies."""
+
+from __future__ import annotations
+
+import pytest
+
+from realty.channels.whatsapp import MAX_BODY_CHARS, bodies
+from realty.pipeline.intent import TurnIntent
+from realty.pipeline.pick import ListingPicker, Pick
+from realty.pipeline.route import Route, Router
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("2", 2),
+        ("#3", 3),
+        ("ver el 2", 2),
+        ("Show me number 3 please", 3),
+        ("la segunda", 2),
+        ("the second one", 2),
+        ("I like the first one", 1),
+        ("quiero ver la opción 1", 1),
+        ("me interesa la 3", 3),
+        ("dos", 2),
+        ("el último", 3),
+        ("the last one", 3),
+    ],
+)
+def test_a_choice_from_the_list_is_read(text: str, position: int) -> None:
+    assert ListingPicker().pick(text, 3) == Pick(position=position, valid=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2 parking spaces",
+        "the second floor, 300 m²",
+        "20 mil",
+        "2.5",
+        "1 or 2",
+        "in 2 months",
+        "yes",
+        "an office in Monterrey",
+        "show me number 2 with 10 parking spaces and a loading dock in the north",
+    ],
+)
+def test_a_message_that_says_more_than_a_choice_is_not_a_pick(text: str) -> None:
+    assert ListingPicker().pick(text, 3) is None
+
+
+def test_a_position_outside_the_list_is_read_as_invalid_and_an_empty_list_has_no_picks() -> None:
+    picker = ListingPicker()
+    assert picker.pick("7", 3) == Pick(position=7, valid=False)
+    assert picker.pick("0", 3) == Pick(position=0, valid=False)
+    assert picker.pick("2", 0) is None
+
+
+def _intent(name: str, confidence: float = 0.9) -> TurnIntent:
+    return TurnIntent(intent=name, confidence=confidence, sentiment=0.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("intent", "route"),
+    [
+        ("ask_question", Route("assist")),
+        ("simulate", Route("assist")),
+        ("talk_to_person", Route("handoff", "person")),
+        ("book_visit", Route("handoff", "visit")),
+        ("search", Route("search")),
+        ("give_details", Route("brief")),
+        ("greeting", Route("brief")),
+        ("off_topic", Route("brief")),
+    ],
+)
+def test_each_intent_has_its_route(intent: str, route: Route) -> None:
+    assert Router().route(_intent(intent)) == route
+
+
+def test_a_guessed_intent_or_none_follows_the_brief() -> None:
+    assert Router().route(_intent("talk_to_person", 0.55)) == Route("brief")
+    assert Router().route(None) == Route("brief")
+
+
+def test_the_handoff_says_how_the_broker_will_reach_the_prospect() -> None:
+    router = Router()
+    web = router.handoff_text("person", "en", contact_known=False, again=False)
+    assert "leave a phone number or an email" in web
+    whatsapp = router.handoff_text("person", "es", contact_known=True, again=False)
+    assert whatsapp.endswith("a este número.")
+    assert router.handoff_text("person", "en", contact_known=True, again=True).startswith(
+        "A broker already has your conversation"
+    )
+    assert "visita" in router.handoff_text("visit", "es", contact_known=True, again=True)
+
+
+def test_a_short_reply_is_one_whatsapp_message() -> None:
+    assert bodies("Hola") == ["Hola"]
+    assert bodies("") == [""]
+
+
+def test_a_long_reply_is_split_between_paragraphs_and_nothing_is_lost() -> None:
+    paragraphs = [f"{n}. " + "word " * 80 for n in range(1, 12)]
+    text = "\n\n".join(p.strip() for p in paragraphs)
+    parts = bodies(text)
+    assert len(parts) > 1
+    assert all(len(part) <= MAX_BODY_CHARS for part in parts)
+    assert "\n\n".join(parts) == text
+
+
+def test_a_paragraph_longer_than_a_message_is_split_by_lines_then_words() -> None:
+    text = "x" * 10 + " " + ("y" * 30 + " ") * 100
+    parts = bodies(text.strip(), limit=100)
+    assert all(len(part) <= 100 for part in parts)
+    assert " ".join(parts).split() == text.split()
+    assert bodies("z" * 250, limit=100) == ["z" * 100, "z" * 100, "z" * 50]
