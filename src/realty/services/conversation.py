@@ -35,7 +35,8 @@ from pydantic import ValidationError
 
 from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
-from realty.domain.machine import LOCK_CONFIDENCE, advance, answer, refine, refuse
+from realty.domain.machine import DEFAULT_MARKET, LOCK_CONFIDENCE, advance, answer, refine, refuse
+from realty.domain.market import Market
 from realty.domain.state import (
     AskFields,
     Confirmed,
@@ -280,7 +281,7 @@ class ConversationService:
         store: ConversationStore,
         extractor: LLMExtractor | None = None,
         events: EventBus | None = None,
-        home_country: str = "MX",
+        market: Market = DEFAULT_MARKET,
         default_language: Language = "en",
         ttl: dt.timedelta = dt.timedelta(days=7),
         today: Callable[[], date] = date.today,
@@ -308,7 +309,7 @@ class ConversationService:
         self._store = store
         self._extractor = extractor
         self._events: EventBus = events or NullEventBus()
-        self._home_country = home_country
+        self._market = market
         self._default_language = default_language
         self._ttl = ttl
         self._today = today
@@ -645,7 +646,7 @@ class ConversationService:
             return self._blocked(stored, verdict, client_message_id, started)
         update, calls, llm_ms, pending = await self._understand(state, verdict.text)
         update = self._bounds.check(state.brief, update)
-        transition = advance(state, update, self._registry)
+        transition = advance(state, update, self._registry, market=self._market)
         if self._assistant is not None:
             intent = self._assistant.intent(verdict.text, transition.state)
             filled = bool(update.accepted)
@@ -678,7 +679,7 @@ class ConversationService:
         problems += [(_edit_field(r.candidate.key), r.detail or r.reason) for r in update.rejected]
         if problems:
             raise EditRejectedError(problems)
-        transition = advance(state, update, self._registry)
+        transition = advance(state, update, self._registry, market=self._market)
         reply = self._responder.render(transition)
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
@@ -706,7 +707,7 @@ class ConversationService:
         if missing or state.phase != "complete":
             raise BriefIncompleteError(missing or list(state.asked))
         update = TurnUpdate(text="", signals=frozenset({"affirm"}))
-        transition = advance(state, update, self._registry)
+        transition = advance(state, update, self._registry, market=self._market)
         reply = await self._with_matches(transition, self._responder.render(transition))
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
@@ -724,7 +725,7 @@ class ConversationService:
             options=options,
             known=tuple(state.brief.slots),
             today=self._today().isoformat(),
-            home_country=self._home_country,
+            home_country=self._market.country,
         )
 
     async def _understand(
