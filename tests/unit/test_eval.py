@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from realty.domain.brief import City, Money, Scalar
+from realty.domain.market import Market
 from realty.domain.turn import Candidate
 from realty.evaluation.golden import joint_ok, score_brief
 from realty.evaluation.metrics import Counts, FieldScores, TurnStats, percentile
-from realty.evaluation.runner import run_eval
+from realty.evaluation.runner import run_eval, sgd_settings
 from realty.evaluation.sgd import (
     KEY_MAP,
     SERVICE_SLOTS,
@@ -395,6 +396,12 @@ def test_run_eval_all_on_tiny_datasets(tmp_path: Path) -> None:
     table = report.table()
     assert "sgd Homes_2" in table
     assert "Price" in table
+
+
+def test_sgd_runs_as_a_us_deployment_whatever_the_configured_market() -> None:
+    mexican = Settings(llm_provider="none", home_country="MX", exchange_rates={"USD": 17.5})
+    assert sgd_settings(mexican).market() == Market.default("US")
+    assert sgd_settings(mexican).llm_provider == "none"
 
 
 def test_sgd_service_option_keeps_one_service(tmp_path: Path) -> None:

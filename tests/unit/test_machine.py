@@ -438,8 +438,8 @@ def test_english_in_mexico_asks_which_currency() -> None:
         upd(city(), budget(20_000, None, hint="$"), language="en"),
         upd(cand("budget", Money(currency="MXN"), "merge")),
     )
-    assert first.state.pending == PendingCurrency()
-    assert ClarifyCurrency(amount=20_000) in first.actions
+    assert first.state.pending == PendingCurrency(options=("MXN", "USD"))
+    assert ClarifyCurrency(amount=20_000, options=("MXN", "USD")) in first.actions
     assert first.actions[-1] == AskFields(keys=("property_type", "size"))
     assert first.state.asked == ("property_type", "budget", "size")
     assert value(first, "budget") == Money(amount=20_000)
@@ -458,7 +458,7 @@ def test_currency_choice_resolves_pending_currency() -> None:
 
 def test_pending_currency_asked_again_when_nothing_said() -> None:
     _, t = run(upd(city(), budget(20_000, None), language="en"), upd(signals=["greeting"]))
-    assert t.state.pending == PendingCurrency()
+    assert t.state.pending == PendingCurrency(options=("MXN", "USD"))
     assert kinds(t) == ["greet", "clarify_currency", "ask"]
 
 
@@ -782,7 +782,7 @@ def test_one_question_at_a_time_type_waits_for_currency() -> None:
         upd(signals=["affirm"]),
     )
     assert kinds(first) == ["acknowledge"] * 4 + ["clarify_currency"]
-    assert first.state.pending == PendingCurrency()
+    assert first.state.pending == PendingCurrency(options=("MXN", "USD"))
     assert kinds(second) == ["acknowledge", "confirm_type"]
     assert second.state.pending == PendingType(text="grain silo")
     assert kinds(third) == ["summary", "brief_completed"]

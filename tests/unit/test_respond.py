@@ -376,13 +376,13 @@ ACTIONS: list[tuple[str, Action, Language, str]] = [
     ),
     (
         "clarify currency",
-        ClarifyCurrency(amount=20_000),
+        ClarifyCurrency(amount=20_000, options=("MXN", "USD")),
         "en",
         "Is 20,000 in Mexican pesos (MXN) or US dollars (USD)?",
     ),
     (
         "clarify currency",
-        ClarifyCurrency(amount=20_000),
+        ClarifyCurrency(amount=20_000, options=("MXN", "USD")),
         "es",
         "¿Los 20,000 son pesos mexicanos (MXN) o dólares estadounidenses (USD)?",
     ),

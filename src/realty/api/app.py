@@ -168,7 +168,9 @@ def _lifespan(
             if redis is not None:
                 stack.push_async_callback(redis.aclose)
             registry = settings.field_registry()
-            parser = overrides.parser or await asyncio.to_thread(Parser.build, registry)
+            parser = overrides.parser or await asyncio.to_thread(
+                Parser.build, registry, country=settings.market().country
+            )
             llm = overrides.llm
             if llm is _UNSET:
                 llm, warning = await asyncio.to_thread(build_llm, settings)

@@ -1,4 +1,4 @@
-"""The conversation policy: ``advance(state, update, registry) -> Transition``.
+"""The conversation policy: ``advance(state, update, registry, market=...) -> Transition``.
 
 A pure, total function. Everything a message said arrives as a validated
 :class:`~realty.domain.turn.TurnUpdate`; the next :class:`~realty.domain.state.ConversationState`
@@ -37,6 +37,7 @@ from realty.domain.brief import (
     Slot,
 )
 from realty.domain.fields import FieldRegistry
+from realty.domain.market import HOME_CURRENCIES, Market
 from realty.domain.state import (
     Acknowledge,
     Action,
@@ -76,9 +77,10 @@ LOCK_CONFIDENCE = 0.5
 # Values the policy inferred rather than read (a currency from "$") carry this confidence.
 INFERRED_CONFIDENCE = 0.8
 
-HOME_COUNTRY = "MX"
-HOME_CURRENCY = "MXN"
-FOREIGN_CURRENCY = "USD"
+# The market of a deployment that names none: Mexico, with the packaged exchange rates.
+DEFAULT_MARKET = Market.default("MX")
+# What "$" means to a prospect writing in English: the dollar.
+_ENGLISH_SIGN = "USD"
 # Currency marks that say "some dollar or peso" without saying which.
 _AMBIGUOUS_MARKS: tuple[str | None, ...] = (None, "$")
 
@@ -102,6 +104,7 @@ class _Turn:
     modality: Modality | None
     deferred: set[str]
     pending: Pending | None  # the pending question carried over, until resolved
+    market: Market = DEFAULT_MARKET  # resolves a bare "$"; refine() resolves no currency
     opening: list[Action] = field(default_factory=list)
     clarifications: list[Action] = field(default_factory=list)
     raised: list[Pending] = field(default_factory=list)  # new questions raised this turn
@@ -124,19 +127,27 @@ class _Turn:
         )
 
 
-def advance(state: ConversationState, update: TurnUpdate, registry: FieldRegistry) -> Transition:
+def advance(
+    state: ConversationState,
+    update: TurnUpdate,
+    registry: FieldRegistry,
+    *,
+    market: Market = DEFAULT_MARKET,
+) -> Transition:
     """Continue the conversation with one validated message.
 
     Args:
         state: The conversation so far.
         update: The validated content of the new message.
         registry: The field registry (which fields are required, in which order).
+        market: The deployment's market: what a bare "$" means and which currencies the
+            currency question offers (its home currency first).
 
     Returns:
         The next state and the ordered actions the reply is made of; never raises and never
         returns a transition without something to say.
     """
-    work = _start(state, update, registry)
+    work = _start(state, update, registry, market)
     _answer_pending(work)
     for candidate in update.accepted:
         _apply(work, candidate)
@@ -277,7 +288,9 @@ def _language(state: ConversationState, update: TurnUpdate) -> tuple[Language, b
     return state.language, state.language_locked
 
 
-def _start(state: ConversationState, update: TurnUpdate, registry: FieldRegistry) -> _Turn:
+def _start(
+    state: ConversationState, update: TurnUpdate, registry: FieldRegistry, market: Market
+) -> _Turn:
     language, locked = _language(state, update)
     opening: list[Action] = []
     base = state
@@ -301,6 +314,7 @@ def _start(state: ConversationState, update: TurnUpdate, registry: FieldRegistry
         modality=base.modality,
         deferred=set(base.deferred),
         pending=base.pending,
+        market=market,
         opening=opening,
     )
 
@@ -528,8 +542,9 @@ def _resolve_currency(work: _Turn) -> None:
     if currency is None and work.raised:
         return  # another question is open; the budget is asked for again once it is answered
     if currency is None:
-        work.clarifications.append(ClarifyCurrency(amount=money.amount))
-        work.raised.append(PendingCurrency())
+        options = (work.market.home_currency, work.market.foreign_currency)
+        work.clarifications.append(ClarifyCurrency(amount=money.amount, options=options))
+        work.raised.append(PendingCurrency(options=options))
         work.clarified.append(BUDGET)
         return
     value = money.model_copy(update={"currency": currency})
@@ -539,17 +554,21 @@ def _resolve_currency(work: _Turn) -> None:
 def _infer_currency(work: _Turn) -> str | None:
     """The currency a bare "$" or figure most likely means, or ``None`` when truly ambiguous.
 
-    In Spanish (as written in Mexico) "$" is the peso. In English it is the dollar, except
-    for a property in Mexico, where both are quoted in practice, so we ask.
+    In Spanish "$" is the local currency: the market's own (the peso in Mexico, the dollar in
+    a US market). In English it is the dollar, except for a property in a country whose own
+    currency is written "$" too (the peso in Mexico), where both are quoted in practice, so
+    we ask.
     """
     if work.budget_hint not in _AMBIGUOUS_MARKS:
         return None
     if work.language == "es":
-        return HOME_CURRENCY
+        return work.market.home_currency
     city = work.brief.get(CITY)
-    if city is not None and isinstance(city.value, City) and city.value.country == HOME_COUNTRY:
-        return None
-    return FOREIGN_CURRENCY
+    if city is not None and isinstance(city.value, City):
+        local = HOME_CURRENCIES.get(city.value.country, _ENGLISH_SIGN)
+        if local != _ENGLISH_SIGN:
+            return None
+    return _ENGLISH_SIGN
 
 
 def _check_type(work: _Turn) -> None:

@@ -25,11 +25,12 @@ class PendingCity(BaseModel):
 
 
 class PendingCurrency(BaseModel):
-    """The bot asked which currency an amount is in."""
+    """The bot asked which currency an amount is in; ``options`` in the order offered (the
+    market's home currency first)."""
 
     model_config = _FROZEN
     kind: Literal["currency"] = "currency"
-    options: tuple[str, ...] = ("MXN", "USD")
+    options: tuple[str, ...]
 
 
 class PendingType(BaseModel):
@@ -115,10 +116,12 @@ class ClarifyCity(BaseModel):
 
 
 class ClarifyCurrency(BaseModel):
+    """Ask which of ``options`` (the market's home currency first) ``amount`` is in."""
+
     model_config = _FROZEN
     kind: Literal["clarify_currency"] = "clarify_currency"
     amount: float
-    options: tuple[str, ...] = ("MXN", "USD")
+    options: tuple[str, ...]
 
 
 class ConfirmType(BaseModel):

@@ -158,6 +158,27 @@ def load_llm(settings: Settings) -> LLM | None:
     return llm
 
 
+def sgd_settings(settings: Settings) -> Settings:
+    """``settings`` as the US deployment SGD (a US dataset) runs in: US places win name ties,
+    "$" is the dollar and the currency question offers dollars first. The rates are the
+    packaged US ones: rates configured for another market do not apply to it."""
+    return settings.model_copy(update={"home_country": SGD_HOME_COUNTRY, "exchange_rates": None})
+
+
+class _Parsers:
+    """One parser per market country, built when a suite first needs it (about a second)."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Parser] = {}
+
+    def of(self, settings: Settings) -> Parser:
+        """The parser of the market ``settings`` describe."""
+        country = settings.market().country
+        if country not in self._built:
+            self._built[country] = Parser.build(country=country)
+        return self._built[country]
+
+
 def _alias(parser: Parser) -> Callable[[str], str | None]:
     def alias(name: str) -> str | None:
         city = parser.cities.gazetteer.resolve(name)
@@ -176,24 +197,24 @@ async def _run(
     sgd_service: str | None,
     task: Callable[[str, int], Tick],
 ) -> None:
-    parser = Parser.build()
+    parsers = _Parsers()
     llm = load_llm(settings)
     wanted = {report.suite} if report.suite != "all" else {"golden", "sgd", "star"}
     if "golden" in wanted:
         conversations = [c for _, c in load_dir(golden_dir)][:limit]
-        service = _service(settings, parser, EVAL_DATE, llm)
+        service = _service(settings, parsers.of(settings), EVAL_DATE, llm)
         tick = task("golden", len(conversations))
         report.golden = await run_golden(service, conversations, tick=tick)
     if "sgd" in wanted:
         dialogues = load_dialogues(data_dir / SGD_FILE, limit, sgd_service)
-        # SGD is a US dataset: US places win name ties, as in a US deployment.
-        us = settings.model_copy(update={"home_country": SGD_HOME_COUNTRY})
+        us = sgd_settings(settings)
+        parser = parsers.of(us)
         service = _service(us, parser, BASE_DATE, llm)
         tick = task("sgd", len(dialogues))
         report.sgd = await run_sgd(service, dialogues, alias=_alias(parser), tick=tick)
     if "star" in wanted:
         rows = load_rows(data_dir / STAR_FILE, limit)
-        service = _service(settings, parser, EVAL_DATE, llm)
+        service = _service(settings, parsers.of(settings), EVAL_DATE, llm)
         report.star = await run_star(service, rows, tick=task("star", len(rows)))
 
 

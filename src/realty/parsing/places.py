@@ -62,7 +62,7 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "mty": ("Monterrey", "MX"),
     "monterrey": ("Monterrey", "MX"),
     # "Monterey" (California, 28k people) is one letter away from Monterrey (1.1M): for a
-    # Mexican market the misspelt Mexican city is by far the likelier meaning.
+    # Mexican market the misspelt Mexican city is by far the likelier meaning (see below).
     "monterey": ("Monterrey", "MX"),
     "qro": ("Santiago de Querétaro", "MX"),
     "queretaro": ("Santiago de Querétaro", "MX"),
@@ -72,6 +72,8 @@ _ALIASES: dict[str, tuple[str, str]] = {
     "los angeles": ("Los Angeles", "US"),
     "la": ("Los Angeles", "US"),
 }
+# Aliases that hold only in one market: a US market reads "Monterey" as the Californian city.
+_MARKET_ONLY: dict[str, str] = {"monterey": "MX"}
 # Aliases that only count in some conversations or positions.
 _SPANISH_ONLY = frozenset({"la capital"})
 # Aliases that name another place when "de" follows them ("la capital de Jalisco").
@@ -308,7 +310,7 @@ class Gazetteer:
                 by_name[(record.name, record.country)] = record
         for key, (name, country) in _ALIASES.items():
             target = by_name.get((name, country))
-            if target is not None:
+            if target is not None and _MARKET_ONLY.get(key, home_country) == home_country:
                 candidates[key] = [_Entry(target, "alias")]
         self._index: dict[str, Match] = {
             key: self._match(max(entries, key=lambda e: e.rank(self._home)))
@@ -319,6 +321,11 @@ class Gazetteer:
             sorted({m.city.value for m in self._index.values() if m.population >= _LARGE_CITY})
         )
         self._suggestion_keys = tuple(name_key(n) for n in self._suggestions)
+
+    @property
+    def home_country(self) -> str:
+        """The market's country, whose large cities win name clashes."""
+        return self._home
 
     @classmethod
     def load(cls, home_country: str = _HOME_COUNTRY) -> Gazetteer:

@@ -75,19 +75,31 @@ class Parser:
     quantities: QuantityFinder
 
     @classmethod
-    def build(cls, registry: FieldRegistry | None = None, lex: Lexicon | None = None) -> Parser:
+    def build(
+        cls,
+        registry: FieldRegistry | None = None,
+        lex: Lexicon | None = None,
+        *,
+        country: str = "MX",
+    ) -> Parser:
         """Load the gazetteer and language model and assemble the finders (about a second).
 
         ``registry``: fields defined in data with their ``words`` are read too. ``lex``: the
-        vocabulary of money, areas, counts and kinds (default: the packaged one).
+        vocabulary of money, areas, counts and kinds (default: the packaged one). ``country``:
+        the market's country, whose large cities win name clashes ("Springfield").
         """
         return cls(
             signals=SignalFinder(LanguageDetector()),
-            cities=CityFinder(Gazetteer.load()),
+            cities=CityFinder(Gazetteer.load(country)),
             types=TypeFinder(lex),
             facts=FactFinder(registry.phrases() if registry is not None else None),
             quantities=QuantityFinder(lex),
         )
+
+    @property
+    def country(self) -> str:
+        """The market's country this parser's gazetteer favours."""
+        return self.cities.gazetteer.home_country
 
     def parse(self, text: str, ctx: ParseContext) -> Extraction:
         """Everything ``text`` says, in the context of the conversation so far."""

@@ -35,7 +35,8 @@ from pydantic import ValidationError
 
 from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
-from realty.domain.machine import LOCK_CONFIDENCE, advance, answer, refine, refuse
+from realty.domain.machine import DEFAULT_MARKET, LOCK_CONFIDENCE, advance, answer, refine, refuse
+from realty.domain.market import Market
 from realty.domain.state import (
     Answered,
     AskFields,
@@ -292,7 +293,7 @@ class ConversationService:
         store: ConversationStore,
         extractor: LLMExtractor | None = None,
         events: EventBus | None = None,
-        home_country: str = "MX",
+        market: Market = DEFAULT_MARKET,
         default_language: Language = "en",
         ttl: dt.timedelta = dt.timedelta(days=7),
         today: Callable[[], date] = date.today,
@@ -322,7 +323,7 @@ class ConversationService:
         self._store = store
         self._extractor = extractor
         self._events: EventBus = events or NullEventBus()
-        self._home_country = home_country
+        self._market = market
         self._default_language = default_language
         self._ttl = ttl
         self._today = today
@@ -665,7 +666,7 @@ class ConversationService:
             return self._blocked(stored, verdict, client_message_id, started)
         update, calls, llm_ms, pending = await self._understand(state, verdict.text)
         update = self._bounds.check(state.brief, update)
-        transition = advance(state, update, self._registry)
+        transition = advance(state, update, self._registry, market=self._market)
         intent = None
         if self._assistant is not None:
             intent = self._assistant.intent(verdict.text, transition.state)
@@ -674,7 +675,7 @@ class ConversationService:
             asked = self._router.hypothetical(update, state.brief, intent)
             if asked is not update:  # a question's own figures are not the brief's
                 update = asked
-                transition = advance(state, update, self._registry)
+                transition = advance(state, update, self._registry, market=self._market)
         if route.kind == "assist" and self._assistant is not None and intent is not None:
             filled = bool(update.accepted)
             answered = self._assistant.answer(verdict.text, transition.state, intent, filled=filled)
@@ -809,7 +810,7 @@ class ConversationService:
         problems += [(_edit_field(r.candidate.key), r.detail or r.reason) for r in update.rejected]
         if problems:
             raise EditRejectedError(problems)
-        transition = advance(state, update, self._registry)
+        transition = advance(state, update, self._registry, market=self._market)
         transition, found = await self._listed(transition, search=False, changed=True)
         reply = self._responder.render(transition)
         result = self._result(
@@ -825,7 +826,7 @@ class ConversationService:
         if missing or state.phase != "complete":
             raise BriefIncompleteError(missing or list(state.asked))
         update = TurnUpdate(text="", signals=frozenset({"affirm"}))
-        transition = advance(state, update, self._registry)
+        transition = advance(state, update, self._registry, market=self._market)
         transition, found = await self._listed(transition, search=False, changed=False)
         transition, reply = self._confirmed_list(
             transition, self._responder.render(transition), found
@@ -847,7 +848,7 @@ class ConversationService:
             options=options,
             known=tuple(state.brief.slots),
             today=self._today().isoformat(),
-            home_country=self._home_country,
+            home_country=self._market.country,
         )
 
     async def _understand(

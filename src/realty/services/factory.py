@@ -10,6 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from realty.domain.fields import FieldRegistry
+from realty.errors import ConfigurationError
 from realty.knowledge.base import KnowledgeBase
 from realty.llm.base import LLM
 from realty.llm.registry import build_llm
@@ -91,10 +92,20 @@ def build_service(
     ``None`` for the parser alone) instead of the one the settings select (tests, evaluations
     and the API, which load a model once), and ``store``/``events`` for the service's
     persistence and event fan-out (default: in memory, no events).
+
+    Raises:
+        ConfigurationError: ``parser`` was built for another market's country than
+            REALTY_HOME_COUNTRY.
     """
     registry = settings.field_registry()
     lex = settings.lexicon()
-    parser = parser or Parser.build(registry, lex)
+    market = settings.market()
+    parser = parser or Parser.build(registry, lex, country=market.country)
+    if parser.country != market.country:
+        raise ConfigurationError(
+            f"the parser favours {parser.country} places but REALTY_HOME_COUNTRY is "
+            f"{market.country}: build it with Parser.build(country={market.country!r})"
+        )
     if llm is _UNSET:
         llm, warning = build_llm(settings)
         if warning:
@@ -117,7 +128,7 @@ def build_service(
         responder=Responder(registry),
         store=store or InMemoryStore(),
         events=events,
-        home_country=settings.home_country,
+        market=market,
         default_language=settings.default_language,
         ttl=dt.timedelta(seconds=settings.conversation_ttl_s),
         today=today,
