@@ -10,13 +10,13 @@ The service runs on a catalog of 3,000 synthetic listings seeded as ``make run``
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import TODAY
 from realty.catalog.calibration import load_calibration
 from realty.catalog.seed import CatalogSeeder
 from realty.domain.market import Market
@@ -28,6 +28,7 @@ from realty.services.matching import MatchResult, MatchService
 from realty.settings import Settings
 from realty.store.listings import MemoryCatalog
 
+TODAY = dt.date(2026, 11, 22)  # the listings' availability dates are drawn from it
 DIALOGUES = load_dir(Path(__file__).parent.parent / "dialogues" / "after")
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from realty.channels.whatsapp import MAX_BODY_CHARS, bodies
+from realty.domain.brief import Brief, PropertyType, Slot
+from realty.domain.turn import Candidate, TurnUpdate
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.pick import ListingPicker, Pick
 from realty.pipeline.route import Route, Router
@@ -115,3 +117,25 @@ def test_a_paragraph_longer_than_a_message_is_split_by_lines_then_words() -> Non
     assert all(len(part) <= 100 for part in parts)
     assert " ".join(parts).split() == text.split()
     assert bodies("z" * 250, limit=100) == ["z" * 100, "z" * 100, "z" * 50]
+
+
+def _update(*keys: str) -> TurnUpdate:
+    return TurnUpdate(
+        text="…", accepted=tuple(Candidate(key=k, value=None, span=(0, 1)) for k in keys)
+    )
+
+
+def test_a_cost_question_does_not_set_the_budget_it_supposes() -> None:
+    update = _update("budget", "property_type")
+    kept = Router().hypothetical(update, Brief(), _intent("simulate"))
+    assert [c.key for c in kept.accepted] == ["property_type"]
+
+
+def test_a_process_question_does_not_replace_what_the_brief_holds() -> None:
+    brief = Brief().with_slot("property_type", Slot(value=PropertyType(value="office")))
+    update = _update("property_type", "city")
+    kept = Router().hypothetical(update, brief, _intent("ask_question"))
+    assert [c.key for c in kept.accepted] == ["city"]
+    # A detail, or nothing to drop, leaves the update as it was.
+    assert Router().hypothetical(update, brief, _intent("give_details")) is update
+    assert Router().hypothetical(_update("city"), brief, _intent("ask_question")).accepted

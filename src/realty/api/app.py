@@ -169,7 +169,7 @@ def _lifespan(
                 stack.push_async_callback(redis.aclose)
             registry = settings.field_registry()
             parser = overrides.parser or await asyncio.to_thread(
-                Parser.build, registry, country=settings.market().country
+                Parser.build, registry, settings.lexicon(), country=settings.market().country
             )
             llm = overrides.llm
             if llm is _UNSET:

@@ -393,7 +393,7 @@ class MatchWords:
             )
         if check.question is not None:
             parts.append(self.question(check.question, language))
-        return " ".join(parts) or None
+        return "\n".join(parts) or None
 
     def budget(self, check: BudgetCheck, language: Language) -> str:
         """``20,000 USD a month for 500 m² of office in Mexico City is about 720 MXN/m²…``."""

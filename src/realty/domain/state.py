@@ -164,7 +164,7 @@ class Answered(BaseModel):
 
     model_config = _FROZEN
     kind: Literal["answered"] = "answered"
-    topic: Literal["knowledge", "simulation", "person", "visit", "listings"]
+    topic: Literal["knowledge", "simulation", "person", "visit", "listings", "market"]
     text: str
 
 

@@ -40,6 +40,7 @@ from realty.domain.market import Market
 from realty.domain.state import (
     Answered,
     AskFields,
+    BriefCompleted,
     Confirmed,
     ConversationState,
     Greet,
@@ -786,6 +787,12 @@ class ConversationService:
             text = found.chat_text(state.language, preview=preview)
             transition = answer(transition, Answered(topic="listings", text=text))
             transition = _with_state(transition, shown=_ids(found))
+        elif not confirmed and any(isinstance(a, BriefCompleted) for a in transition.actions):
+            # The summary comes with what the market says of a budget far from it, or the
+            # question of rent or purchase, while the prospect can still change it.
+            note = found.market_note(state.language)
+            if note is not None:
+                transition = answer(transition, Answered(topic="market", text=note))
         return transition, found
 
     def _confirmed_list(

@@ -176,6 +176,18 @@ class MatchResult(BaseModel):
             lines.append(str(self.market.text[language]))
         return "\n".join(lines)
 
+    def market_note(self, language: Language) -> str | None:
+        """The market check in words when it says something worth hearing before the brief
+        is confirmed: a budget well below or above what the size costs, or the question of
+        rent or purchase. ``None`` for a budget in line, or no verdict."""
+        if self.market is None:
+            return None
+        check = self.market.check
+        notable = check.question is not None or (
+            check.budget is not None and check.budget.verdict != "in_line"
+        )
+        return self.market.text.get(language) if notable else None
+
     def relaxation_words(self, language: Language) -> list[tuple[Relaxation, str]]:
         """Every relaxation tried with its words in ``language``."""
         return [
