@@ -118,7 +118,7 @@ def test_held_out_retrieval_and_refusal_rates(kb: KnowledgeBase) -> None:
         (
             "¿qué papeles piden para rentar una nave industrial como persona física?",
             "documentos-arrendatario",
-            "Persona física",
+            "Documentos de una persona física",
         ),
         (
             "cuanto deposito piden x una bodega?",
