@@ -67,3 +67,30 @@ def test_a_payment_question_is_answered_by_the_simulator(parser: Parser) -> None
     )
     # 1,400,000 financed at 11% a year over 180 months: 15,912.20 a month.
     assert "15,912" in result.reply
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "source"),
+    [
+        (
+            "es",
+            "¿qué papeles piden para rentar una bodega?",
+            "Fuente: Documentos para rentar un inmueble comercial — Documentos de una persona",
+        ),
+        (
+            "en",
+            "can I leave before the lease is up?",
+            "Source: Commercial leasing in Mexico — Minimum term",
+        ),
+    ],
+)
+def test_natural_questions_are_answered_from_the_guides(
+    parser: Parser, language: str, question: str, source: str
+) -> None:
+    (asked,) = _chat(parser, language, question)
+    assert source in asked.reply
+
+
+def test_a_question_the_guides_do_not_cover_is_not_answered_from_them(parser: Parser) -> None:
+    (asked,) = _chat(parser, "en", "what's the best pizza place downtown?")
+    assert "Source:" not in asked.reply

@@ -8,9 +8,14 @@ import pytest
 
 from realty.errors import ConfigurationError
 from realty.evaluation.intent import evaluate, load_messages, sentiment_class
+from realty.parsing.text import Message
 from realty.pipeline.intent import IntentClassifier, IntentTables, TurnIntent
 
 MESSAGES = Path(__file__).parent.parent / "data" / "intent_messages.yaml"
+
+
+def _words(text: str) -> list[str]:
+    return [w.text for w in Message.of(text).words]
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +37,45 @@ def classifier() -> IntentClassifier:
         ("translate hello into French", "off_topic"),
         ("Should I buy bitcoin?", "off_topic"),
         ("", "off_topic"),
+        # Indirect requests.
+        ("can someone call me?", "talk_to_person"),
+        ("prefiero hablar con un asesor", "talk_to_person"),
+        ("¿me podrían marcar mañana?", "talk_to_person"),
+        ("¿puedo ir a verla el jueves?", "book_visit"),
+        ("agéndame una cita el lunes", "book_visit"),
+        ("show me what you have", "search"),
+        ("¿qué opciones hay?", "search"),
+        ("what have you got near the airport?", "search"),
+        # A question naming a property kind or an amount asks about the process or the cost.
+        ("¿Qué documentos necesito para rentar un local?", "ask_question"),
+        ("¿qué papeles piden para rentar una bodega?", "ask_question"),
+        ("do I need a guarantor to lease a warehouse?", "ask_question"),
+        ("¿cuánto me saldría la mensualidad de una oficina de 3 millones?", "simulate"),
+        # The same words stated, not asked, give details.
+        ("necesito rentar un local", "give_details"),
+        ("a warehouse to lease, 2,000 m2", "give_details"),
     ],
 )
 def test_intents(classifier: IntentClassifier, text: str, intent: str) -> None:
     assert classifier.classify(text).intent == intent
+
+
+def test_words_match_by_their_stem_unless_marked_exact(classifier: IntentClassifier) -> None:
+    # "agendemos" meets the table's "agendar"; "me interesa" must not meet "=intereses".
+    assert classifier.classify("agendemos el viernes").intent == "book_visit"
+    assert classifier.classify("me interesa esa oficina").intent != "simulate"
+
+
+def test_a_question_weighs_the_details_it_names_less(classifier: IntentClassifier) -> None:
+    tables = classifier.scores
+    stated, asked = "rentar una bodega en Monterrey", "¿rentar una bodega en Monterrey?"
+    assert classifier.is_question(Message.of(asked))
+    assert not classifier.is_question(Message.of(stated))
+    assert classifier.is_question(Message.of("what documents do I need"))
+    assert (
+        tables(Message.of(asked), _words(asked), None)["give_details"]
+        < tables(Message.of(stated), _words(stated), None)["give_details"]
+    )
 
 
 def test_the_result_is_a_frozen_value_with_bounded_numbers(classifier: IntentClassifier) -> None:
@@ -89,8 +129,12 @@ def test_unknown_intents_in_the_tables_fail_at_start_up() -> None:
 def test_held_out_accuracy() -> None:
     """Floors a little under the figures in docs/intent.md."""
     split = load_messages(MESSAGES)
-    assert len([r for r in split.train + split.test if r.intent]) >= 150
-    report = evaluate(IntentClassifier(), split.test)
-    assert report.accuracy >= 0.95
-    assert all(right / total >= 0.85 for right, total in report.per_intent.values())
-    assert report.sentiment_accuracy >= 0.9
+    assert len([r for r in split.train + split.test if r.intent]) >= 350
+    classifier = IntentClassifier()
+    first = evaluate(classifier, [r for r in split.test if r.batch == "first"])
+    natural = evaluate(classifier, [r for r in split.test if r.batch == "natural"])
+    both = evaluate(classifier, split.test)
+    assert first.accuracy >= 0.95
+    assert natural.accuracy >= 0.8
+    assert all(right / total >= 0.7 for right, total in both.per_intent.values())
+    assert both.sentiment_accuracy >= 0.9

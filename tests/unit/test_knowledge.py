@@ -10,8 +10,11 @@ from realty.errors import ConfigurationError
 from realty.evaluation.knowledge import choose_thresholds, evaluate, load_questions
 from realty.knowledge.base import DEFAULT_MIN_COVERAGE, DEFAULT_MIN_SCORE, KnowledgeBase
 from realty.knowledge.documents import Passage, packaged_passages, parse_guide
+from realty.knowledge.tokens import Tokenizer
 
 QUESTIONS = Path(__file__).parent.parent / "data" / "kb_questions.yaml"
+# Everyday questions no guide answers, phrased as a prospect would.
+REFUSED = ("¿me recomiendas un buen contador?", "what's the best pizza place downtown?")
 
 
 @pytest.fixture(scope="module")
@@ -98,9 +101,75 @@ def test_the_thresholds_are_the_ones_chosen_on_the_dev_half(kb: KnowledgeBase) -
 
 
 def test_held_out_retrieval_and_refusal_rates(kb: KnowledgeBase) -> None:
-    """Floors a little under the figures in docs/knowledge.md (test half)."""
-    report = evaluate(kb, load_questions(QUESTIONS).test)
-    assert report.top1 >= 0.8
-    assert report.top3 >= 0.95
-    assert report.answered >= 0.85
-    assert report.refused >= 0.9
+    """Floors a little under the figures in docs/knowledge.md (test half, each set)."""
+    test = load_questions(QUESTIONS).test
+    first = evaluate(kb, [q for q in test if q.batch == "first"])
+    natural = evaluate(kb, [q for q in test if q.batch == "natural"])
+    assert (first.top1, first.top3, first.answered, first.refused) >= (0.8, 0.95, 0.85, 0.9)
+    assert natural.top1 >= 0.7
+    assert natural.top3 >= 0.9
+    assert natural.answered >= 0.65
+    assert natural.refused >= 0.9
+
+
+@pytest.mark.parametrize(
+    ("question", "doc", "section"),
+    [
+        (
+            "¿qué papeles piden para rentar una nave industrial como persona física?",
+            "documentos-arrendatario",
+            "Documentos de una persona física",
+        ),
+        (
+            "cuanto deposito piden x una bodega?",
+            "arrendamiento-comercial-mx",
+            "Depósito en garantía",
+        ),
+        ("what paperwork does a guarantor provide?", "tenant-documents", "Guarantor's documents"),
+        (
+            "how much does the rent go up every year?",
+            "commercial-leasing-mx",
+            "Yearly increases and the INPC",
+        ),
+        (
+            "¿cuánto cobra el notario si compro un local?",
+            "costos-y-comisiones",
+            "Gastos de escrituración al comprar",
+        ),
+        (
+            "¿Cada cuánto sube la renta en Estados Unidos?",
+            "arrendamiento-comercial-eua",
+            "Plazo e incrementos",
+        ),
+    ],
+)
+def test_natural_questions_are_answered_from_the_right_section(
+    kb: KnowledgeBase, question: str, doc: str, section: str
+) -> None:
+    answer = kb.ask(question)
+    assert answer.confident
+    assert (answer.sources[0].doc, answer.sources[0].section) == (doc, section)
+
+
+@pytest.mark.parametrize("question", REFUSED)
+def test_questions_outside_the_guides_are_refused(kb: KnowledgeBase, question: str) -> None:
+    answer = kb.ask(question)
+    assert not answer.confident
+    assert answer.sources == ()
+
+
+def test_synonyms_and_property_kinds_read_as_the_same_question() -> None:
+    tokens = Tokenizer().tokens
+    assert tokens("¿qué papeles piden para rentar una bodega?", "es") == tokens(
+        "¿qué documentos piden para rentar?", "es"
+    )
+    assert tokens("what paperwork for a warehouse", "en") == tokens("what documents", "en")
+
+
+def test_a_guide_about_another_market_answers_only_when_the_question_names_it(
+    kb: KnowledgeBase,
+) -> None:
+    assert kb.ask("¿Cada cuánto sube la renta?").sources[0].doc == "arrendamiento-comercial-mx"
+    assert kb.ask("¿Cada cuánto sube la renta en EUA?").sources[0].doc == (
+        "arrendamiento-comercial-eua"
+    )

@@ -1,8 +1,9 @@
 """Scoring the intent classifier and the sentiment score on labelled messages.
 
 ``tests/data/intent_messages.yaml`` holds rows ``[intent, sentiment, text]`` and extra
-``[sentiment, text]`` rows. Every third row (positions 2, 5, 8…) of each list is held out;
-the phrase tables were written looking only at the others.
+``[sentiment, text]`` rows. Of the first two lists every third row (positions 2, 5, 8…) is
+held out; of the later list of natural phrasings (``natural``) every second row (positions
+1, 3, 5…). The phrase tables were written looking only at the rows not held out.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -19,14 +20,19 @@ from realty.pipeline.intent import INTENTS, IntentClassifier
 # |score| below this reads as neutral when the sentiment is scored as a class.
 NEUTRAL_BAND = 0.2
 
+# Which list a row comes from: the first set, or the natural phrasings written later.
+Batch = Literal["first", "natural"]
+
 
 @dataclass(frozen=True, slots=True)
 class LabelledMessage:
-    """A message with its intent (``None`` for sentiment-only rows) and sentiment class."""
+    """A message with its intent (``None`` for sentiment-only rows), sentiment class, and
+    the list it comes from."""
 
     text: str
     intent: str | None
     sentiment: int
+    batch: Batch = "first"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +44,19 @@ class IntentSplit:
 
 
 def load_messages(path: Path) -> IntentSplit:
-    """Read the labelled messages and split them (every third row of each list held out)."""
+    """Read the labelled messages and split them (every third row of the first lists and
+    every second row of the natural list held out)."""
     raw: Any = yaml.safe_load(path.read_text("utf-8"))
     intents = [LabelledMessage(t, i, int(s)) for i, s, t in raw["messages"]]
     moods = [LabelledMessage(t, None, int(s)) for s, t in raw["sentiment"]]
+    natural = [LabelledMessage(t, i, int(s), "natural") for i, s, t in raw.get("natural", [])]
 
-    def held(rows: list[LabelledMessage], out: bool) -> list[LabelledMessage]:
-        return [r for n, r in enumerate(rows) if (n % 3 == 2) == out]
+    def held(rows: list[LabelledMessage], out: bool, every: int) -> list[LabelledMessage]:
+        return [r for n, r in enumerate(rows) if (n % every == every - 1) == out]
 
     return IntentSplit(
-        train=tuple(held(intents, False) + held(moods, False)),
-        test=tuple(held(intents, True) + held(moods, True)),
+        train=tuple(held(intents, False, 3) + held(moods, False, 3) + held(natural, False, 2)),
+        test=tuple(held(intents, True, 3) + held(moods, True, 3) + held(natural, True, 2)),
     )
 
 

@@ -4,14 +4,17 @@ A prospect asks questions while the brief fills ("¿qué documentos necesito?", 
 pay a month with 20% down over 10 years?"). The intent classifier says what the message wants;
 a question about the process is answered from the guides (with their source, or an honest
 "I don't know" that offers a broker), a cost question by the simulator (asking for what it
-lacks). The answer replaces the generic help line of the reply; the brief is untouched.
-Pure: everything it reads was built once per process.
+lacks). A question the phrase tables cannot place (``off_topic``: "can I leave before the
+lease is up?") is still put to the guides, and answered only when they cover it. The answer
+replaces the generic help line of the reply; the brief is untouched. Pure: everything it reads
+was built once per process.
 """
 
 from __future__ import annotations
 
 from realty.domain.state import Answered, ConversationState
 from realty.knowledge.base import KnowledgeBase
+from realty.parsing.text import Message
 from realty.pipeline.intent import IntentClassifier, TurnIntent
 from realty.pipeline.simulation import SimulationReader
 from realty.pipeline.simulation_reply import SimulationReplier
@@ -51,9 +54,14 @@ class Assistant:
             filled: Whether the message also gave values for the brief: then an "I don't
                 know" would only get in the way, and is left out.
         """
+        language = state.language
+        if intent.intent == "off_topic" and self._intents.is_question(Message.of(text)):
+            found = self._knowledge.ask(text, language)
+            return (
+                Answered(topic="knowledge", text=found.with_sources()) if found.confident else None
+            )
         if intent.confidence < MIN_CONFIDENCE:
             return None
-        language = state.language
         if intent.intent == "ask_question":
             found = self._knowledge.ask(text, language)
             if not found.confident and filled:

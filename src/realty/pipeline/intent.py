@@ -2,8 +2,12 @@
 
 Deterministic and fast: phrase tables in ``data/intents.yaml`` and a lexicon in
 ``data/sentiment.yaml``, matched on the folded words of the message (the parser's
-:class:`~realty.parsing.text.Message`), plus the parser's shared vocabulary (property kinds,
-area units, currencies, rent/buy) and its number finder as evidence of a brief detail.
+:class:`~realty.parsing.text.Message`) reduced to Snowball stems (PyStemmer, Spanish then
+English, so "agendemos" meets "agendar" and "documents" meets "documentos"), plus the
+parser's shared vocabulary (property kinds, area units, currencies, rent/buy) and its number
+finder as evidence of a brief detail. A message framed as a question ("¿…?", "what…",
+"can I…", "¿se puede…?") weighs that brief evidence less: the property or the amount it names
+is the subject of the question, not its purpose.
 
 Each intent adds the weights of its phrases found in the message; the highest total wins
 (ties by the file's priority list); a message with no evidence at all is ``off_topic``. The
@@ -23,6 +27,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal, get_args
 
+import Stemmer
 import yaml
 
 from realty.domain.brief import Language
@@ -48,6 +53,10 @@ _INTENSIFIED = 1.5
 _SQUASH = 4.0  # score / sqrt(score² + 4): 1 strong word ≈ 0.71, 1 mild word ≈ 0.45
 _NO_EVIDENCE_CONFIDENCE = 0.6
 _CLAUSE_BREAK = re.compile(r"[,.;:!?¿¡\n]")
+_SENTENCE_BREAK = re.compile(r"[.;:!?¿¡\n]")
+# A phrase word written "=word" matches only as written, not by its stem ("=intereses" must
+# not meet "me interesa").
+_EXACT = "="
 
 Phrase = tuple[str, ...]
 
@@ -71,8 +80,45 @@ def _words(text: str) -> list[str]:
     return [w.text.replace("’", "'") for w in Message.of(text).words]
 
 
+class _Stems:
+    """A folded word's stem: Spanish Snowball, then English, remembered per word."""
+
+    def __init__(self) -> None:
+        self._es = Stemmer.Stemmer("spanish")
+        self._en = Stemmer.Stemmer("english")
+        self._seen: dict[str, str] = {}
+
+    def __call__(self, word: str) -> str:
+        stem = self._seen.get(word)
+        if stem is None:
+            stem = self._en.stemWord(self._es.stemWord(word))
+            self._seen[word] = stem
+        return stem
+
+
+_stem = _Stems()
+
+
 def _phrase(text: str) -> Phrase:
-    return tuple(_words(text))
+    """A phrase as the keys its words are matched by: stems, or ``=word`` when marked exact."""
+    exact = {w.lstrip(_EXACT) for w in text.split() if w.startswith(_EXACT)}
+    return tuple(
+        f"{_EXACT}{w}" if w in exact else _stem(w) for w in _words(text.replace(_EXACT, ""))
+    )
+
+
+# Spanish pronouns joined to a command ("agéndame", "llámame", "muéstranos"), which the
+# Snowball stemmer keeps.
+_ENCLITIC = re.compile(r"^(\w{4,}[aei])(?:me|nos|la|las|lo|los|le|les)$")
+
+
+def _keys(word: str) -> tuple[str, ...]:
+    """The keys a message word matches: its stem, its exact form, and the stem of the verb
+    when a pronoun is joined to it."""
+    joined = _ENCLITIC.match(word)
+    if joined:
+        return _stem(word), f"{_EXACT}{word}", _stem(joined.group(1))
+    return _stem(word), f"{_EXACT}{word}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +132,8 @@ class IntentTables:
     modality_weight: float
     number_weight: float
     min_evidence: float
+    question_openers: frozenset[Phrase]
+    question_details_factor: float
     priority: tuple[Intent, ...]
     valence: Mapping[str, float]
     negators: frozenset[str]
@@ -124,6 +172,10 @@ class IntentTables:
                 modality_weight=float(intents["modality_weight"]),
                 number_weight=float(intents["number_weight"]),
                 min_evidence=float(intents["min_evidence"]),
+                question_openers=frozenset(
+                    tuple(_words(p)) for p in intents["question"]["openers"]
+                ),
+                question_details_factor=float(intents["question"]["details_factor"]),
                 priority=priority,
                 valence=valence,
                 negators=frozenset(_flat(sentiment["negators"])),
@@ -195,15 +247,37 @@ class IntentClassifier:
 
     def _found(self, words: Sequence[str]) -> list[tuple[Phrase, _Key, int]]:
         """Every phrase found, once, with where it starts."""
+        keys = [_keys(w) for w in words]
         seen: set[tuple[Phrase, _Key]] = set()
         out: list[tuple[Phrase, _Key, int]] = []
-        for at, word in enumerate(words):
-            for phrase, key in self._index.get(word, ()):
+        for at, options in enumerate(keys):
+            for phrase, key in (e for k in options for e in self._index.get(k, ())):
                 n = len(phrase)
-                if tuple(words[at : at + n]) == phrase and (phrase, key) not in seen:
+                if (
+                    (phrase, key) not in seen
+                    and at + n <= len(keys)
+                    and all(p in keys[at + j] for j, p in enumerate(phrase))
+                ):
                     seen.add((phrase, key))
                     out.append((phrase, key, at))
         return out
+
+    def is_question(self, msg: Message) -> bool:
+        """Whether the message asks something: a "?" or "¿", or a sentence opening with a
+        question word or an auxiliary ("what", "how", "can I", "¿se puede", "do you")."""
+        if "?" in msg.text or "¿" in msg.text:
+            return True
+        openers = self._tables.question_openers
+        longest = max((len(p) for p in openers), default=0)
+        starts = [
+            i
+            for i, word in enumerate(msg.words)
+            if i == 0 or _SENTENCE_BREAK.search(msg.text[msg.words[i - 1].end : word.start])
+        ]
+        words = [w.text.replace("’", "'") for w in msg.words]
+        return any(
+            tuple(words[i : i + n]) in openers for i in starts for n in range(1, longest + 1)
+        )
 
     def classify(self, text: str, language: Language | None = None) -> TurnIntent:
         """The intent, its confidence and the sentiment of ``text``.
@@ -249,6 +323,9 @@ class IntentClassifier:
         # A greeting wins only when the message says little else.
         if scores["greeting"] and len(words) > 4:
             scores["greeting"] /= 2
+        # In a question the property or amount named is its subject, not a detail given.
+        if self.is_question(msg):
+            scores["give_details"] *= tables.question_details_factor
         return scores
 
     def sentiment(self, msg: Message) -> float:
