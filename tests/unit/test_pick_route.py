@@ -73,7 +73,7 @@ def _intent(name: str, confidence: float = 0.9) -> TurnIntent:
         ("search", Route("search")),
         ("give_details", Route("brief")),
         ("greeting", Route("brief")),
-        ("off_topic", Route("brief")),
+        ("off_topic", Route("assist")),
     ],
 )
 def test_each_intent_has_its_route(intent: str, route: Route) -> None:

@@ -1,7 +1,7 @@
 """The route stage: what a turn does beyond the brief, decided by the message's intent.
 
 - ``ask_question`` and ``simulate`` are answered by the assist stage (the guides, the
-  simulator);
+  simulator), and so is an ``off_topic`` question when the guides cover it;
 - ``talk_to_person`` and ``book_visit`` hand the conversation to a broker: the lead is marked
   ``handoff`` and the reply says who will get in touch and how;
 - ``search`` shows the listings that fit so far (a preview while the brief fills), or says what
@@ -82,7 +82,11 @@ class Router:
 
     def route(self, intent: TurnIntent | None) -> Route:
         """The route of a message with ``intent`` (``None``: no classifier)."""
-        if intent is None or intent.confidence < self._min:
+        if intent is None:
+            return Route("brief")
+        if intent.intent == "off_topic":
+            return Route("assist")  # a question no table places may still be in the guides
+        if intent.confidence < self._min:
             return Route("brief")
         if intent.intent in _ASSISTED:
             return Route("assist")
