@@ -111,7 +111,8 @@ def _begin(api: ApiClient, session: ChatSession, language: Language) -> None:
     if cid and token:
         try:
             with st.spinner(text(language, "connecting")):
-                resumed(session, api.read(Access(cid, token)))
+                access = Access(cid, token)
+                resumed(session, access, api.read(access))
             session.open_error = None
             return
         except NotFound:
