@@ -28,6 +28,9 @@ COLUMNS = 2
 MAP_KEY = "listings_map"
 PIN_COLOR = (11, 110, 79)  # the widget's brand green
 PIN_RADIUS_PX = 11
+MAP_HEIGHT_PX = 320
+TILE_PX = 512  # deck.gl's world size at zoom 0
+MIN_ZOOM, MAX_ZOOM = 3.0, 14.0  # a country; a few streets
 
 
 def refresh(api: ApiClient, session: ChatSession) -> None:
@@ -120,7 +123,7 @@ def show_map(points: list[MapPoint], language: Language) -> None:
         get_line_color=[255, 255, 255],
         line_width_min_pixels=2,
         stroked=True,
-        radius_units="pixels",
+        radius_units="'pixels'",  # a string literal, not a pydeck expression
         get_radius=PIN_RADIUS_PX,
         pickable=True,
     )
@@ -139,20 +142,21 @@ def show_map(points: list[MapPoint], language: Language) -> None:
         tooltip={"text": "{label}"},
         map_style=None,  # Streamlit's own, light or dark with the theme
     )
-    st.pydeck_chart(deck, height=320, key=MAP_KEY)
+    st.pydeck_chart(deck, height=MAP_HEIGHT_PX, key=MAP_KEY)
     st.caption(text(language, "map_caption"))
 
 
 def view_of(points: list[MapPoint]) -> tuple[float, float, float]:
-    """The centre of the pins' bounding box and a zoom that shows all of them."""
+    """The centre of the pins' bounding box and the zoom that fits it in three quarters of the
+    map's height (the narrowest a phone shows it)."""
     lats = [p.lat for p in points]
     lons = [p.lon for p in points]
     lat = (min(lats) + max(lats)) / 2
     lon = (min(lons) + max(lons)) / 2
-    # A zoom level doubles the scale; at zoom 0 the world's 360° span ~1.5 map widths.
     span = max(max(lats) - min(lats), (max(lons) - min(lons)) * math.cos(math.radians(lat)))
-    zoom = 14.0 if span <= 0 else math.log2(360 / (span * 1.6)) - 1
-    return lat, lon, round(min(14.0, max(3.0, zoom)), 2)
+    # At zoom z the world's 360° are TILE_PX * 2**z pixels wide.
+    zoom = MAX_ZOOM if span <= 0 else math.log2(MAP_HEIGHT_PX * 0.75 * 360 / (TILE_PX * span))
+    return lat, lon, round(min(MAX_ZOOM, max(MIN_ZOOM, zoom)), 2)
 
 
 def _card(card: Card, language: Language) -> None:
