@@ -84,12 +84,14 @@ def render(session: ChatSession, language: Language, today: dt.date | None = Non
         _sentences(found, language)
         if not found.listings:
             return
-        st.caption(text(language, "listings_count", shown=len(found.listings), total=found.total))
+        if found.total:  # none fit exactly: the listings are the relaxation's, said above
+            shown = len(found.listings)
+            st.caption(text(language, "listings_count", shown=shown, total=found.total))
         show_map(map_points(found.listings, language), language)
-        shown = cards(found.listings, language, today or dt.date.today())
-        for start in range(0, len(shown), COLUMNS):
+        drawn = cards(found.listings, language, today or dt.date.today())
+        for start in range(0, len(drawn), COLUMNS):
             row = st.columns(COLUMNS)
-            for place, one in zip(row, shown[start : start + COLUMNS], strict=False):
+            for place, one in zip(row, drawn[start : start + COLUMNS], strict=False):
                 with place:
                     _card(one, language)
 

@@ -171,7 +171,7 @@ def test_no_cards_before_the_api_can_search_and_no_error_either(
     assert not [c for c in captions(at) if "could not be loaded" in c]
 
 
-def test_when_nothing_fits_the_relaxation_sentence_is_shown_in_spanish(
+def test_when_nothing_fits_even_relaxed_the_sentence_says_so_in_spanish(
     app: App, catalog_api: Server
 ) -> None:
     at = app().run()
@@ -185,10 +185,28 @@ def test_when_nothing_fits_the_relaxation_sentence_is_shown_in_spanish(
     assert relaxation
     assert [plain(i.value) for i in at.main.info] == [relaxation]
     assert any(m.startswith("**Comparación con el mercado** · ") for m in markdowns(at))
-    cards = [m for m in markdowns(at) if re.match(r"\*\*\d\. ", m)]
-    assert len(cards) == len(body["listings"])
-    for card in cards:
-        assert "Bodega · " in card
+    assert body["listings"] == []
+    assert not [m for m in markdowns(at) if re.match(r"\*\*\d\. ", m)]
+    assert not at.get("deck_gl_json_chart")
+
+
+def test_listings_found_by_relaxing_a_requirement_are_shown_with_the_reason(
+    app: App, catalog_api: Server
+) -> None:
+    at = app().run()
+    send(at, FIRST)
+    send(at, "I can spend 5,000 USD a month for 500m².")
+
+    body = matches_of(at, catalog_api)
+    assert body["total"] == 0
+    assert body["relaxation"]["applied"] == "nearby"
+    assert [plain(i.value) for i in at.main.info] == [body["relaxation"]["text"]]
+    titles = [m for m in markdowns(at) if re.match(r"\*\*\d\. ", m)]
+    assert titles == [f"**{n}. Office · {_place(m)}**" for n, m in enumerate(body["listings"], 1)]
+    assert not [c for c in captions(at) if "listings that fit" in c]  # never "4 of 0"
+    pins, _ = map_layers(at)
+    assert [p["label"] for p in pins["data"]] == [t.strip("*") for t in titles]
+    assert len({m["listing"]["city"] for m in body["listings"]}) > 1
 
 
 def test_an_edit_of_the_brief_refreshes_the_cards(app: App, catalog_api: Server) -> None:
