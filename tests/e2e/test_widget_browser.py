@@ -652,6 +652,7 @@ def test_a_complete_brief_shows_cards_and_a_map_of_them(page: Page, catalog_api:
     expect(page.locator("#listings-title")).to_have_text("Listings that fit")
     expect(page.locator("#market")).to_have_text(f"Market check: {body['market_check']['text']}")
     expect(page.locator("#relaxation")).to_be_hidden()
+    expect(page.locator("#listings-count")).to_have_text(f"5 of {body['total']} listings that fit")
     first = listings[0]["listing"]
     place = f"{first['zone']}, {first['city']}" if first["zone"] else first["city"]
     expect(cards.first.locator(".card-title")).to_have_text(f"1Office · {place}")
@@ -732,6 +733,32 @@ def test_nothing_fits_shows_the_relaxation_sentence(page: Page, catalog_api: Ser
     assert body["total"] == 0
     expect(page.locator("#relaxation")).to_have_text(body["relaxation"]["text"])
     expect(page.locator("#cards > li.card")).to_have_count(len(body["listings"]))
+
+
+def test_listings_found_by_relaxing_a_requirement_are_placed_in_their_cities(
+    page: Page, catalog_api: Server
+) -> None:
+    open_widget(page, catalog_api)
+    send(page, FIRST)
+    expect(bots(page)).to_have_count(2)
+    send(page, "I can spend 5,000 USD a month for 500m².")
+    expect(bots(page)).to_have_count(3)
+
+    expect(page.locator("#relaxation")).to_be_visible()
+    body = matches(catalog_api, stored(page))
+    assert body["total"] == 0
+    assert body["relaxation"]["applied"] == "nearby"
+    expect(page.locator("#relaxation")).to_have_text(body["relaxation"]["text"])
+    expect(page.locator("#listings-count")).to_be_hidden()  # never "4 of 0"
+    expect(page.locator("#cards > li.card")).to_have_count(len(body["listings"]))
+    cities = list(dict.fromkeys(m["listing"]["city"] for m in body["listings"]))
+    assert len(cities) > 1
+    expect(page.locator("#map svg .map-city")).to_have_text(" · ".join(cities))
+    tips = pin_tips(page)
+    west = min(tips, key=lambda n: tips[n][0])
+    assert body["listings"][int(west) - 1]["listing"]["lon"] == min(
+        m["listing"]["lon"] for m in body["listings"]
+    )
 
 
 def test_the_cards_fit_a_360_px_wide_screen(page: Page, catalog_api: Server, shot: Shot) -> None:

@@ -71,6 +71,7 @@
       preview: "Preview",
       previewNote: "A first look from the property type and city; it gets sharper as your brief fills in.",
       noListings: "No listing fits your brief exactly yet.",
+      count: (shown, total) => `${shown} of ${total} listings that fit`,
       market: "Market check: ",
       mapOf: (places) => `Map of the listings in ${places}`,
       mapCaption: "Pins are numbered as the cards.",
@@ -139,6 +140,7 @@
       preview: "Vista previa",
       previewNote: "Un primer vistazo según el tipo de inmueble y la ciudad; se afina conforme completas tu búsqueda.",
       noListings: "Todavía ningún inmueble coincide exactamente con tu búsqueda.",
+      count: (shown, total) => `${shown} de ${total} inmuebles que coinciden`,
       market: "Comparación con el mercado: ",
       mapOf: (places) => `Mapa de los inmuebles en ${places}`,
       mapCaption: "Los marcadores llevan el número de cada tarjeta.",
@@ -189,6 +191,7 @@
     log: $("log"),
     listings: $("listings"),
     listingsTitle: $("listings-title"),
+    listingsCount: $("listings-count"),
     listingsNote: $("listings-note"),
     relaxation: $("relaxation"),
     market: $("market"),
@@ -427,6 +430,8 @@
     const preview = data.complete === false; // absent: a complete brief's answer
     const wasHidden = view.listings.hidden;
     view.listingsTitle.textContent = preview ? `${text.listings} · ${text.preview}` : text.listings;
+    // None fit exactly (total 0): the listings, if any, are the relaxation's, said below.
+    setText(view.listingsCount, data.total && listings.length ? text.count(listings.length, data.total) : "");
     setText(view.listingsNote, preview ? text.previewNote : "");
     const relaxation = data.relaxation && data.relaxation.text;
     setText(view.relaxation, relaxation || (listings.length ? "" : text.noListings));
