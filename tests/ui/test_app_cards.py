@@ -26,7 +26,8 @@ from realty_ui.cards import (
 )
 from realty_ui.client import Access, ApiClient, Listing, Matches
 from realty_ui.i18n import AMENITY_WORDS, LANGUAGES, MONTHS, Language
-from realty_ui.listings_panel import heading, view_of
+from realty_ui.listings_panel import heading, refresh, view_of
+from realty_ui.state import ChatSession
 
 TODAY = dt.date(2026, 12, 7)
 
@@ -238,3 +239,28 @@ def test_a_preview_is_labelled_as_one(client: ApiClient, catalog_api: Server) ->
     assert heading(found, "en") == "Listings that fit"
     assert heading(preview, "en") == "Listings that fit · Preview"
     assert heading(preview, "es") == "Inmuebles que coinciden · Vista previa"
+
+
+def test_listings_are_fetched_once_per_brief_and_again_after_a_failure(
+    client: ApiClient, catalog_api: Server, closed_url: str
+) -> None:
+    prospect = Prospect.open(catalog_api)
+    prospect.say("I need an office in Mexico City.", "I can spend 20,000 USD for 500m².")
+    access = Access(prospect.id, prospect.token)
+    conversation = client.read(access)
+    session = ChatSession(access=access, brief=conversation.brief, display=conversation.display)
+
+    with ApiClient(closed_url, timeout=2) as down:
+        refresh(down, session)
+        assert (session.matches, session.matches_failed) == (None, True)
+        refresh(client, session)
+        assert session.matches is not None
+        assert not session.matches_failed
+        refresh(down, session)  # the same brief: not asked again, so nothing fails
+        assert session.matches is not None
+        assert not session.matches_failed
+
+    session.display = conversation.display.model_copy(update={"language": "es"})
+    refresh(client, session)
+    assert session.matches is not None
+    assert session.matches.language == "es"
