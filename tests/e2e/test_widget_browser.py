@@ -643,9 +643,12 @@ def canonical_with_cards(page: Page, api: Server) -> dict[str, Any]:
     return matches(api, stored(page))
 
 
-def test_a_complete_brief_shows_cards_and_a_map_of_them(page: Page, catalog_api: Server) -> None:
+def test_a_complete_brief_shows_cards_and_a_map_of_them(
+    page: Page, catalog_api: Server, shot: Shot
+) -> None:
     page.set_viewport_size(FRAME)
     body = canonical_with_cards(page, catalog_api)
+    shot(page, "widget_listings")
 
     listings = body["listings"]
     cards = page.locator("#cards > li.card")
