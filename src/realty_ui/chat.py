@@ -13,7 +13,7 @@ import uuid
 
 import streamlit as st
 
-from realty_ui import brief_panel
+from realty_ui import brief_panel, listings_panel
 from realty_ui.client import Access, ApiClient, ApiProblem, MessageTooLong, NotFound
 from realty_ui.common import chat_session, connect, problem_message, settings_or_stop
 from realty_ui.conversation import apply_turn, caught_up, message_lines, resumed, started
@@ -64,6 +64,9 @@ def main() -> None:
             _send(api, session, retry.text, retry.client_message_id, language)
         elif session.pending is not None:
             _show_unsent(session.pending, language)
+        # After the turn, so its change of the brief shows at once (fetched only on a change).
+        listings_panel.refresh(api, session)
+    listings_panel.render(session, language_of(session, settings.language))
     if session.refining:
         _await_refinement(settings, language, time.monotonic())
     brief_panel.render(session, settings.language)
@@ -111,7 +114,8 @@ def _begin(api: ApiClient, session: ChatSession, language: Language) -> None:
     if cid and token:
         try:
             with st.spinner(text(language, "connecting")):
-                resumed(session, api.read(Access(cid, token)))
+                access = Access(cid, token)
+                resumed(session, access, api.read(access))
             session.open_error = None
             return
         except NotFound:

@@ -23,6 +23,8 @@ Source = Literal["parser", "llm", "user_edit"]
 Status = Literal["valid", "invalid", "unconfirmed"]
 EntryKind = Literal["start", "message", "edit", "confirm", "refine"]
 LeadStatus = Literal["new", "confirmed"]
+Offer = Literal["rent", "sale"]
+Amenity = bool | int | float
 
 EXPORT_CAP = 5000
 """The most leads :meth:`ApiClient.all_leads` fetches (the CSV export's limit)."""
@@ -387,6 +389,83 @@ class BriefEdit(BaseModel):
         return self.model_dump(mode="json", exclude_unset=True)
 
 
+class Listing(BaseModel):
+    """One listing of the catalog: ``price`` (and ``price_per_m2``) per month for ``rent``,
+    the total for ``sale``, in ``currency``; ``amenities`` under the field registry's keys."""
+
+    model_config = _MODEL
+
+    id: str
+    property_type: str
+    offer: Offer
+    title: str
+    city: str
+    country: str
+    admin1: str | None = None
+    zone: str | None = None
+    lat: float
+    lon: float
+    size_m2: float
+    price: float
+    currency: str
+    price_per_m2: float
+    amenities: dict[str, Amenity] = Field(default_factory=dict)
+    available_from: dt.date | None = None
+    source: str = ""
+
+
+class ListingMatch(BaseModel):
+    """A listing that fits the brief: its score (0–1), its distance from the wanted city
+    (0 inside it) and why it fits, one phrase per reason and on one line."""
+
+    model_config = _MODEL
+
+    listing: Listing
+    score: float
+    distance_km: float
+    reasons: list[str]
+    summary: str
+
+
+class Relaxation(BaseModel):
+    """Why nothing fitted exactly and what would (``applied``: the loosened constraint the
+    listings come from, ``None`` when none found anything), in one sentence."""
+
+    model_config = _MODEL
+
+    applied: str | None = None
+    text: str
+
+
+class MarketCheck(BaseModel):
+    """The budget against the city's prices; ``text`` says it in words (when there is one)."""
+
+    model_config = _MODEL
+
+    offer: Offer
+    verdict: str | None = None
+    text: str | None = None
+
+
+class Matches(BaseModel):
+    """The listings that fit the brief, best first (``GET …/matches``).
+
+    ``complete`` is false for a preview (the property type and city known, the brief not yet
+    complete); an answer without it is a complete brief's.
+    """
+
+    model_config = _MODEL
+
+    conversation_id: str
+    language: Language
+    total: int
+    more: bool = False
+    listings: list[ListingMatch]
+    relaxation: Relaxation | None = None
+    market_check: MarketCheck | None = None
+    complete: bool = True
+
+
 @dataclass(frozen=True, slots=True)
 class Access:
     """What opens a conversation: its id and bearer token."""
@@ -508,6 +587,41 @@ class ApiClient:
         """
         path = f"/v1/conversations/{access.conversation_id}/confirm"
         return _parse(Turn, self._call("POST", path, access=access))
+
+    def matches(
+        self,
+        access: Access,
+        *,
+        limit: int = 10,
+        relax: bool = True,
+        language: Language | None = None,
+    ) -> Matches | None:
+        """The listings that fit the brief, best first; ``None`` while the API has none to
+        give yet (409: the brief lacks what a search needs).
+
+        Args:
+            access: The conversation.
+            limit: At most this many listings (1–50).
+            relax: When nothing fits, loosen one constraint at a time.
+            language: Words in this language (default: the conversation's).
+        """
+        path = f"/v1/conversations/{access.conversation_id}/matches"
+        params = {"limit": str(limit), "relax": "true" if relax else "false"}
+        if language is not None:
+            params["language"] = language
+        try:
+            answer = self._call("GET", path, params=params, access=access)
+        except Conflict:
+            return None
+        return _parse(Matches, answer)
+
+    def listing(self, listing_id: str) -> Listing:
+        """One listing of the catalog.
+
+        Raises:
+            NotFound: no listing has this id (any more).
+        """
+        return _parse(Listing, self._call("GET", f"/v1/listings/{listing_id}"))
 
     # staff
 

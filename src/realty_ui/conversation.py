@@ -43,8 +43,10 @@ def started(session: ChatSession, created: ConversationCreated, sent: str | None
     apply_turn(session, created, lines)
 
 
-def resumed(session: ChatSession, conversation: Conversation) -> None:
-    """Rebuild the chat from a conversation's stored history (after a reload)."""
+def resumed(session: ChatSession, access: Access, conversation: Conversation) -> None:
+    """Rebuild the chat from a conversation's stored history (after a reload); ``access``
+    opened it, and the next messages go to it."""
+    session.access = access
     language = conversation.display.language
     session.lines = [
         line for entry in conversation.history for line in entry_lines(entry, language)

@@ -62,6 +62,43 @@ _EN: dict[str, str] = {
     "confirmed": "Confirmed: we'll start looking for matching properties.",
     "edit_refused": "The change was not saved:",
     "empty_value": "Write a value first.",
+    # listings that fit (under the chat)
+    "listings_title": "Listings that fit",
+    "listings_preview": "Preview",
+    "listings_preview_note": "A first look from the property type and city; the list gets "
+    "sharper as your brief fills in.",
+    "listings_count": "{shown} of {total} listings that fit",
+    "listings_none": "No listing fits your brief exactly yet.",
+    "listings_error": "The listings could not be loaded right now; they will be tried again "
+    "with your next message.",
+    "market_check": "Market check",
+    "map_caption": "Where they are: the pins follow the cards' order.",
+    "card_size": "{m2} m²",
+    "card_price_rent": "{price} {currency} a month",
+    "card_price_sale": "{price} {currency} for sale",
+    "card_per_m2_rent": "{price} {currency}/m² a month",
+    "card_per_m2_sale": "{price} {currency}/m²",
+    "card_why": "Why it fits",
+    "card_amenities": "Amenities",
+    "card_details": "Details",
+    "card_on_map": "OpenStreetMap",
+    "available_now": "Available now",
+    "available_from": "Available from {date}",
+    "available_unknown": "Availability not stated",
+    "date_long": "{month} {day}, {year}",
+    "detail_title": "Listing details",
+    "detail_id": "Listing id",
+    "detail_offer": "Offer",
+    "detail_offer_rent": "for rent",
+    "detail_offer_sale": "for sale",
+    "detail_price": "Price",
+    "detail_per_m2": "Price per m²",
+    "detail_size": "Size",
+    "detail_availability": "Availability",
+    "detail_place": "Where",
+    "detail_coordinates": "Coordinates",
+    "detail_gone": "This listing is no longer on offer.",
+    "close": "Close",
     # errors
     "err_unavailable": "The service is not answering right now; your message was not sent. "
     "Try again in a moment.",
@@ -202,6 +239,42 @@ _ES: dict[str, str] = {
     "confirmed": "Confirmada: empezaremos a buscar inmuebles que coincidan.",
     "edit_refused": "El cambio no se guardó:",
     "empty_value": "Escribe un valor primero.",
+    "listings_title": "Inmuebles que coinciden",
+    "listings_preview": "Vista previa",
+    "listings_preview_note": "Un primer vistazo según el tipo de inmueble y la ciudad; la "
+    "lista se afina conforme completas tu búsqueda.",
+    "listings_count": "{shown} de {total} inmuebles que coinciden",
+    "listings_none": "Todavía ningún inmueble coincide exactamente con tu búsqueda.",
+    "listings_error": "No se pudieron cargar los inmuebles en este momento; se intentará de "
+    "nuevo con tu próximo mensaje.",
+    "market_check": "Comparación con el mercado",
+    "map_caption": "Dónde están: los marcadores siguen el orden de las tarjetas.",
+    "card_size": "{m2} m²",
+    "card_price_rent": "{price} {currency} al mes",
+    "card_price_sale": "{price} {currency} en venta",
+    "card_per_m2_rent": "{price} {currency}/m² al mes",
+    "card_per_m2_sale": "{price} {currency}/m²",
+    "card_why": "Por qué coincide",
+    "card_amenities": "Amenidades",
+    "card_details": "Detalles",
+    "card_on_map": "OpenStreetMap",
+    "available_now": "Disponible ya",
+    "available_from": "Disponible desde el {date}",
+    "available_unknown": "Disponibilidad sin dato",
+    "date_long": "{day} de {month} de {year}",
+    "detail_title": "Detalle del inmueble",
+    "detail_id": "Id del inmueble",
+    "detail_offer": "Operación",
+    "detail_offer_rent": "en renta",
+    "detail_offer_sale": "en venta",
+    "detail_price": "Precio",
+    "detail_per_m2": "Precio por m²",
+    "detail_size": "Superficie",
+    "detail_availability": "Disponibilidad",
+    "detail_place": "Ubicación",
+    "detail_coordinates": "Coordenadas",
+    "detail_gone": "Este inmueble ya no está en oferta.",
+    "close": "Cerrar",
     "err_unavailable": "El servicio no está respondiendo en este momento; tu mensaje no se "
     "envió. Inténtalo de nuevo en un momento.",
     "err_unavailable_action": "El servicio no está respondiendo en este momento; no se cambió "
@@ -352,6 +425,87 @@ KIND_NAMES: Mapping[Language, Mapping[str, str]] = MappingProxyType(
 )
 
 
+# A listing's amenities in words, by the API's keys (``Listing.amenities``): ``{n}`` is the
+# count or measure; ``*_one`` is the wording for exactly one. As with the kinds, the app keeps
+# its own copy and a test checks it against the API's keys.
+AMENITY_WORDS: Mapping[Language, Mapping[str, str]] = MappingProxyType(
+    {
+        "en": MappingProxyType(
+            {
+                "parking_spaces": "{n} parking spaces",
+                "parking_spaces_one": "1 parking space",
+                "loading_docks": "{n} loading docks",
+                "loading_docks_one": "1 loading dock",
+                "ceiling_height": "{n} m clear height",
+                "power_kva": "{n} kVA of power",
+                "three_phase_power": "three-phase power",
+                "furnished": "furnished",
+                "security_24h": "24/7 security",
+                "elevator": "elevator",
+                "air_conditioning": "air conditioning",
+                "pets_allowed": "pet friendly",
+                "bedrooms": "{n} bedrooms",
+                "bedrooms_one": "1 bedroom",
+                "bathrooms": "{n} bathrooms",
+                "bathrooms_one": "1 bathroom",
+            }
+        ),
+        "es": MappingProxyType(
+            {
+                "parking_spaces": "{n} cajones de estacionamiento",
+                "parking_spaces_one": "1 cajón de estacionamiento",
+                "loading_docks": "{n} andenes de carga",
+                "loading_docks_one": "1 andén de carga",
+                "ceiling_height": "altura libre de {n} m",
+                "power_kva": "{n} kVA de potencia",
+                "three_phase_power": "energía trifásica",
+                "furnished": "amueblado",
+                "security_24h": "seguridad 24/7",
+                "elevator": "elevador",
+                "air_conditioning": "aire acondicionado",
+                "pets_allowed": "acepta mascotas",
+                "bedrooms": "{n} recámaras",
+                "bedrooms_one": "1 recámara",
+                "bathrooms": "{n} baños",
+                "bathrooms_one": "1 baño",
+            }
+        ),
+    }
+)
+MONTHS: Mapping[Language, tuple[str, ...]] = MappingProxyType(
+    {
+        "en": (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ),
+        "es": (
+            "enero",
+            "febrero",
+            "marzo",
+            "abril",
+            "mayo",
+            "junio",
+            "julio",
+            "agosto",
+            "septiembre",
+            "octubre",
+            "noviembre",
+            "diciembre",
+        ),
+    }
+)
+
+
 def text(language: Language, key: str, **values: object) -> str:
     """The label ``key`` in ``language``, with ``{placeholders}`` filled from ``values``.
 
@@ -365,6 +519,25 @@ def text(language: Language, key: str, **values: object) -> str:
 def kind_name(language: Language, kind: str) -> str:
     """A property kind in words (the kind itself when unknown)."""
     return KIND_NAMES[language].get(kind, kind.replace("_", " "))
+
+
+def amenity_words(language: Language, key: str, n: str | None) -> str:
+    """An amenity in words: ``n`` is its count or measure (``None`` for a yes/no one).
+
+    An amenity the app has no words for (added to the API later) reads ``key: n``.
+    """
+    words = AMENITY_WORDS[language]
+    template = words.get(f"{key}_one") if n == "1" else None
+    template = template or words.get(key)
+    if template is None:
+        name = key.replace("_", " ")
+        return name if n is None else f"{name}: {n}"
+    return template.format(n=n) if n is not None else template
+
+
+def month_name(language: Language, month: int) -> str:
+    """The name of ``month`` (1–12)."""
+    return MONTHS[language][month - 1]
 
 
 def as_language(value: object, default: Language = "en") -> Language:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from realty_ui.client import Access, Brief, BriefDisplay, FieldProblem
+from realty_ui.client import Access, Brief, BriefDisplay, FieldProblem, Matches
 
 Role = Literal["user", "assistant", "note"]
 
@@ -54,3 +54,6 @@ class ChatSession:
     open_error: str | None = None
     last_seq: int = 0  # the newest log entry shown
     refining: bool = False  # the model is still reading the last message
+    matches: Matches | None = None  # the listings that fit the brief, when the API gave them
+    matches_for: str | None = None  # the brief (and language) ``matches`` were fetched for
+    matches_failed: bool = False  # the last fetch failed: tried again on the next change

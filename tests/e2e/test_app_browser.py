@@ -4,17 +4,19 @@ real API, driven by Playwright."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from livesupport import Server
+from livesupport import Serve, Server, settings_for_tests
 from realty.launch import ui_command
 
 START_TIMEOUT_S = 90
@@ -39,9 +41,9 @@ def free_port() -> int:
     return port
 
 
-@pytest.fixture
-def app_url(api: Server, tmp_path: Path) -> Iterator[str]:
-    """The app in its own process, pointed at ``api``; stopped afterwards."""
+@contextmanager
+def running_app(api: Server, tmp_path: Path) -> Iterator[str]:
+    """The app in its own process, pointed at ``api``; stopped on exit."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REALTY_UI_")}
     env.update({"REALTY_UI_API_URL": api.url, "HOME": str(tmp_path)})
@@ -59,6 +61,24 @@ def app_url(api: Server, tmp_path: Path) -> Iterator[str]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def app_url(api: Server, tmp_path: Path) -> Iterator[str]:
+    """The app against ``api`` (an empty catalog)."""
+    with running_app(api, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def catalog_app_url(serve: Serve, tmp_path: Path) -> Iterator[str]:
+    """The app against an API whose empty catalog is seeded at start-up."""
+    database = f"sqlite:///{tmp_path / 'realty.db'}"
+    api = serve(
+        settings_for_tests(tmp_path, database, catalog_seed_if_empty=True, catalog_seed_count=3000)
+    )
+    with running_app(api, tmp_path) as url:
+        yield url
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -111,18 +131,22 @@ def seed(api: Server) -> None:
                 http.post(f"{path}/confirm", headers=auth)
 
 
-def test_the_canonical_conversation_fills_the_sidebar(
-    app_url: str, page: Page, shot: Shot, page_dialogs: list[str]
-) -> None:
-    page.goto(app_url)
+def canonical(page: Page, url: str) -> None:
+    """The README's two turns, up to the summary."""
+    page.goto(url)
     expect(page.get_by_text("Hi! I can help you find")).to_be_visible(timeout=STEP_MS)
-
     send(page, FIRST)
     expect(page.get_by_text("Got it: office in Mexico City.")).to_be_visible(timeout=STEP_MS)
     send(page, SECOND)
     expect(page.get_by_text("Here is your brief: office in Mexico City")).to_be_visible(
         timeout=STEP_MS
     )
+
+
+def test_the_canonical_conversation_fills_the_sidebar(
+    app_url: str, page: Page, shot: Shot, page_dialogs: list[str]
+) -> None:
+    canonical(page, app_url)
 
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text("4 of 4 details")).to_be_visible()
@@ -183,4 +207,37 @@ def test_the_dashboard_draws_its_charts_after_the_staff_key(
     page.set_viewport_size({"width": 1280, "height": max(900, int(height))})
     settle(page)
     shot(page, "app_dashboard")
+    assert page_dialogs == []
+
+
+def test_listings_that_fit_show_under_the_chat_as_cards_with_a_map(
+    catalog_app_url: str, page: Page, shot: Shot, page_dialogs: list[str]
+) -> None:
+    canonical(page, catalog_app_url)
+
+    listings = page.locator(".st-key-listings")
+    expect(listings.get_by_role("heading", name="Listings that fit")).to_be_visible(timeout=STEP_MS)
+    cards = listings.locator("[class*='st-key-card_']")
+    expect(cards).to_have_count(6)
+    expect(cards.first).to_contain_text("1. Office · ")
+    expect(cards.first).to_contain_text("USD a month")
+    expect(cards.first.get_by_role("button", name="Details")).to_be_visible()
+    osm = cards.first.get_by_role("link", name="OpenStreetMap")
+    expect(osm).to_have_attribute("href", re.compile(r"^https://www\.openstreetmap\.org/\?mlat="))
+    expect(listings.get_by_test_id("stDeckGlJsonChart")).to_be_visible()
+
+    cards.first.get_by_role("button", name="Details").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Listing id")).to_be_visible(timeout=STEP_MS)
+    expect(dialog.get_by_text("Coordinates")).to_be_visible()
+    settle(page)
+    shot(page, "app_listing_detail")
+    page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    # The chat scrolls inside its own area: a viewport as tall as it shows all of it.
+    area = page.get_by_test_id("stAppScrollToBottomContainer")
+    height = area.evaluate("main => main.scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": max(900, int(height))})
+    settle(page)
+    shot(page, "app_listings")
     assert page_dialogs == []

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from livesupport import Serve, Server
+from realty.domain.brief import PROPERTY_KINDS
+from realty.domain.listing import AMENITY_KEYS
 from realty.settings import Settings
 
 # The folder's ``make_settings`` fixture (its type is restated here: importing ``conftest`` by
@@ -124,12 +126,23 @@ def test_the_page_is_accessible_by_construction(widget_server: Server) -> None:
     assert '<meta name="viewport"' in page
 
 
+# The only other origins the files name: the SVG namespace (an identifier, never fetched) and
+# OpenStreetMap, where a card's map link goes (a navigation in a new tab, not a load).
+NAMED_ORIGINS = {"http://www.w3.org/", "https://www.openstreetmap.org/"}
+
+
 def test_nothing_is_loaded_from_another_origin(widget_server: Server) -> None:
     with widget_server.client() as http:
-        texts = [http.get(path).text for path, _ in ASSETS]
-    for text in texts:
-        assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text)
+        texts = {path: http.get(path).text for path, _ in ASSETS}
+    for path, text in texts.items():
+        named = set(re.findall(r"(?:https?:)?//[a-z0-9.-]+\.[a-z]{2,}/", text))
+        assert named == (NAMED_ORIGINS if path.endswith(".js") else set()), path
         assert "@import" not in text
+    script = texts["/widget/widget.js"]
+    assert script.count("http://www.w3.org/") == 1
+    assert 'const SVG_NS = "http://www.w3.org/2000/svg";' in script
+    assert script.count("https://www.openstreetmap.org/") == 1
+    assert 'link.rel = "noopener";' in script
 
 
 def test_the_script_never_parses_text_as_markup(widget_server: Server) -> None:
@@ -163,3 +176,16 @@ def test_the_widget_is_not_part_of_the_api_schema(widget_server: Server) -> None
     with widget_server.client() as http:
         paths = http.get("/openapi.json").json()["paths"]
     assert not [path for path in paths if path.startswith("/widget")]
+
+
+def test_the_script_has_words_for_every_kind_and_amenity_in_both_languages(
+    widget_server: Server,
+) -> None:
+    with widget_server.client() as http:
+        script = http.get("/widget/widget.js").text
+    for language in ("en", "es"):
+        labels = script.split(f"\n    {language}: {{", 1)[1].split("\n    },", 1)[0]
+        kinds = labels.split("kinds: {", 1)[1].split("}", 1)[0]
+        amenities = labels.split("amenities: {", 1)[1].split("\n      },", 1)[0]
+        assert set(re.findall(r"\b([a-z_]+):", kinds)) == set(PROPERTY_KINDS) - {"other"}
+        assert set(re.findall(r"^\s+([a-z_0-9]+): ", amenities, re.M)) == set(AMENITY_KEYS)

@@ -221,6 +221,23 @@ def test_a_reload_resumes_the_conversation_from_the_url(app: App, api: Server) -
     assert at.query_params["c"] == prospect.id
 
 
+def test_after_a_reload_the_next_message_continues_the_same_conversation(
+    app: App, api: Server
+) -> None:
+    prospect = Prospect.open(api)
+    prospect.say(FIRST)
+    reload = app()
+    reload.query_params.update({"c": prospect.id, "t": prospect.token})
+    at = reload.run()
+
+    send(at, SECOND)
+
+    assert at.query_params["c"] == prospect.id
+    assert last_reply(at).startswith("Here is your brief: office in Mexico City")
+    assert [e["kind"] for e in prospect.read()["history"]] == ["start", "message", "message"]
+    assert progress_text(at) == "4 of 4 details"
+
+
 def test_a_gone_conversation_starts_anew_and_says_so(app: App, api: Server) -> None:
     reload = app()
     reload.query_params.update({"c": "0" * 32, "t": "not-a-token"})

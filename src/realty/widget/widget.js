@@ -27,6 +27,14 @@
   const BOOT_RETRY_MS = 5000;
   const CLOSE_NOT_FOUND = 4404;
   const CLOSE_ERASED = 4410;
+  const LISTINGS_LIMIT = 5; // cards under the chat: the API's best first
+  const LISTINGS_PEEK_PX = 96; // how much of newly arrived cards is scrolled into view
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const MAP_WIDTH = 320; // the map's own units (it scales to the widget's width)
+  const MAP_HEIGHT = 180;
+  const MAP_MARGIN = 28; // room for a pin (26 px tall) at the edge of the bounding box
+  const KM_PER_DEGREE = 111.32;
+  const OSM_ZOOM = 16;
 
   const LABELS = {
     en: {
@@ -59,6 +67,44 @@
       slowDown: (seconds) => `Too many requests. Please try again in ${seconds} s.`,
       busy: (seconds) => `We could not process your message just now. We will try again in ${seconds} s.`,
       invalid: "That message could not be sent. Please try again.",
+      listings: "Listings that fit",
+      preview: "Preview",
+      previewNote: "A first look from the property type and city; it gets sharper as your brief fills in.",
+      noListings: "No listing fits your brief exactly yet.",
+      count: (shown, total) => `${shown} of ${total} listings that fit`,
+      market: "Market check: ",
+      mapOf: (places) => `Map of the listings in ${places}`,
+      mapCaption: "Pins are numbered as the cards.",
+      onMap: "Map",
+      onMapOf: (title) => `${title} on OpenStreetMap (opens a new tab)`,
+      priceRent: (price, currency) => `${price} ${currency} a month`,
+      priceSale: (price, currency) => `${price} ${currency} for sale`,
+      perM2Rent: (price, currency) => `${price} ${currency}/m² a month`,
+      perM2Sale: (price, currency) => `${price} ${currency}/m²`,
+      availableNow: "Available now",
+      availableFrom: (date) => `Available from ${date}`,
+      availableUnknown: "Availability not stated",
+      locale: "en-US",
+      kinds: {
+        office: "office", warehouse: "warehouse", industrial: "industrial building",
+        retail: "retail space", land: "land", coworking: "coworking space",
+        medical: "medical office", hotel: "hotel", mixed_use: "mixed-use property",
+        apartment: "apartment", house: "house",
+      },
+      amenities: {
+        parking_spaces: (n) => (n === "1" ? "1 parking space" : `${n} parking spaces`),
+        loading_docks: (n) => (n === "1" ? "1 loading dock" : `${n} loading docks`),
+        ceiling_height: (n) => `${n} m clear height`,
+        power_kva: (n) => `${n} kVA of power`,
+        three_phase_power: () => "three-phase power",
+        furnished: () => "furnished",
+        security_24h: () => "24/7 security",
+        elevator: () => "elevator",
+        air_conditioning: () => "air conditioning",
+        pets_allowed: () => "pet friendly",
+        bedrooms: (n) => (n === "1" ? "1 bedroom" : `${n} bedrooms`),
+        bathrooms: (n) => (n === "1" ? "1 bathroom" : `${n} bathrooms`),
+      },
     },
     es: {
       title: "Encuentra tu inmueble comercial",
@@ -90,6 +136,44 @@
       slowDown: (seconds) => `Demasiadas solicitudes. Inténtalo de nuevo en ${seconds} s.`,
       busy: (seconds) => `No pudimos procesar tu mensaje ahora. Lo intentaremos de nuevo en ${seconds} s.`,
       invalid: "No se pudo enviar ese mensaje. Inténtalo de nuevo.",
+      listings: "Inmuebles que coinciden",
+      preview: "Vista previa",
+      previewNote: "Un primer vistazo según el tipo de inmueble y la ciudad; se afina conforme completas tu búsqueda.",
+      noListings: "Todavía ningún inmueble coincide exactamente con tu búsqueda.",
+      count: (shown, total) => `${shown} de ${total} inmuebles que coinciden`,
+      market: "Comparación con el mercado: ",
+      mapOf: (places) => `Mapa de los inmuebles en ${places}`,
+      mapCaption: "Los marcadores llevan el número de cada tarjeta.",
+      onMap: "Mapa",
+      onMapOf: (title) => `${title} en OpenStreetMap (se abre en otra pestaña)`,
+      priceRent: (price, currency) => `${price} ${currency} al mes`,
+      priceSale: (price, currency) => `${price} ${currency} en venta`,
+      perM2Rent: (price, currency) => `${price} ${currency}/m² al mes`,
+      perM2Sale: (price, currency) => `${price} ${currency}/m²`,
+      availableNow: "Disponible ya",
+      availableFrom: (date) => `Disponible desde el ${date}`,
+      availableUnknown: "Disponibilidad sin dato",
+      locale: "es-MX",
+      kinds: {
+        office: "oficina", warehouse: "bodega", industrial: "nave industrial",
+        retail: "local comercial", land: "terreno", coworking: "coworking",
+        medical: "consultorio", hotel: "hotel", mixed_use: "uso mixto",
+        apartment: "departamento", house: "casa",
+      },
+      amenities: {
+        parking_spaces: (n) => (n === "1" ? "1 cajón de estacionamiento" : `${n} cajones de estacionamiento`),
+        loading_docks: (n) => (n === "1" ? "1 andén de carga" : `${n} andenes de carga`),
+        ceiling_height: (n) => `altura libre de ${n} m`,
+        power_kva: (n) => `${n} kVA de potencia`,
+        three_phase_power: () => "energía trifásica",
+        furnished: () => "amueblado",
+        security_24h: () => "seguridad 24/7",
+        elevator: () => "elevador",
+        air_conditioning: () => "aire acondicionado",
+        pets_allowed: () => "acepta mascotas",
+        bedrooms: (n) => (n === "1" ? "1 recámara" : `${n} recámaras`),
+        bathrooms: (n) => (n === "1" ? "1 baño" : `${n} baños`),
+      },
     },
   };
 
@@ -103,7 +187,17 @@
     progress: $("progress"),
     progressText: $("progress-text"),
     chips: $("chips"),
+    feed: $("feed"),
     log: $("log"),
+    listings: $("listings"),
+    listingsTitle: $("listings-title"),
+    listingsCount: $("listings-count"),
+    listingsNote: $("listings-note"),
+    relaxation: $("relaxation"),
+    market: $("market"),
+    map: $("map"),
+    mapCaption: $("map-caption"),
+    cards: $("cards"),
     typing: $("typing"),
     typingText: $("typing-text"),
     form: $("composer"),
@@ -133,6 +227,8 @@
     reading: false, // the hint says the model is still reading the last message
     // Bumped whenever the conversation is dropped, so late answers for the old one are ignored.
     generation: 0,
+    listingsFor: "", // the brief (in words, with its language) the cards were asked for
+    listingsAsked: 0, // bumped per request, so only the answer to the latest one is shown
   };
 
   // ---- language ----
@@ -179,8 +275,10 @@
 
   // ---- the log (text only) ----
 
+  // Brings the newest entry into view (the cards, when there are any, stay below it).
   function scrollDown() {
-    view.log.scrollTop = view.log.scrollHeight;
+    const end = view.log.offsetTop + view.log.offsetHeight - view.feed.clientHeight;
+    view.feed.scrollTop = Math.max(0, end);
   }
 
   // Inserts a delivered element before the pending bubbles, which always stay last.
@@ -266,6 +364,273 @@
     view.progress.max = display.required;
     view.progress.value = display.filled;
     view.progressText.textContent = `${display.filled}/${display.required}`;
+    refreshListings(display);
+  }
+
+  // ---- listings that fit (below the messages) ----
+  //
+  // Asked for whenever the brief in words changes (or its language), once the property type
+  // and city are known: the API answers 409 until it can search (no cards, nothing to say), a
+  // preview (`complete: false`) once it can, and the full answer for a complete brief.
+
+  function listingsKey(display) {
+    const words = (values) => values.map((value) => [value.key, value.text, value.status]);
+    return JSON.stringify([display.language, display.complete, words(display.fields), words(display.extras)]);
+  }
+
+  function searchable(display) {
+    const known = new Set(display.fields.map((value) => value.key));
+    return display.complete || (known.has("property_type") && known.has("city"));
+  }
+
+  function refreshListings(display) {
+    const key = listingsKey(display);
+    if (key === state.listingsFor) return;
+    state.listingsFor = key;
+    state.listingsAsked += 1;
+    if (!state.id || !searchable(display)) {
+      clearListings();
+      return;
+    }
+    fetchListings(state.listingsAsked, state.generation);
+  }
+
+  async function fetchListings(asked, generation) {
+    const query = `limit=${LISTINGS_LIMIT}&language=${encodeURIComponent(state.language)}`;
+    let answer = null;
+    try {
+      answer = await request("GET", `${conversationPath()}/matches?${query}`);
+    } catch (error) {
+      answer = null; // offline: asked again with the next change of the brief
+    }
+    if (generation !== state.generation || asked !== state.listingsAsked) return; // stale
+    if (answer && answer.status === 200 && answer.data && Array.isArray(answer.data.listings)) {
+      renderListings(answer.data);
+      return;
+    }
+    clearListings();
+    // 409: nothing to search on yet. Anything else failed: the next brief asks again.
+    if (!answer || answer.status !== 409) state.listingsFor = "";
+  }
+
+  function clearListings() {
+    view.listings.hidden = true;
+    view.cards.replaceChildren();
+    clearListingsMap();
+  }
+
+  function setText(element, text) {
+    element.textContent = text || "";
+    element.hidden = !text;
+  }
+
+  function renderListings(data) {
+    const text = labels();
+    const listings = data.listings;
+    const preview = data.complete === false; // absent: a complete brief's answer
+    const wasHidden = view.listings.hidden;
+    view.listingsTitle.textContent = preview ? `${text.listings} · ${text.preview}` : text.listings;
+    // None fit exactly (total 0): the listings, if any, are the relaxation's, said below.
+    setText(view.listingsCount, data.total && listings.length ? text.count(listings.length, data.total) : "");
+    setText(view.listingsNote, preview ? text.previewNote : "");
+    const relaxation = data.relaxation && data.relaxation.text;
+    setText(view.relaxation, relaxation || (listings.length ? "" : text.noListings));
+    const check = data.market_check && data.market_check.text;
+    setText(view.market, check ? `${text.market}${check}` : "");
+    view.cards.replaceChildren(...listings.map((match, index) => card(match, index + 1)));
+    drawMap(listings);
+    view.listings.hidden = false;
+    if (wasHidden) peekAtListings();
+  }
+
+  // Newly shown cards: scroll just enough to show their start below the last message.
+  function peekAtListings() {
+    const peek = view.listings.offsetTop + LISTINGS_PEEK_PX - view.feed.clientHeight;
+    view.feed.scrollTop = Math.max(view.feed.scrollTop, peek);
+  }
+
+  function amount(value) {
+    return Number(value).toLocaleString("en-US", { maximumFractionDigits: 1 });
+  }
+
+  function kindName(kind) {
+    const name = labels().kinds[kind] || String(kind).replace(/_/g, " ");
+    return name.charAt(0).toUpperCase() + name.slice(1);
+  }
+
+  function listingTitle(listing) {
+    const place = listing.zone ? `${listing.zone}, ${listing.city}` : listing.city;
+    return `${kindName(listing.property_type)} · ${place}`;
+  }
+
+  function amenityWords(amenities) {
+    const words = labels().amenities;
+    const found = [];
+    for (const [key, value] of Object.entries(amenities || {})) {
+      if (value === false || value === 0 || value === null) continue;
+      const n = typeof value === "number" ? amount(value) : "";
+      const say = words[key];
+      found.push(say ? say(n) : `${key.replace(/_/g, " ")}${n ? `: ${n}` : ""}`);
+    }
+    return found;
+  }
+
+  function availability(from) {
+    const text = labels();
+    if (!from) return text.availableUnknown;
+    const today = new Date();
+    const local = [today.getFullYear(), today.getMonth() + 1, today.getDate()]
+      .map((part) => String(part).padStart(2, "0"))
+      .join("-");
+    if (from <= local) return text.availableNow;
+    const date = new Date(`${from}T00:00:00Z`);
+    const words = date.toLocaleDateString(text.locale, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+    return text.availableFrom(words);
+  }
+
+  function osmUrl(lat, lon) {
+    const la = Number(lat).toFixed(5);
+    const lo = Number(lon).toFixed(5);
+    return `https://www.openstreetmap.org/?mlat=${la}&mlon=${lo}#map=${OSM_ZOOM}/${la}/${lo}`;
+  }
+
+  function element(tag, className, text) {
+    const made = document.createElement(tag);
+    if (className) made.className = className;
+    if (text !== undefined) made.textContent = text;
+    return made;
+  }
+
+  function card(match, number) {
+    const text = labels();
+    const listing = match.listing;
+    const title = listingTitle(listing);
+    const item = element("li", "card");
+    item.id = `listing-${number}`;
+    item.tabIndex = -1; // a pin's link moves the focus here
+    const heading = element("h3", "card-title");
+    heading.append(element("span", "card-number", String(number)), document.createTextNode(title));
+    const rent = listing.offer === "rent";
+    const price = element("p", "card-price", (rent ? text.priceRent : text.priceSale)(amount(listing.price), listing.currency));
+    const perM2 = (rent ? text.perM2Rent : text.perM2Sale)(amount(listing.price_per_m2), listing.currency);
+    const size = element("p", "card-size", `${amount(listing.size_m2)} m² · ${perM2}`);
+    const reasons = element("ul", "card-reasons");
+    reasons.append(...(match.reasons || []).map((reason) => element("li", "", reason)));
+    item.append(heading, price, size, reasons);
+    const amenities = amenityWords(listing.amenities);
+    if (amenities.length) item.append(element("p", "card-amenities", amenities.join(" · ")));
+    const footer = element("p", "card-footer");
+    const link = element("a", "card-map", text.onMap);
+    link.href = osmUrl(listing.lat, listing.lon);
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.setAttribute("aria-label", text.onMapOf(title));
+    footer.append(element("span", "card-availability", availability(listing.available_from)), link);
+    item.append(footer);
+    return item;
+  }
+
+  // ---- the map: an inline SVG (no tiles: the policy allows no other origin) ----
+
+  function svg(tag, attributes, text) {
+    const made = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attributes || {})) made.setAttribute(name, String(value));
+    if (text !== undefined) made.textContent = text;
+    return made;
+  }
+
+  // Places every listing within the listings' bounding box: kilometres east and north of its
+  // centre (equirectangular, fine at a city's scale), scaled to fit, north up.
+  function project(listings) {
+    const lats = listings.map((match) => match.listing.lat);
+    const lons = listings.map((match) => match.listing.lon);
+    const lat0 = (Math.min(...lats) + Math.max(...lats)) / 2;
+    const lon0 = (Math.min(...lons) + Math.max(...lons)) / 2;
+    const east = (lon) => (lon - lon0) * KM_PER_DEGREE * Math.cos((lat0 * Math.PI) / 180);
+    const north = (lat) => (lat - lat0) * KM_PER_DEGREE;
+    const width = Math.max(...lons.map(east)) - Math.min(...lons.map(east));
+    const height = Math.max(...lats.map(north)) - Math.min(...lats.map(north));
+    const room = [MAP_WIDTH - 2 * MAP_MARGIN, MAP_HEIGHT - 2 * MAP_MARGIN];
+    const fits = [width ? room[0] / width : Infinity, height ? room[1] / height : Infinity];
+    const pxPerKm = Math.min(...fits, 100); // one place alone: ~100 px per km around it
+    return {
+      pxPerKm,
+      at: (lat, lon) => [MAP_WIDTH / 2 + east(lon) * pxPerKm, MAP_HEIGHT / 2 - north(lat) * pxPerKm],
+    };
+  }
+
+  // A bar of a round length (0.1, 0.2, 0.5, 1, 2, 5… km) about a fifth of the map's width.
+  function scaleBar(pxPerKm) {
+    const wanted = MAP_WIDTH / 5 / pxPerKm;
+    const power = 10 ** Math.floor(Math.log10(wanted));
+    const km = [1, 2, 5, 10].map((step) => step * power).filter((length) => length <= wanted).pop() || power;
+    const length = km * pxPerKm;
+    const x = MAP_WIDTH - 10 - length;
+    const y = MAP_HEIGHT - 10;
+    const group = svg("g", { class: "map-scale", "aria-hidden": "true" });
+    group.append(
+      svg("path", { d: `M${x} ${y - 4}V${y}H${x + length}V${y - 4}` }),
+      svg("text", { x: x + length / 2, y: y - 6, "text-anchor": "middle" }, km >= 1 ? `${amount(km)} km` : `${Math.round(km * 1000)} m`),
+    );
+    return group;
+  }
+
+  function drawMap(listings) {
+    if (!listings.length) {
+      clearListingsMap();
+      return;
+    }
+    const text = labels();
+    const places = [...new Set(listings.map((match) => match.listing.city))].join(" · ");
+    const { at, pxPerKm } = project(listings);
+    const map = svg("svg", {
+      class: "map-svg",
+      viewBox: `0 0 ${MAP_WIDTH} ${MAP_HEIGHT}`,
+      role: "group",
+      "aria-label": text.mapOf(places),
+    });
+    map.append(svg("rect", { class: "map-ground", x: 0, y: 0, width: MAP_WIDTH, height: MAP_HEIGHT, rx: 8 }));
+    for (let x = 40; x < MAP_WIDTH; x += 40) map.append(svg("path", { class: "map-grid", d: `M${x} 0V${MAP_HEIGHT}` }));
+    for (let y = 40; y < MAP_HEIGHT; y += 40) map.append(svg("path", { class: "map-grid", d: `M0 ${y}H${MAP_WIDTH}` }));
+    map.append(svg("text", { class: "map-city", x: 10, y: 18 }, places), scaleBar(pxPerKm));
+    // The best fit is drawn last, so it stays on top where pins overlap.
+    listings
+      .map((match, index) => ({ match, number: index + 1 }))
+      .reverse()
+      .forEach(({ match, number }) => map.append(pin(match.listing, number, at(match.listing.lat, match.listing.lon))));
+    view.map.replaceChildren(map, view.mapCaption);
+    view.mapCaption.textContent = text.mapCaption;
+    view.map.hidden = false;
+  }
+
+  function clearListingsMap() {
+    view.map.replaceChildren(view.mapCaption);
+    view.map.hidden = true;
+  }
+
+  // A numbered pin (its tip at the listing) linking to its card.
+  function pin(listing, number, [x, y]) {
+    const link = svg("a", {
+      class: "pin",
+      href: `#listing-${number}`,
+      "data-number": number,
+      "data-lat": listing.lat,
+      "data-lon": listing.lon,
+      "aria-label": `${number}. ${listingTitle(listing)}`,
+    });
+    link.append(
+      svg("title", {}, `${number}. ${listingTitle(listing)}`),
+      svg("path", { class: "pin-body", d: `M${x} ${y}l-7 -11a9 9 0 1 1 14 0z` }),
+      svg("text", { class: "pin-number", x, y: y - 16.5, "text-anchor": "middle", "dominant-baseline": "central" }, String(number)),
+    );
+    link.addEventListener("click", (event) => {
+      event.preventDefault(); // no change of the page's address: just show the card
+      const target = $(`listing-${number}`);
+      if (!target) return;
+      target.scrollIntoView({ block: "nearest" });
+      target.focus({ preventScroll: true });
+    });
+    return link;
   }
 
   // ---- entries ----
@@ -376,6 +741,9 @@
     view.chips.replaceChildren();
     view.progress.value = 0;
     view.progressText.textContent = "";
+    state.listingsFor = "";
+    state.listingsAsked += 1;
+    clearListings();
     showTyping(false);
     setStatus("");
   }
