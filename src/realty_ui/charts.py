@@ -188,20 +188,28 @@ def blocked_per_day(stats: Stats, language: Language) -> alt.Chart | None:
 
 def blocked_by_reason(stats: Stats, language: Language) -> alt.Chart | None:
     """Messages the guard refused, by reason (``empty``, ``too_long``, ``injection``, …)."""
-    rows: list[Row] = [
-        {"reason": reason.replace("_", " "), "count": count}
-        for reason, count in stats.blocked_by_reason.items()
-        if count
-    ]
+    counts = {reason.replace("_", " "): n for reason, n in stats.blocked_by_reason.items()}
+    return _bars(counts, "reason", _RED, language)
+
+
+def turns_by_intent(stats: Stats, language: Language) -> alt.Chart | None:
+    """User messages by what they wanted (give details, ask a question, search…)."""
+    counts = {text(language, f"intent_{i}"): n for i, n in stats.turns_by_intent.items()}
+    return _bars(counts, "intent", _ORANGE, language)
+
+
+def _bars(counts: dict[str, int], name: str, color: str, language: Language) -> alt.Chart | None:
+    """One horizontal bar per label with a count, longest first (``None``: all zero)."""
+    rows: list[Row] = [{name: label, "count": n} for label, n in counts.items() if n]
     if not rows:
         return None
     chart: alt.Chart = (
         alt.Chart(_data(rows), height=HEIGHT)
-        .mark_bar(color=_RED, size=BAR)
+        .mark_bar(color=color, size=BAR)
         .encode(
-            y=alt.Y("reason:N", title=text(language, "ax_reason"), sort="-x"),
+            y=alt.Y(f"{name}:N", title=text(language, f"ax_{name}"), sort="-x"),
             x=_count(alt.X, language),
-            tooltip=["reason:N", "count:Q"],
+            tooltip=[f"{name}:N", "count:Q"],
         )
     )
     return chart

@@ -22,7 +22,7 @@ Language = Literal["en", "es"]
 Source = Literal["parser", "llm", "user_edit"]
 Status = Literal["valid", "invalid", "unconfirmed"]
 EntryKind = Literal["start", "message", "edit", "confirm", "refine"]
-LeadStatus = Literal["new", "confirmed"]
+LeadStatus = Literal["new", "confirmed", "handoff"]
 Offer = Literal["rent", "sale"]
 Amenity = bool | int | float
 
@@ -242,6 +242,9 @@ class TranscriptEntry(BaseModel):
     reply: str
     blocked: bool
     actions: list[str]
+    intent: str | None = None
+    intent_confidence: float | None = None
+    sentiment: float | None = None
     created_at: dt.datetime
 
 
@@ -303,6 +306,8 @@ class Stats(BaseModel):
     llm_calls: int
     llm_calls_per_turn: float
     llm_calls_histogram: dict[str, int]
+    turns_by_intent: dict[str, int] = {}
+    mean_sentiment: float | None = None
     mean_latency_ms: float
     p50_latency_ms: float | None
     p95_latency_ms: float | None

@@ -24,6 +24,7 @@ from realty_ui.client import (
     LeadFilters,
     NotFound,
     Stats,
+    TranscriptEntry,
     Unauthorized,
 )
 from realty_ui.common import client_address, connect, problem_message, settings_or_stop
@@ -147,6 +148,11 @@ def _key_numbers(stats: Stats, language: Language) -> None:
         st.metric(text(language, "m_llm_per_turn"), f"{stats.llm_calls_per_turn:.2f}", border=True)
         st.metric(text(language, "m_p50"), _ms(stats.p50_latency_ms), border=True)
         st.metric(text(language, "m_p95"), _ms(stats.p95_latency_ms), border=True)
+        st.metric(text(language, "m_sentiment"), _sentiment(stats.mean_sentiment), border=True)
+
+
+def _sentiment(value: float | None) -> str:
+    return "—" if value is None else f"{value:+.2f}"
 
 
 def _ms(value: float | None) -> str:
@@ -167,6 +173,7 @@ def _charts(stats: Stats, language: Language) -> None:
             text(language, "mean_calls", mean=f"{stats.llm_calls_per_turn:.2f}"),
         ),
         ("c_latency", charts.latency_per_day, None),
+        ("c_intents", charts.turns_by_intent, None),
     ]
     for start in range(0, len(grid), 2):
         for column, (title, build, note) in zip(
@@ -223,7 +230,7 @@ def _leads(
 def _filters(stats: Stats, language: Language) -> LeadFilters:
     cities = [ANY, *sorted(stats.leads_by_city)]
     kinds = [ANY, *sorted(stats.leads_by_type)]
-    statuses = [ANY, "new", "confirmed"]
+    statuses = [ANY, "new", "confirmed", "handoff"]
     city, kind, status, start, end = st.columns(5)
     chosen_city = city.selectbox(
         text(language, "f_city"),
@@ -326,10 +333,23 @@ def _detail(api: ApiClient, leads: list[Lead], language: Language) -> None:
                 with st.chat_message("user"):
                     st.caption(f"{kind} · {entry.created_at:%Y-%m-%d %H:%M:%S}")
                     st.text(entry.text)
+                    if entry.intent is not None:
+                        st.caption(_intent_note(entry, language))
                     if entry.blocked:
                         st.caption(text(language, "blocked_note"))
             with st.chat_message("assistant"):
                 st.text(entry.reply)
+
+
+def _intent_note(entry: TranscriptEntry, language: Language) -> str:
+    """ "search (0.83) · sentiment +0.40": what a message wanted and how it felt."""
+    assert entry.intent is not None
+    note = text(language, f"intent_{entry.intent}")
+    if entry.intent_confidence is not None:
+        note += f" ({entry.intent_confidence:.2f})"
+    if entry.sentiment is not None:
+        note += f" · {text(language, 'm_sentiment').lower()} {entry.sentiment:+.2f}"
+    return note
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ def test_the_canonical_two_turns_fill_the_brief_and_confirm_makes_a_confirmed_le
     assert leads(api)[0]["status"] == "confirmed"
     assert "confirmed" in last_reply(at)
     assert any("You confirmed the brief." in c for c in at.caption.values)
-    assert at.sidebar.success.values == ["Confirmed: we'll start looking for matching properties."]
+    assert at.sidebar.success.values == ["Confirmed: the listings that fit are below."]
     assert not [b for b in at.sidebar.button if b.key == "confirm"]
 
 

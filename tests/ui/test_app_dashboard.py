@@ -16,7 +16,7 @@ from realty_ui.client import ApiClient, LeadFilters
 from realty_ui.leads import CSV_COLUMNS, export_csv
 
 App = Callable[[], AppTest]
-CHARTS = 8
+CHARTS = 9
 
 
 @pytest.fixture
@@ -30,7 +30,9 @@ def seeded(api: Server) -> list[Prospect]:
     spanish.say("Busco una bodega en Monterrey", "   ", "50 mil pesos al mes, 1200 m2")
     idle = Prospect.open(api)
     idle.say("hola")
-    return [english, spanish, idle]
+    human = Prospect.open(api)
+    human.say("I'd rather talk to a person, can someone call me?")
+    return [english, spanish, idle, human]
 
 
 def dashboard(app: App) -> AppTest:
@@ -65,15 +67,16 @@ def test_the_key_is_asked_for_and_the_numbers_charts_and_leads_follow(
     assert not at.exception
     assert not at.error
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Conversations"] == "3"
-    assert metrics["Leads"] == "2"
+    assert metrics["Conversations"] == "4"
+    assert metrics["Leads"] == "3"
     assert metrics["Blocked inputs"] == "1"
-    assert metrics["Completion rate"] == "67%"
+    assert metrics["Completion rate"] == "50%"
+    assert metrics["Mean sentiment"].startswith(("+", "-"))
     assert len(at.get("vega_lite_chart")) == CHARTS
     assert not at.info  # every chart has data
     rows = table(at)
-    assert {row["City"] for row in rows} == {"Mexico City", "Monterrey"}
-    assert {row["Status"] for row in rows} == {"confirmed", "new"}
+    assert {row["City"] for row in rows} == {"Mexico City", "Monterrey", ""}  # "" the handoff
+    assert {row["Status"] for row in rows} == {"confirmed", "new", "wants a broker"}
     assert [b.proto.label for b in at.get("download_button")] == ["Download CSV"]
 
 
@@ -94,6 +97,10 @@ def test_a_lead_shows_its_brief_and_transcript(
     assert "50 mil pesos al mes, 1200 m2" in shown
     assert "Tu mensaje llegó vacío. ¿Qué estás buscando?" in shown
     assert "This message was not taken into account." in at.caption.values
+    # Each message read says what it wanted and how it felt.
+    notes = [c for c in at.caption.values if c.startswith("gives details (")]
+    assert len(notes) == 2
+    assert all(" · mean sentiment " in note for note in notes)
 
 
 def test_filters_narrow_the_leads(app: App, api: Server, seeded: list[Prospect]) -> None:
@@ -130,7 +137,7 @@ def test_the_csv_export_holds_every_matching_lead_up_to_the_cap(
         capped = export_csv(client, LeadFilters(), cap=1).decode().splitlines()
         city = export_csv(client, LeadFilters(city="Monterrey")).decode()
 
-    assert len(every) == 2
+    assert len(every) == 3
     assert set(every[0]) == set(CSV_COLUMNS)
     assert {row["id"] for row in every} == {lead["id"] for lead in leads(api)}
     budgets = {row["budget"] for row in every}

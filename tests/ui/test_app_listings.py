@@ -100,7 +100,7 @@ def test_a_complete_brief_shows_one_card_per_listing_that_fits(
     assert f"6 of {body['total']} listings that fit" in notes
     check = body["market_check"]["text"]
     assert check.startswith("20,000 USD a month for 500 m² of office in Mexico City")
-    assert f"**Market check** · {check}" in shown
+    assert f"**Market check** · {_lines(check)}" in shown
     first = listings[0]["listing"]
     assert first["property_type"] == "office"
     zone = _place(listings[0])
@@ -221,7 +221,8 @@ def test_an_edit_of_the_brief_refreshes_the_cards(app: App, catalog_api: Server)
 
     assert not at.exception
     after = [m for m in markdowns(at) if m.startswith("**Market check**")]
-    assert after == [f"**Market check** · {matches_of(at, catalog_api)['market_check']['text']}"]
+    check = matches_of(at, catalog_api)["market_check"]["text"]
+    assert after == [f"**Market check** · {_lines(check)}"]
     assert "650 m²" in after[0]
     pins, _ = map_layers(at)
     listings = matches_of(at, catalog_api)["listings"]
@@ -264,3 +265,8 @@ def test_details_open_the_listing_as_the_api_gives_it(app: App, catalog_api: Ser
 def _place(match: dict[str, Any]) -> str:
     listing = match["listing"]
     return f"{listing['zone']}, {listing['city']}" if listing["zone"] else listing["city"]
+
+
+def _lines(text: str) -> str:
+    """``text`` as the app's markdown shows it: each line break a hard break (a backslash)."""
+    return text.replace("\n", "\\\n")

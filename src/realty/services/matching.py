@@ -183,6 +183,8 @@ class MatchResult(BaseModel):
         if self.market is None:
             return None
         check = self.market.check
+        if check.note == "no_data":  # too few listings to say anything of the budget
+            return None
         notable = check.question is not None or (
             check.budget is not None and check.budget.verdict != "in_line"
         )
