@@ -173,3 +173,15 @@ def test_a_guide_about_another_market_answers_only_when_the_question_names_it(
     assert kb.ask("¿Cada cuánto sube la renta en EUA?").sources[0].doc == (
         "arrendamiento-comercial-eua"
     )
+
+
+def test_the_guides_of_the_deployments_market_come_first() -> None:
+    """The same question, unnamed market: Mexico's guide in a Mexican deployment, the US one
+    in a US deployment; naming the other market reaches its guide either way."""
+    question = "How much security deposit do landlords ask for a commercial lease?"
+    mexico = KnowledgeBase(country="MX").ask(question, "en")
+    usa = KnowledgeBase(country="US").ask(question, "en")
+    assert mexico.sources[0].doc == "commercial-leasing-mx"
+    assert usa.sources[0].doc == "us-commercial-leasing"
+    named = KnowledgeBase(country="US").ask(f"{question[:-1]} in Mexico?", "en")
+    assert named.sources[0].doc == "commercial-leasing-mx"

@@ -148,6 +148,7 @@ class KnowledgeBase:
         *,
         min_score: float = DEFAULT_MIN_SCORE,
         min_coverage: float = DEFAULT_MIN_COVERAGE,
+        country: str = "MX",
     ) -> None:
         """Index the passages (default: the packaged guides) once.
 
@@ -155,6 +156,8 @@ class KnowledgeBase:
             passages: The passages to index.
             min_score: Best BM25 score below which a question is out of scope.
             min_coverage: Share of the question the best passage must cover (0–1).
+            country: The deployment's market (``REALTY_HOME_COUNTRY``): guides about
+                another market count less unless a question names it.
 
         Raises:
             ConfigurationError: A language has no passages.
@@ -164,6 +167,7 @@ class KnowledgeBase:
         self._tables = TokenTables.packaged()
         self._min_score = min_score
         self._min_coverage = min_coverage
+        self._country = country.upper()
         self._indexes: dict[Language, _Index] = {}
         for language in LANGUAGES:
             mine = [p for p in passages if p.language == language]
@@ -194,13 +198,14 @@ class KnowledgeBase:
         ]
 
     def _market_weights(self, question: str, passages: Sequence[Passage]) -> np.ndarray:
-        """1 for each passage, or the market factor for a guide about another market that
-        the question does not name."""
+        """1 for each passage, or the market factor for a guide about a market other than
+        the deployment's that the question does not name."""
         tables = self._tables
         unnamed = {
             doc
-            for doc, words in tables.markets.items()
-            if not self._tokenizer.names(question, words)
+            for doc, country in tables.markets.items()
+            if country != self._country
+            and not self._tokenizer.names(question, tables.market_words[country])
         }
         return np.array([tables.market_factor if p.doc in unnamed else 1.0 for p in passages])
 

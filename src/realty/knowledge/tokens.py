@@ -34,7 +34,8 @@ class TokenTables:
 
     chat_words: frozenset[str]
     synonyms: Mapping[Language, tuple[tuple[str, ...], ...]]
-    markets: Mapping[str, frozenset[tuple[str, ...]]]  # guide -> its market's words
+    markets: Mapping[str, str]  # guide -> the country of the market it is about
+    market_words: Mapping[str, frozenset[tuple[str, ...]]]  # country -> words that name it
     market_factor: float
 
     @classmethod
@@ -54,11 +55,12 @@ class TokenTables:
                     lang: tuple(tuple(fold(w) for w in group) for group in raw["synonyms"][lang])
                     for lang in LANGUAGES
                 },
-                markets={
-                    doc: frozenset(tuple(w.text for w in words(fold(p))) for p in phrases)
-                    for doc, phrases in raw["other_markets"]["guides"].items()
+                markets={doc: str(c) for doc, c in raw["markets"]["guides"].items()},
+                market_words={
+                    country: frozenset(tuple(w.text for w in words(fold(p))) for p in phrases)
+                    for country, phrases in raw["markets"]["words"].items()
                 },
-                market_factor=float(raw["other_markets"]["factor"]),
+                market_factor=float(raw["markets"]["factor"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigurationError(f"knowledge.yaml malformed: {exc}") from exc

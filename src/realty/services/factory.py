@@ -157,6 +157,6 @@ def build_toolkit(settings: Settings) -> Toolkit:
     return Toolkit(
         simulation_reader=SimulationReader(default_rate=settings.default_mortgage_rate),
         simulation_replier=SimulationReplier(),
-        knowledge=KnowledgeBase(),
+        knowledge=KnowledgeBase(country=settings.market().country),
         intents=IntentClassifier(),
     )
