@@ -125,22 +125,24 @@ def test_confirming_the_brief_in_the_chat_lists_the_listings_that_fit(
 ) -> None:
     server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=3000))
     with server.client() as http:
-        conv = _complete(http, open_conv, CANONICAL)
-        confirmed = http.post(
-            f"/v1/conversations/{conv.id}/messages", json={"text": "yes"}, headers=conv.auth
-        )
-        assert confirmed.status_code == 200, confirmed.text
-        reply = confirmed.json()["reply"]
+        conv = open_conv(http, text=CANONICAL[0])
+        summary = _say(http, conv, CANONICAL[1])["reply"]
+        reply = _say(http, conv, "yes")["reply"]
         matches = http.get(f"/v1/conversations/{conv.id}/matches?limit=3", headers=conv.auth)
         body = matches.json()
 
     assert reply.startswith("Great, your brief is confirmed.")
-    # The same listings as the matches endpoint, numbered, then the market check.
+    # The same listings as the matches endpoint, numbered; the market check of a budget far
+    # from the median came with the summary, before the prospect confirmed it.
     for n, listing in enumerate(body["listings"], start=1):
         assert f"\n{n}. {listing['summary']}" in reply
     if not body["listings"]:
         assert "no listings that fit" in reply
-    assert reply.rstrip().endswith(body["market_check"]["text"])
+    check = body["market_check"]
+    assert check["verdict"] == "high"
+    assert summary.startswith(check["text"])
+    assert "Here is your brief: office in Mexico City" in summary
+    assert check["text"] not in reply
 
 
 def _say(http: Any, conv: Opened, text: str) -> dict[str, Any]:

@@ -801,7 +801,9 @@ class ConversationService:
         """A confirmed brief's reply, followed by the listings that fit it."""
         if found is None or not any(isinstance(a, Confirmed) for a in transition.actions):
             return transition, reply
-        text = found.chat_text(transition.state.language)
+        language = transition.state.language
+        # A market note worth hearing was said with the summary the prospect just confirmed.
+        text = found.chat_text(language, market=found.market_note(language) is None)
         return _with_state(transition, shown=_ids(found)), f"{reply}\n\n{text}"
 
     async def _edit(

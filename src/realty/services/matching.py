@@ -150,7 +150,9 @@ class MatchResult(BaseModel):
     relaxation_text: Words | None = None
     market: MarketCheckResult | None = None
 
-    def chat_text(self, language: Language, limit: int = 3, *, preview: bool = False) -> str:
+    def chat_text(
+        self, language: Language, limit: int = 3, *, preview: bool = False, market: bool = True
+    ) -> str:
         """The matches as a chat message: a numbered list (a reply of "2" opens the second),
         what was relaxed when nothing fitted exactly, and the market check.
 
@@ -158,6 +160,7 @@ class MatchResult(BaseModel):
             language: The words' language.
             limit: At most this many listings.
             preview: The brief is not complete yet (the list says "so far").
+            market: End with the market check.
         """
         shown = self.listings[:limit]
         lines: list[str] = []
@@ -172,7 +175,7 @@ class MatchResult(BaseModel):
                 lines.append(self.relaxation_text[language])
             lines += [f"{i}. {m.summary[language]}" for i, m in enumerate(shown, start=1)]
             lines.append(_CHAT["pick"][language])
-        if self.market is not None and self.market.text.get(language):
+        if market and self.market is not None and self.market.text.get(language):
             lines.append(str(self.market.text[language]))
         return "\n".join(lines)
 
