@@ -194,7 +194,7 @@ def test_the_dashboard_draws_its_charts_after_the_staff_key(
     page.get_by_role("button", name="Sign in").click()
 
     charts = page.get_by_test_id("stVegaLiteChart")
-    expect(charts).to_have_count(8, timeout=STEP_MS)
+    expect(charts).to_have_count(9, timeout=STEP_MS)
     for index in range(8):
         drawn = charts.nth(index).locator("canvas, svg.marks")
         expect(drawn.first).to_be_visible(timeout=STEP_MS)

@@ -235,6 +235,13 @@ def test_asking_for_a_person_hands_the_lead_to_a_broker(
         assert "leave a phone number or an email" in body["reply"]
         leads = http.get("/v1/leads", params={"status": "handoff"}, headers=staff).json()
         assert [lead["conversation_id"] for lead in leads["items"]] == [conv.id]
+        assert leads["items"][0]["contact"] is None
+        # The number left for the broker reaches the lead, and never the budget or the size.
+        noted = _say(http, conv, "my number is +52 55 1234 5678")
+        assert set(noted["brief"]["extras"]) == {"phone"}
+        assert noted["brief"]["missing"] == ["budget", "size"]
+        lead = http.get("/v1/leads", headers=staff).json()["items"][0]
+        assert (lead["status"], lead["contact"]) == ("handoff", "+525512345678")
         # Completing the brief later keeps the lead with the broker.
         _say(http, conv, CANONICAL[1])
         lead = http.get("/v1/leads", headers=staff).json()["items"][0]

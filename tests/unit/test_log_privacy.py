@@ -119,7 +119,11 @@ def test_a_turn_logs_no_contact_details_once_the_app_is_built(
     settings = Settings(llm_provider="none", database_url=f"sqlite:///{tmp_path / 'r.db'}")
     create_app(settings, parser=parser, llm=None)
     create_app(settings, parser=parser, llm=None)  # a second app adds no second filter
-    service = build_service(settings, store=InMemoryStore(), parser=parser, llm=FakeLLM(ECHO, ECHO))
+    # Every turn goes to the model: the parser alone explains this message's contacts.
+    every_turn = settings.model_copy(update={"llm_mode": "every_turn"})
+    service = build_service(
+        every_turn, store=InMemoryStore(), parser=parser, llm=FakeLLM(ECHO, ECHO)
+    )
     caplog.set_level(logging.INFO, logger="realty")
 
     async def turn() -> str:

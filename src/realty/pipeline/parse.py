@@ -9,10 +9,12 @@ was explained, which tells the LLM stage whether it is needed at all.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from realty.domain.brief import Scalar
 from realty.domain.fields import FieldRegistry
 from realty.domain.turn import Candidate, Extraction, ParseContext, Signal
+from realty.parsing.contact import Contact, ContactFinder
 from realty.parsing.facts import FactFinder
 from realty.parsing.kinds import TypeFinder
 from realty.parsing.lexicon import Lexicon
@@ -52,6 +54,13 @@ def _drop_overlapping_guesses(candidates: Sequence[Candidate]) -> list[Candidate
     return sorted(kept, key=lambda c: (c.span[0], c.span[1]))
 
 
+def _contact(contact: Contact) -> Candidate:
+    """A phone number or an email as a candidate for its field (``phone``, ``email``)."""
+    return Candidate(
+        key=contact.kind, value=Scalar(kind="text", value=contact.value), span=contact.span
+    )
+
+
 def _coverage(msg: Message, spans: Iterable[Span]) -> float:
     """Fraction of word characters that are explained (inside a span, or filler words)."""
     spans = sorted(spans)
@@ -73,6 +82,7 @@ class Parser:
     types: TypeFinder
     facts: FactFinder
     quantities: QuantityFinder
+    contacts: ContactFinder = field(default_factory=ContactFinder)
 
     @classmethod
     def build(
@@ -94,6 +104,7 @@ class Parser:
             types=TypeFinder(lex),
             facts=FactFinder(registry.phrases() if registry is not None else None),
             quantities=QuantityFinder(lex),
+            contacts=ContactFinder(country),
         )
 
     @property
@@ -102,8 +113,13 @@ class Parser:
         return self.cities.gazetteer.home_country
 
     def parse(self, text: str, ctx: ParseContext) -> Extraction:
-        """Everything ``text`` says, in the context of the conversation so far."""
-        msg = Message.of(text)
+        """Everything ``text`` says, in the context of the conversation so far.
+
+        A phone number or an email is read first and taken out of the text the other finders
+        see, so its digits are never a budget or a size.
+        """
+        contacts = self.contacts.find(text)
+        msg = Message.of(ContactFinder.blank(text, contacts) if contacts else text)
         found = self.signals.find(msg, ctx)
         cities, unknown = self.cities.find(msg, ctx)
         # "San Cristóbal de las Casas" names a city, not houses.
@@ -116,6 +132,10 @@ class Parser:
         claimed = [c.span for c in (*cities, *facts)] + [u.span for u in unknown]
         quantities = self.quantities.find(msg, ctx, claimed)
         candidates = _drop_overlapping_guesses([*cities, *kinds, *facts, *quantities])
+        if contacts:
+            candidates = sorted(
+                [*candidates, *(_contact(c) for c in contacts)], key=lambda c: c.span
+            )
         signals: set[Signal] = set(found.signals)
         if "gibberish" in signals:  # a keyboard mash is not an unknown city
             unknown = []

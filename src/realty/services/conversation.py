@@ -33,7 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from realty.domain.brief import CORE_FIELDS, Brief, Language
+from realty.domain.brief import CORE_FIELDS, Brief, Language, Scalar
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import DEFAULT_MARKET, LOCK_CONFIDENCE, advance, answer, refine, refuse
 from realty.domain.market import Market
@@ -66,6 +66,7 @@ from realty.services.events import EventBus, NullEventBus
 from realty.services.matching import MatchResult, MatchService
 from realty.services.slots import CallSlots
 from realty.store.base import (
+    CONTACT_MAX_CHARS,
     Channel,
     ConversationStore,
     DuplicateChannelKeyError,
@@ -87,6 +88,8 @@ logger = logging.getLogger("realty.service")
 MAX_ATTEMPTS = 25
 _BACKOFF_S = 0.005
 _BACKOFF_CAP_S = 0.2
+# The brief's fields a broker reaches the prospect by, preferred first (parsing/contact.py).
+CONTACT_KEYS = ("phone", "email")
 # Listings a chat list shows (the numbered list a reply of "2" picks from).
 LISTED = 3
 
@@ -1024,8 +1027,13 @@ class ConversationService:
     def _lead(self, stored: StoredConversation, outcome: _Outcome) -> LeadChange | None:
         actions = outcome.result.actions
         handoff = outcome.transition.state.handoff
+        contact = stored.channel_key or _contact(outcome.transition.state.brief)
+        reached = contact != (stored.channel_key or _contact(stored.state.brief))
         if handoff is not None and (
-            stored.state.handoff is None or "confirmed" in actions or "brief_completed" in actions
+            stored.state.handoff is None
+            or reached
+            or "confirmed" in actions
+            or "brief_completed" in actions
         ):
             status: LeadStatus = "handoff"  # a person was asked for: it stays so
         elif "confirmed" in actions:
@@ -1039,7 +1047,7 @@ class ConversationService:
             brief=outcome.result.brief,
             language=outcome.transition.state.language,
             channel=stored.channel,
-            contact=stored.channel_key,
+            contact=contact,
         )
 
     async def _publish(self, cid: str, result: TurnResult) -> None:
@@ -1100,6 +1108,17 @@ class ConversationService:
             sentiment=round(result.intent.sentiment, 3) if result.intent else None,
             created_at=created_at or self._now(),
         )
+
+
+def _contact(brief: Brief) -> str | None:
+    """How a broker reaches the prospect, from the brief: a phone number, else an email."""
+    for key in CONTACT_KEYS:
+        slot = brief.get(key)
+        if slot is not None and isinstance(slot.value, Scalar):
+            text = str(slot.value.value)
+            if len(text) <= CONTACT_MAX_CHARS:  # a longer one stays in the brief only
+                return text
+    return None
 
 
 def _with_state(transition: Transition, **changes: Any) -> Transition:

@@ -110,6 +110,10 @@ class IdempotencyRecord(BaseModel):
     expires_at: dt.datetime
 
 
+# The longest contact a lead keeps (a WhatsApp sender, a phone number, an email).
+CONTACT_MAX_CHARS = 128
+
+
 class LeadChange(BaseModel):
     """A lead to create or update together with a turn (same transaction)."""
 

@@ -34,6 +34,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
+from realty.store.base import CONTACT_MAX_CHARS
+
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
@@ -143,7 +145,7 @@ leads = Table(
     Column("brief", Json, nullable=False),
     Column("language", String(2), nullable=False),
     Column("channel", String(16), nullable=False),
-    Column("contact", String(128), nullable=True),
+    Column("contact", String(CONTACT_MAX_CHARS), nullable=True),
     Column("city", String(128), nullable=True),
     Column("property_type", String(16), nullable=True),
     # The conversation's transcript, copied here when the conversation expires.

@@ -1,0 +1,81 @@
+"""Phone numbers and email addresses a prospect leaves so a broker can reach them.
+
+Phone numbers are found by ``phonenumbers`` (libphonenumber's rules: a number valid for the
+market's country, or any country when written with ``+``); an amount written with spaces as
+thousands separators ("2 000 000 000") is not a phone number. Emails by a plain pattern.
+What is found is taken out of the text before the other finders read it, so the digits of a
+phone number never become a budget or a size. Pure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import phonenumbers
+
+ContactKind = Literal["phone", "email"]
+
+_EMAIL: Final = re.compile(
+    r"(?<![\w.%+-])[\w%+-][\w.%+-]*@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])"
+)
+_GROUPS: Final = re.compile(r"[\s().-]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A phone number (E.164, ``+525512345678``) or an email (lower-cased) and where it was."""
+
+    kind: ContactKind
+    value: str
+    span: tuple[int, int]
+
+
+class ContactFinder:
+    """Finds the phone numbers and emails in a message.
+
+    Args:
+        country: The market's country (ISO code): how a number without ``+`` is read.
+    """
+
+    def __init__(self, country: str = "MX") -> None:
+        self._region = country.upper()
+
+    def find(self, text: str) -> list[Contact]:
+        """Every phone number and email in ``text``, in text order."""
+        found = [
+            Contact("email", m.group(0).lower(), (m.start(), m.end()))
+            for m in _EMAIL.finditer(text)
+        ]
+        taken = [c.span for c in found]
+        matcher = phonenumbers.PhoneNumberMatcher(
+            text, self._region, leniency=phonenumbers.Leniency.VALID
+        )
+        for match in matcher:
+            span = (match.start, match.end)
+            if _thousands(match.raw_string) or any(_overlap(span, t) for t in taken):
+                continue
+            number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
+            found.append(Contact("phone", number, span))
+        return sorted(found, key=lambda c: c.span)
+
+    @staticmethod
+    def blank(text: str, contacts: list[Contact]) -> str:
+        """``text`` with every contact replaced by spaces (spans keep their offsets)."""
+        for contact in contacts:
+            start, end = contact.span
+            text = text[:start] + " " * (end - start) + text[end:]
+        return text
+
+
+def _thousands(written: str) -> bool:
+    """Digits grouped as an amount ("2 000 000 000"), not as a phone number."""
+    if written.lstrip().startswith("+"):
+        return False
+    groups = [g for g in _GROUPS.split(written.strip()) if g]
+    return len(groups) > 2 and len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
