@@ -752,6 +752,7 @@ def _finish(work: _Turn, actions: list[Action], pending: Pending | None) -> Tran
         completed_once=work.base.completed_once or complete,
         shown=work.base.shown,
         handoff=work.base.handoff,
+        simulating=work.base.simulating,
     )
     return Transition(state=state, actions=tuple(actions))
 

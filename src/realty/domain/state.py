@@ -65,6 +65,8 @@ class ConversationState(BaseModel):
     shown: tuple[str, ...] = ()
     # The prospect asked for a person: a broker (``person``) or a visit (``visit``).
     handoff: Handoff | None = None
+    # The message(s) of a cost simulation still missing inputs, which the reply asked for.
+    simulating: str | None = None
 
 
 # ---- actions: a closed union of frozen types; the responder renders each one ----

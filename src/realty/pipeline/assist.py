@@ -16,7 +16,7 @@ from realty.domain.state import Answered, ConversationState
 from realty.knowledge.base import KnowledgeBase
 from realty.parsing.text import Message
 from realty.pipeline.intent import IntentClassifier, TurnIntent
-from realty.pipeline.simulation import SimulationReader
+from realty.pipeline.simulation import MissingInputs, SimulationReader
 from realty.pipeline.simulation_reply import SimulationReplier
 
 # Below this confidence the intent is a guess: the reply stays as the brief's policy made it.
@@ -72,3 +72,27 @@ class Assistant:
             reply = self._replier.reply(outcome, language)
             return Answered(topic="simulation", text=reply)
         return None
+
+    def simulation_pending(self, text: str, state: ConversationState) -> bool:
+        """Whether the simulation ``text`` asks for still lacks inputs (they were asked for)."""
+        return isinstance(self._reader.read(text, state.brief), MissingInputs)
+
+    def follow_up(self, asked: str, text: str, state: ConversationState) -> Answered | None:
+        """``text`` read as the answer to a simulation that lacked inputs.
+
+        Args:
+            asked: The message(s) of the simulation that asked for them.
+            text: The new message.
+            state: The conversation (its language and brief).
+
+        Returns:
+            The simulation's answer when ``text`` gives at least one of the missing inputs
+            (the figures, or the questions still open), else ``None``: the prospect moved on.
+        """
+        before = self._reader.read(asked, state.brief)
+        after = self._reader.read(f"{asked}\n{text}", state.brief)
+        if not isinstance(before, MissingInputs):
+            return None
+        if isinstance(after, MissingInputs) and set(after.missing) >= set(before.missing):
+            return None
+        return Answered(topic="simulation", text=self._replier.reply(after, state.language))

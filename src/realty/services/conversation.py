@@ -674,19 +674,9 @@ class ConversationService:
         intent = None
         if self._assistant is not None:
             intent = self._assistant.intent(verdict.text, transition.state)
-        route = self._router.route(intent)
-        if route.kind == "assist" and intent is not None:
-            asked = self._router.hypothetical(update, state.brief, intent)
-            if asked is not update:  # a question's own figures are not the brief's
-                update = asked
-                transition = advance(state, update, self._registry, market=self._market)
-        if route.kind == "assist" and self._assistant is not None and intent is not None:
-            filled = bool(update.accepted)
-            answered = self._assistant.answer(verdict.text, transition.state, intent, filled=filled)
-            if answered is not None:
-                transition = answer(transition, answered)
-        elif route.kind == "handoff":
-            transition = self._handed_off(stored, transition, route)
+        update, transition, intent, route = self._routed(
+            stored, verdict.text, update, transition, intent
+        )
         transition, found = await self._listed(
             transition, search=route.kind == "search", changed=bool(update.accepted)
         )
@@ -744,6 +734,61 @@ class ConversationService:
         )
         record = self._record(result, kind="message", text=text, update=None)
         return _Outcome(transition, reply, record, result)
+
+    def _routed(
+        self,
+        stored: StoredConversation,
+        text: str,
+        update: TurnUpdate,
+        transition: Transition,
+        intent: TurnIntent | None,
+    ) -> tuple[TurnUpdate, Transition, TurnIntent | None, Route]:
+        """Where the message's intent leads: the guides, the simulator (also the answer to
+        its own question), a broker; the turn with that answer, and what the brief keeps."""
+        state = stored.state
+        route = self._router.route(intent)
+        followed = self._followed(state, text, transition, route)
+        if followed is not None:
+            # The answer to the simulator's question: "5 millones" is the price it asked for.
+            route = Route("assist")
+            intent = TurnIntent("simulate", 1.0, intent.sentiment if intent else 0.0)
+        if route.kind == "assist" and intent is not None:
+            asked = self._router.hypothetical(update, state.brief, intent)
+            if asked is not update:  # a question's own figures are not the brief's
+                update = asked
+                transition = advance(state, update, self._registry, market=self._market)
+        simulating: str | None = None
+        if followed is not None:
+            figures, simulating = followed
+            transition = answer(transition, figures)
+        elif route.kind == "assist" and self._assistant is not None and intent is not None:
+            filled = bool(update.accepted)
+            answered = self._assistant.answer(text, transition.state, intent, filled=filled)
+            if answered is not None:
+                transition = answer(transition, answered)
+                if answered.topic == "simulation" and self._assistant.simulation_pending(
+                    text, transition.state
+                ):
+                    simulating = text
+        elif route.kind == "handoff":
+            transition = self._handed_off(stored, transition, route)
+        return update, _with_state(transition, simulating=simulating), intent, route
+
+    def _followed(
+        self, state: ConversationState, text: str, transition: Transition, route: Route
+    ) -> tuple[Answered, str | None] | None:
+        """A message answering what a cost simulation asked for: the simulation's answer,
+        and the messages to keep reading together when inputs are still missing. ``None``
+        when no simulation was waiting, the prospect asked for a person, or the message gives
+        none of the inputs (they moved on)."""
+        if state.simulating is None or self._assistant is None or route.kind == "handoff":
+            return None
+        answered = self._assistant.follow_up(state.simulating, text, transition.state)
+        if answered is None:
+            return None
+        together = f"{state.simulating}\n{text}"
+        pending = self._assistant.simulation_pending(together, transition.state)
+        return answered, together if pending else None
 
     def _handed_off(
         self, stored: StoredConversation, transition: Transition, route: Route
