@@ -13,6 +13,7 @@ from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.numbers import find_numbers, parse_digits
 from realty.parsing.quantities import QuantityFinder
 from realty.parsing.text import Message
+from realty.pipeline.parse import Parser
 
 
 @pytest.fixture(scope="module")
@@ -586,3 +587,11 @@ def test_number_word_soup_never_raises(finder: QuantityFinder) -> None:
         text = " ".join(rnd.choice(vocab) for _ in range(rnd.randint(0, 20)))
         for cand in _find(finder, text, asked=("budget",)):
             assert cand.key in {"budget", "size", "floor"}
+
+
+def test_a_yearly_word_without_an_amount_leaves_the_budget_alone(parser: Parser) -> None:
+    """The brief keeps amounts per month: "al año" alone cannot turn an amount already
+    there into a monthly one, and "al 11% anual" is a rate."""
+    for text in ("al 11% anual", "al año", "yearly"):
+        extraction = parser.parse(text, ParseContext(known=("budget",)))
+        assert [c for c in extraction.candidates if c.key == "budget"] == [], text

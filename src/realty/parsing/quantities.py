@@ -813,8 +813,10 @@ class QuantityFinder:
         out: list[Candidate] = []
         if bits.currency is not None:
             out.append(_merge(Money(currency=bits.currency[0]), bits.currency[1]))
-        if bits.period is not None:
-            period = _period(bits.period[0]) or "month"
+        period = _period(bits.period[0]) if bits.period is not None else None
+        if bits.period is not None and period is not None:
+            # "yearly" alone is left out: the brief keeps amounts per month, and an amount
+            # already there cannot be read again as a year's ("al 11% anual" is a rate).
             out.append(_merge(Money(period=period), bits.period[1]))
         if bits.modality is not None:
             out.append(_merge(Money(modality=_modality(bits.modality[0])), bits.modality[1]))
