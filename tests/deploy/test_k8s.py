@@ -9,6 +9,7 @@ before starting is executed for real on a database before and after the migratio
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -293,3 +294,24 @@ def test_production_runs_tagged_images_in_its_own_namespace() -> None:
     assert images == {"ghcr.io/example/realty-api:1.0.0", "ghcr.io/example/realty-app:1.0.0"}
     base = RENDERED["base"]
     assert "namespace" not in base[("Deployment", "realty-api")]["metadata"]
+
+
+def _selects(selector: str, labels: dict[str, str]) -> bool:
+    """A label selector of ``key=value`` and ``key notin (a,b)`` terms (what the docs use)."""
+    for term in re.split(r",(?![^(]*\))", selector):
+        if match := re.fullmatch(r"\s*([\w./-]+)\s+notin\s+\(([^)]*)\)\s*", term):
+            if labels.get(match[1]) in {v.strip() for v in match[2].split(",")}:
+                return False
+        else:
+            key, value = term.split("=")
+            if labels.get(key.strip()) != value.strip():
+                return False
+    return True
+
+
+def test_the_documented_first_apply_selects_the_config_and_the_job_only() -> None:
+    docs = (ROOT / "docs" / "deploy.md").read_text("utf-8")
+    (selector,) = re.findall(r"apply -k deploy/k8s/overlays/production \\\n\s+-l '([^']+)'", docs)
+    chosen = {key for key, m in PROD.items() if _selects(selector, m["metadata"]["labels"])}
+    assert chosen == {("ConfigMap", "realty-config"), ("Job", "realty-migrate")}
+    assert not _selects(selector, {"app.kubernetes.io/name": "other"})
