@@ -26,8 +26,8 @@ FROM build-tools AS llama-wheel
 ARG LLAMA_CPP_VERSION=0.3.36
 # Not tuned to the build machine's CPU (llama.cpp's default), so the image runs on any x86-64
 # node with AVX2; override for other fleets, e.g. --build-arg CMAKE_ARGS="-DGGML_NATIVE=ON".
+# (A build argument is in the environment of the RUN below, where llama.cpp's build reads it.)
 ARG CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
-ENV CMAKE_ARGS=${CMAKE_ARGS}
 RUN pip wheel --no-deps --wheel-dir /wheels "llama-cpp-python==${LLAMA_CPP_VERSION}"
 
 # ---- the API's virtualenv and the embedded model ----
