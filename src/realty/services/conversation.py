@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from realty import logs
 from realty.domain.brief import CORE_FIELDS, Brief, Language
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import DEFAULT_MARKET, LOCK_CONFIDENCE, advance, answer, refine, refuse
@@ -420,6 +421,7 @@ class ConversationService:
         """
         started = time.perf_counter()
         cid = conversation_id or uuid.uuid4().hex
+        logs.bind(conversation_id=cid)
         lang = language or self._default_language
         state = ConversationState(
             language=lang,
@@ -601,6 +603,7 @@ class ConversationService:
         admit: Callable[[], Awaitable[None]] | None,
     ) -> TurnResult:
         started = time.perf_counter()
+        logs.bind(conversation_id=cid)
         async with self._locks.hold(cid):
             for attempt in range(MAX_ATTEMPTS):
                 stored = await self._authorized(cid, access)
