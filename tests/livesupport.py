@@ -178,6 +178,16 @@ class Opened:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def say(client: httpx.Client, conv: Opened, text: str) -> dict[str, Any]:
+    """POST a message to ``conv`` (asserting 200) and return the turn."""
+    response = client.post(
+        f"/v1/conversations/{conv.id}/messages", json={"text": text}, headers=conv.auth
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
 def open_conversation(client: httpx.Client, **body: Any) -> Opened:
     """POST /v1/conversations (asserting 201)."""
     response = client.post("/v1/conversations", json=body)

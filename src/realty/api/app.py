@@ -194,7 +194,7 @@ def _lifespan(
                 settings,
                 store=store,
                 parser=parser,
-                llm=llm,
+                llm=metrics.timed(llm),
                 events=events,
                 today=overrides.today,
                 now=overrides.now,

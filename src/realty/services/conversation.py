@@ -45,6 +45,7 @@ from realty.domain.state import (
     Confirmed,
     ConversationState,
     Greet,
+    Handoff,
     Transition,
 )
 from realty.domain.storable import storable, storable_data
@@ -148,6 +149,10 @@ class TurnResult:
     # The listings that fit the brief after this entry, when it has a type and a city and
     # the entry changed the brief, confirmed it, or asked for listings.
     matches: MatchResult | None = None
+    # The guard's category when it refused the message (``blocked``).
+    block_reason: str | None = None
+    # What the prospect asked a person for in this entry (a broker or a visit).
+    handoff: Handoff | None = None
 
     @property
     def access(self) -> Bearer:
@@ -991,7 +996,7 @@ class ConversationService:
         result = self._result(
             stored.id, transition, reply, blocked=True, started=started, seq=stored.version + 1
         )
-        result = replace(result, client_message_id=client_message_id)
+        result = replace(result, client_message_id=client_message_id, block_reason=verdict.category)
         record = self._record(result, kind="message", text=verdict.text, update=None)
         record = record.model_copy(update={"block_reason": verdict.category})
         if verdict.category not in ("empty", "too_long"):
@@ -1069,6 +1074,7 @@ class ConversationService:
             asked=transition.state.asked,
             state=transition.state,
             display=self._describer.describe(transition.state.brief),
+            handoff=_handoff(transition),
         )
 
     def _record(
@@ -1111,6 +1117,15 @@ def _with_state(transition: Transition, **changes: Any) -> Transition:
 def _ids(found: MatchResult) -> tuple[str, ...]:
     """The ids of the listings a chat list shows, in its order."""
     return tuple(m.listing.id for m in found.listings[:LISTED])
+
+
+def _handoff(transition: Transition) -> Handoff | None:
+    """What ``transition`` told the prospect a person will follow up on, if anything."""
+    for action in transition.actions:
+        match action:
+            case Answered(topic="person" | "visit" as topic):
+                return topic
+    return None
 
 
 def _drop(pending: _Pending | None) -> None:
