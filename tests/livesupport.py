@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -119,6 +123,47 @@ def serving(parser: Parser) -> Iterator[Serve]:
             thread.join(timeout=30)
 
 
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def realty_api(data_dir: Path, log: Path, *options: str, **env_vars: str) -> Iterator[str]:
+    """``realty api`` in its own process, exactly as users start it, on a free port with
+    ``options`` and the extra environment ``env_vars``; everything it prints goes to ``log``.
+    Yields its base URL once it answers."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REALTY_")}
+    env.pop("REDIS_URL", None)
+    env.pop("DATABASE_URL", None)
+    env.update(REALTY_DATA_DIR=str(data_dir), REALTY_LLM_PROVIDER="none", **env_vars)
+    command = [sys.executable, "-m", "realty", "api", "--port", str(port), *options]
+    with log.open("wb") as sink:
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert process.poll() is None, log.read_text(errors="replace")[-2000:]
+            assert time.monotonic() < deadline, "the API did not start"
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield url
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)  # a clean stop flushes every line
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class Opened:
     """A conversation opened through the API."""
@@ -131,6 +176,16 @@ class Opened:
     def auth(self) -> dict[str, str]:
         """The Authorization header for it."""
         return {"Authorization": f"Bearer {self.token}"}
+
+
+def say(client: httpx.Client, conv: Opened, text: str) -> dict[str, Any]:
+    """POST a message to ``conv`` (asserting 200) and return the turn."""
+    response = client.post(
+        f"/v1/conversations/{conv.id}/messages", json={"text": text}, headers=conv.auth
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def open_conversation(client: httpx.Client, **body: Any) -> Opened:

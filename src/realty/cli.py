@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -206,10 +207,14 @@ def api(
     settings = _settings()
     chosen_host = host or settings.host
     chosen_port = port or settings.port
-    typer.echo(
-        f"realty API on http://{chosen_host}:{chosen_port} (docs: /docs) — database "
-        f"{'DATABASE_URL' if settings.database_url else settings.data_dir / 'realty.db'}",
-        err=True,
+    # The process logs through realty.logs (REALTY_LOG_FORMAT), uvicorn's records included;
+    # each worker configures itself again in the app factory.
+    logs.configure(settings.log_format, settings.log_level)
+    logging.getLogger("realty.cli").info(
+        "realty API on http://%s:%d (docs: /docs) — database %s",
+        chosen_host,
+        chosen_port,
+        "DATABASE_URL" if settings.database_url else settings.data_dir / "realty.db",
     )
     uvicorn.run(
         "realty.api.main:app",
@@ -218,7 +223,8 @@ def api(
         port=chosen_port,
         workers=workers or settings.workers,
         access_log=access_log,
-        log_level="info",
+        log_config=None,
+        log_level=settings.log_level,
         # The sans-I/O implementation of the websockets package (its legacy one is deprecated).
         ws="websockets-sansio",
         # A frame is refused past the body limit; the server does not even read a larger one.

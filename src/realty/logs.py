@@ -11,19 +11,32 @@ text: the console, a log shipper, pytest's capture), once :func:`install` has ru
   e-mail addresses become ``j***@example.com`` and phone numbers ``+52 *** *** 1234``, in
   the message, its arguments and any traceback. Amounts (``20,000``, ``2.000.000``), dates
   and times are left alone.
+
+:func:`configure` then sends every record — the project's, uvicorn's, any library's — through
+one structlog pipeline to stderr: readable lines (``console``, the default) or one JSON object
+per line (``json``), with the ``request_id`` and ``conversation_id`` bound to the request or
+turn that logged it, and every field of the event cleaned like the message
+(docs/observability.md).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import secrets
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
 
 _PROJECT = "realty"
 _SERVER = "uvicorn"
 
 _TOKEN = re.compile(r"(?i)(?<=[?&;])((?:access_)?token=)[^&;\s\"'#]+")
+# A credential is long; "the bearer of the lease" is left alone.
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[\w.~+/=-]{16,}")
 
 _EMAIL = re.compile(r"(?<![\w.%+-])([\w%+-])[\w.%+-]*@([\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,})(?![\w-])")
 # A run of digits with the separators phone numbers are written with (never a comma: that is
@@ -41,8 +54,14 @@ _Masker = Callable[[str], str]
 
 
 def redact_tokens(text: str) -> str:
-    """``text`` with the value of every ``token=`` query parameter replaced by ``***``."""
-    return _TOKEN.sub(r"\1***", text) if "token=" in text.lower() else text
+    """``text`` with the value of every ``token=`` query parameter and of every ``Bearer``
+    credential replaced by ``***``."""
+    lowered = text.lower()
+    if "token=" in lowered:
+        text = _TOKEN.sub(r"\1***", text)
+    if "bearer" in lowered:
+        text = _BEARER.sub(r"\1***", text)
+    return text
 
 
 def mask_personal_data(text: str) -> str:
@@ -153,8 +172,9 @@ class PersonalDataMasker(_CleaningFilter):
         super().__init__(lambda text: mask_personal_data(redact_tokens(text)))
 
 
-def _under(name: str, root: str) -> bool:
-    return name == root or name.startswith(root + ".")
+def _under(name: str | None, root: str) -> bool:
+    # logging.makeLogRecord builds a nameless record first (formatters copy records with it).
+    return name is not None and (name == root or name.startswith(root + "."))
 
 
 def install() -> None:
@@ -179,3 +199,145 @@ def install() -> None:
 
     factory.realty_filters = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(factory)
+
+
+# ---- the structlog pipeline ----
+
+LogFormat = Literal["console", "json"]
+REQUEST_ID_HEADER = "x-request-id"
+# A client's request id is kept when it is one plain token (a UUID, a trace id), never when it
+# could smuggle text into every log line of the request.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{7,127}")
+# Fields the pipeline itself writes: nothing of a prospect's can be in them.
+_OWN_FIELDS = frozenset({"timestamp", "level", "logger", "conversation_id", "request_id"})
+_ACCESS_LOGGER = "uvicorn.access"
+_SERVER_LOGGERS = ("uvicorn", "uvicorn.error", _ACCESS_LOGGER)
+
+
+def request_id(incoming: str | None) -> str:
+    """``incoming`` (a client's ``X-Request-ID``) when it is a sane token, else a new id."""
+    if incoming is not None and _SANE_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return secrets.token_hex(16)
+
+
+def bind(**values: str) -> None:
+    """Add ``values`` to every record logged from here on in this request, turn or task."""
+    structlog.contextvars.bind_contextvars(**values)
+
+
+def _clean(value: Any) -> Any:
+    """``value`` with tokens redacted and contact details masked, nested values included."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return mask_personal_data(redact_tokens(value))
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_clean(v) for v in value]
+    return mask_personal_data(redact_tokens(str(value)))
+
+
+def clean_event(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Every field of ``event`` but the pipeline's own cleaned like a log message."""
+    return {k: v if k in _OWN_FIELDS else _clean(v) for k, v in event.items()}
+
+
+def _access_fields(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Uvicorn's access line as fields, its path without the query string (where old
+    clients put the conversation token)."""
+    record = event.get("_record")
+    args = event.pop("positional_args", None)
+    if record is None or record.name != _ACCESS_LOGGER:
+        return event
+    if not isinstance(args, tuple) or len(args) != 5:
+        return event
+    client, method, path, version, status = args
+    path = str(path).split("?", 1)[0]
+    event.update(
+        event=f"{method} {path} {status}",
+        client=str(client),
+        method=str(method),
+        path=path,
+        http_version=str(version),
+        status=int(status),
+    )
+    return event
+
+
+def _drop_args(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    event.pop("positional_args", None)
+    return event
+
+
+def _drop_colours(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """Uvicorn passes its message again with terminal colour codes as an extra field."""
+    event.pop("color_message", None)
+    return event
+
+
+def _shared() -> list[Processor]:
+    """What every event gets, whether it was logged through structlog or ``logging``."""
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_logger_name,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+
+
+def formatter(log_format: LogFormat) -> structlog.stdlib.ProcessorFormatter:
+    """The formatter of the log handler: ``logging`` records and structlog events alike
+    come out cleaned, as JSON lines or as readable console lines."""
+    renderer: Processor
+    if log_format == "json":
+        arguments: Processor = _access_fields
+        renderer = structlog.processors.JSONRenderer(json.dumps, default=str, ensure_ascii=False)
+    else:
+        arguments = _drop_args  # the console keeps uvicorn's access line as uvicorn writes it
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=False, exception_formatter=structlog.dev.plain_traceback
+        )
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), _drop_colours, *_shared(), arguments],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            # Tracebacks become text before cleaning, so a value in one is masked too.
+            structlog.processors.format_exc_info,
+            clean_event,
+            renderer,
+        ],
+        pass_foreign_args=True,
+    )
+
+
+def configure(log_format: LogFormat = "console", level: str = "info") -> None:
+    """Send every log record of the process to stderr through the pipeline (idempotent).
+
+    The root logger gets the one handler (a previous call's is replaced; others, such as a
+    test runner's, stay); uvicorn's loggers give up the handlers its own configuration gave
+    them and propagate to it. An access log that uvicorn turned off stays off.
+    """
+    install()
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, "realty_pipeline", False)]:
+        root.removeHandler(old)
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter(log_format))
+    # On the handler too: a library that sets its own logger to DEBUG stays quiet.
+    handler.setLevel(level.upper())
+    handler.realty_pipeline = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
+    for name in _SERVER_LOGGERS:
+        server = logging.getLogger(name)
+        if server.handlers:
+            server.handlers.clear()
+            server.propagate = True
+    structlog.configure(
+        processors=[*_shared(), structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )

@@ -314,6 +314,14 @@ class Settings(BaseSettings):
         description="Public URL Twilio posts to (signatures are computed over it); "
         "default: the URL of the request as received.",
     )
+    log_format: Literal["console", "json"] = Field(
+        default="console",
+        description="How `realty api` writes its log on stderr: readable lines (console) or "
+        "one JSON object per line for a log shipper (json); docs/observability.md.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="The least severe log records `realty api` writes."
+    )
     telemetry: bool = Field(
         default=False,
         description="FastAPI's OpenTelemetry tracing, metrics and logs (configured providers).",

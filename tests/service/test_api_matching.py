@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from livesupport import MakeSettings, Opened, Serve
+from livesupport import MakeSettings, Opened, Serve, say
 
 CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD a month for 500m².")
 
@@ -14,7 +14,7 @@ CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD a month
 def _complete(http: Any, open_conv: Callable[..., Opened], texts: tuple[str, ...]) -> Opened:
     conv = open_conv(http, text=texts[0])
     for text in texts[1:]:
-        _say(http, conv, text)
+        say(http, conv, text)
     return conv
 
 
@@ -126,8 +126,8 @@ def test_confirming_the_brief_in_the_chat_lists_the_listings_that_fit(
     server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=3000))
     with server.client() as http:
         conv = open_conv(http, text=CANONICAL[0])
-        summary = _say(http, conv, CANONICAL[1])["reply"]
-        reply = _say(http, conv, "yes")["reply"]
+        summary = say(http, conv, CANONICAL[1])["reply"]
+        reply = say(http, conv, "yes")["reply"]
         matches = http.get(f"/v1/conversations/{conv.id}/matches?limit=3", headers=conv.auth)
         body = matches.json()
 
@@ -145,22 +145,13 @@ def test_confirming_the_brief_in_the_chat_lists_the_listings_that_fit(
     assert check["text"] not in reply
 
 
-def _say(http: Any, conv: Opened, text: str) -> dict[str, Any]:
-    response = http.post(
-        f"/v1/conversations/{conv.id}/messages", json={"text": text}, headers=conv.auth
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def test_a_type_and_a_city_give_a_preview_and_the_complete_brief_its_matches(
     sqlite_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
 ) -> None:
     server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=3000))
     with server.client() as http:
         conv = open_conv(http)
-        first = _say(http, conv, CANONICAL[0])
+        first = say(http, conv, CANONICAL[0])
         preview = first["matches"]
         assert preview["complete"] is False
         assert preview["want"]["property_type"] == "office"
@@ -174,11 +165,11 @@ def test_a_type_and_a_city_give_a_preview_and_the_complete_brief_its_matches(
         assert endpoint["complete"] is False
         assert endpoint["listings"][:3] == preview["listings"]
 
-        second = _say(http, conv, CANONICAL[1])
+        second = say(http, conv, CANONICAL[1])
         assert second["matches"]["complete"] is True
         assert second["matches"]["want"]["budget"] == 20000
         # A message that changes nothing in the brief carries no matches.
-        assert _say(http, conv, "hello")["matches"] is None
+        assert say(http, conv, "hello")["matches"] is None
 
 
 def test_asking_for_listings_shows_a_numbered_preview_and_a_number_opens_one(
@@ -187,7 +178,7 @@ def test_asking_for_listings_shows_a_numbered_preview_and_a_number_opens_one(
     server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=3000))
     with server.client() as http:
         conv = open_conv(http, text="Busco una oficina en Guadalajara")
-        shown = _say(http, conv, "¿qué opciones tienes?")
+        shown = say(http, conv, "¿qué opciones tienes?")
         assert shown["intent"]["intent"] == "search"
         listings = shown["matches"]["listings"]
         assert listings, shown["reply"]
@@ -199,13 +190,13 @@ def test_asking_for_listings_shows_a_numbered_preview_and_a_number_opens_one(
         # The question still open follows the list.
         assert "presupuesto" in reply.rsplit("\n\n", 1)[-1]
 
-        picked = _say(http, conv, "la 2")
+        picked = say(http, conv, "la 2")
         second = listings[1]["listing"]
         assert picked["reply"].startswith("2. oficina en ")
         assert f"mlat={second['lat']:.5f}" in picked["reply"]
         assert picked["brief"] == shown["brief"]  # a choice changes nothing
         assert picked["turn"] == shown["turn"] + 1
-        out = _say(http, conv, "9")
+        out = say(http, conv, "9")
         assert out["reply"].startswith(f"La lista tiene {len(listings)} inmuebles")
 
 
@@ -215,7 +206,7 @@ def test_asking_for_listings_before_a_city_says_what_a_search_needs(
     server = serve(make_settings(sqlite_url, catalog_seed_if_empty=True, catalog_seed_count=300))
     with server.client() as http:
         conv = open_conv(http, text="I need a warehouse")
-        body = _say(http, conv, "show me what you have")
+        body = say(http, conv, "show me what you have")
         assert body["matches"] is None
         assert body["reply"].startswith(
             "To show you listings I need at least the property type and the city."
@@ -229,7 +220,7 @@ def test_asking_for_a_person_hands_the_lead_to_a_broker(
     staff = {"X-API-Key": "staff-key"}  # make_settings' staff_api_key
     with server.client() as http:
         conv = open_conv(http, text=CANONICAL[0])
-        body = _say(http, conv, "I'd rather talk to a person, can someone call me?")
+        body = say(http, conv, "I'd rather talk to a person, can someone call me?")
         assert body["intent"]["intent"] == "talk_to_person"
         assert body["reply"].startswith("Of course: I'm passing your conversation to one")
         assert "leave a phone number or an email" in body["reply"]
@@ -237,13 +228,13 @@ def test_asking_for_a_person_hands_the_lead_to_a_broker(
         assert [lead["conversation_id"] for lead in leads["items"]] == [conv.id]
         assert leads["items"][0]["contact"] is None
         # The number left for the broker reaches the lead, and never the budget or the size.
-        noted = _say(http, conv, "my number is +52 55 1234 5678")
+        noted = say(http, conv, "my number is +52 55 1234 5678")
         assert set(noted["brief"]["extras"]) == {"phone"}
         assert noted["brief"]["missing"] == ["budget", "size"]
         lead = http.get("/v1/leads", headers=staff).json()["items"][0]
         assert (lead["status"], lead["contact"]) == ("handoff", "+525512345678")
         # Completing the brief later keeps the lead with the broker.
-        _say(http, conv, CANONICAL[1])
+        say(http, conv, CANONICAL[1])
         lead = http.get("/v1/leads", headers=staff).json()["items"][0]
         assert (lead["status"], lead["brief"]["complete"]) == ("handoff", True)
         history = http.get(f"/v1/conversations/{conv.id}", headers=conv.auth).json()["history"]

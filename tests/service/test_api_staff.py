@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from livesupport import MakeSettings, Opened, Serve
+from livesupport import MakeSettings, Opened, Serve, say
 
 STAFF = {"X-API-Key": "staff-key"}  # make_settings' staff_api_key
 CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD for 500m².")
@@ -18,20 +18,10 @@ CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD for 500
 OpenConv = Callable[..., Opened]
 
 
-def message(http: httpx.Client, conv: Opened, text: str) -> dict[str, Any]:
-    """POST a message (asserting 200) and return the turn."""
-    response = http.post(
-        f"/v1/conversations/{conv.id}/messages", json={"text": text}, headers=conv.auth
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 def complete(http: httpx.Client, open_conv: OpenConv) -> Opened:
     """A conversation whose brief is complete (the canonical example)."""
     conv = open_conv(http, text=CANONICAL[0])
-    assert message(http, conv, CANONICAL[1])["brief"]["complete"] is True
+    assert say(http, conv, CANONICAL[1])["brief"]["complete"] is True
     return conv
 
 
@@ -96,7 +86,7 @@ def test_a_complete_brief_makes_one_new_lead_and_yes_confirms_it(
     with server.client() as http:
         conv = open_conv(http, text=CANONICAL[0])
         assert leads(http) == {"items": [], "next_cursor": None}
-        message(http, conv, CANONICAL[1])
+        say(http, conv, CANONICAL[1])
         page = leads(http)
         assert page["next_cursor"] is None
         assert len(page["items"]) == 1
@@ -108,7 +98,7 @@ def test_a_complete_brief_makes_one_new_lead_and_yes_confirms_it(
         assert lead["brief"]["fields"]["city"]["value"] == "Mexico City"
         assert lead["brief"]["fields"]["budget"]["amount"] == 20000
 
-        assert "confirmed" in message(http, conv, "yes")["actions"]
+        assert "confirmed" in say(http, conv, "yes")["actions"]
         after = leads(http)["items"]
     assert len(after) == 1
     assert after[0]["id"] == lead["id"]
@@ -124,7 +114,7 @@ def test_leads_can_be_filtered_by_status(
     server = serve(make_settings(database_url))
     with server.client() as http:
         confirmed = complete(http, open_conv)
-        message(http, confirmed, "yes")
+        say(http, confirmed, "yes")
         fresh = complete(http, open_conv)
         open_conv(http, text=CANONICAL[0])  # incomplete: no lead
         assert [i["conversation_id"] for i in leads(http, status="new")["items"]] == [fresh.id]
@@ -157,7 +147,7 @@ def test_leads_are_paged_most_recently_updated_first(
     with server.client() as http:
         convs = [complete(http, open_conv) for _ in range(5)]
         # Confirming the second one makes it the most recently updated lead.
-        message(http, convs[1], "yes")
+        say(http, convs[1], "yes")
         expected = [convs[i].id for i in (1, 4, 3, 2, 0)]
 
         pages = _all_pages(http, limit=2)
@@ -221,10 +211,10 @@ def test_stats_count_what_happened(
         assert empty["leads_by_status"] == {}
 
         confirmed = complete(http, open_conv)  # 2 turns
-        message(http, confirmed, "yes")  # 3rd turn, lead confirmed
+        say(http, confirmed, "yes")  # 3rd turn, lead confirmed
         complete(http, open_conv)  # 2 turns, lead new
         blocked = open_conv(http, text=CANONICAL[0])  # 1 turn
-        turn = message(http, blocked, "   \n\t ")  # a blocked turn
+        turn = say(http, blocked, "   \n\t ")  # a blocked turn
         assert turn["blocked"] is True
         open_conv(http)  # greeting only: no user turn
         numbers = stats(http)
@@ -282,7 +272,7 @@ def test_leads_filter_by_city_type_status_and_creation_date(
         office = complete(http, open_conv)
         clock.now += dt.timedelta(days=2)
         store = open_conv(http, text=WAREHOUSE)
-        message(http, store, "yes")
+        say(http, store, "yes")
 
         def ids(**params: Any) -> list[str]:
             return [lead["conversation_id"] for lead in leads(http, **params)["items"]]
@@ -359,9 +349,9 @@ def test_stats_describe_completion_fill_blocking_latency_and_days(
         complete(http, open_conv)  # completes at user turn 2
         clock.now += dt.timedelta(hours=1)  # the next UTC day
         store = open_conv(http, text=WAREHOUSE)  # completes at turn 1
-        message(http, store, "yes")
+        say(http, store, "yes")
         partial = open_conv(http, text=CANONICAL[0])
-        message(http, partial, "   ")  # blocked: empty
+        say(http, partial, "   ")  # blocked: empty
         open_conv(http)  # greeting only
         numbers = stats(http)
         three = http.get("/v1/stats", params={"days": 3}, headers=STAFF).json()

@@ -250,7 +250,7 @@ def test_a_twilio_retry_of_the_same_message_sid_is_handled_once(
         assert stats(http)["turns"] == 2
         metrics = http.get("/metrics").text
     assert 'realty_turns_total{channel="whatsapp",outcome="replayed"} 1.0' in metrics
-    assert 'realty_turns_total{channel="whatsapp",outcome="ok"} 2.0' in metrics
+    assert 'realty_turns_total{channel="whatsapp",outcome="answered"} 2.0' in metrics
 
 
 def test_the_webhook_is_404_when_twilio_is_not_configured(

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from realty import __version__, logs
 from realty.api import errors
+from realty.api.context import RequestContextMiddleware
 from realty.api.limits import BodyLimitMiddleware
 from realty.api.metrics import Metrics, MetricsMiddleware
 from realty.api.routes import (
@@ -193,7 +194,7 @@ def _lifespan(
                 settings,
                 store=store,
                 parser=parser,
-                llm=llm,
+                llm=metrics.timed(llm),
                 events=events,
                 today=overrides.today,
                 now=overrides.now,
@@ -261,4 +262,6 @@ def create_app(
     app.include_router(widget.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Outermost, so whatever the request logs (errors, limits, the access line) carries its id.
+    app.add_middleware(RequestContextMiddleware)
     return app

@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from realty import logs
 from realty.domain.brief import CORE_FIELDS, Brief, Language, Scalar
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import DEFAULT_MARKET, LOCK_CONFIDENCE, advance, answer, refine, refuse
@@ -44,6 +45,7 @@ from realty.domain.state import (
     Confirmed,
     ConversationState,
     Greet,
+    Handoff,
     Transition,
 )
 from realty.domain.storable import storable, storable_data
@@ -150,6 +152,10 @@ class TurnResult:
     # The listings that fit the brief after this entry, when it has a type and a city and
     # the entry changed the brief, confirmed it, or asked for listings.
     matches: MatchResult | None = None
+    # The guard's category when it refused the message (``blocked``).
+    block_reason: str | None = None
+    # What the prospect asked a person for in this entry (a broker or a visit).
+    handoff: Handoff | None = None
 
     @property
     def access(self) -> Bearer:
@@ -423,6 +429,7 @@ class ConversationService:
         """
         started = time.perf_counter()
         cid = conversation_id or uuid.uuid4().hex
+        logs.bind(conversation_id=cid)
         lang = language or self._default_language
         state = ConversationState(
             language=lang,
@@ -604,6 +611,7 @@ class ConversationService:
         admit: Callable[[], Awaitable[None]] | None,
     ) -> TurnResult:
         started = time.perf_counter()
+        logs.bind(conversation_id=cid)
         async with self._locks.hold(cid):
             for attempt in range(MAX_ATTEMPTS):
                 stored = await self._authorized(cid, access)
@@ -1038,7 +1046,7 @@ class ConversationService:
         result = self._result(
             stored.id, transition, reply, blocked=True, started=started, seq=stored.version + 1
         )
-        result = replace(result, client_message_id=client_message_id)
+        result = replace(result, client_message_id=client_message_id, block_reason=verdict.category)
         record = self._record(result, kind="message", text=verdict.text, update=None)
         record = record.model_copy(update={"block_reason": verdict.category})
         if verdict.category not in ("empty", "too_long"):
@@ -1121,6 +1129,7 @@ class ConversationService:
             asked=transition.state.asked,
             state=transition.state,
             display=self._describer.describe(transition.state.brief),
+            handoff=_handoff(transition),
         )
 
     def _record(
@@ -1174,6 +1183,15 @@ def _with_state(transition: Transition, **changes: Any) -> Transition:
 def _ids(found: MatchResult) -> tuple[str, ...]:
     """The ids of the listings a chat list shows, in its order."""
     return tuple(m.listing.id for m in found.listings[:LISTED])
+
+
+def _handoff(transition: Transition) -> Handoff | None:
+    """What ``transition`` told the prospect a person will follow up on, if anything."""
+    for action in transition.actions:
+        match action:
+            case Answered(topic="person" | "visit" as topic):
+                return topic
+    return None
 
 
 def _drop(pending: _Pending | None) -> None:
