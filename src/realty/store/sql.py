@@ -180,6 +180,9 @@ class SqlStore(DatabaseWorkers):
     def __init__(self, engine: Engine, *, threads: int = 8, timeout_s: float | None = None) -> None:
         super().__init__(threads, timeout_s, "realty-db")
         self._engine = engine
+        # One statement reads in autocommit: no BEGIN and ROLLBACK around it (two round
+        # trips of three on PostgreSQL), and a statement sees one snapshot anyway.
+        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT")
         dialect = engine.dialect.name
         self._upsert = _lead_upsert(dialect)
         # SQLite has one writer at a time: this process's writers queue here instead of
@@ -492,12 +495,12 @@ class SqlStore(DatabaseWorkers):
         )
 
     def _one(self, query: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(query, params).mappings().first()
         return None if row is None else dict(row)
 
     def _all(self, query: Any) -> list[dict[str, Any]]:
-        with self._engine.connect() as conn:
+        with self._reader.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings().all()]
 
 
