@@ -224,11 +224,17 @@ class SqlStore(DatabaseWorkers):
     def __init__(self, engine: Engine, *, threads: int = 8, timeout_s: float | None = None) -> None:
         super().__init__(threads, timeout_s, "realty-db")
         self._engine = engine
-        # A single statement runs in autocommit: no BEGIN and ROLLBACK or COMMIT around it
-        # (round trips on PostgreSQL), and it is atomic and sees one snapshot anyway.
-        self._autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
         dialect = engine.dialect.name
         self._one_statement_commit = dialect == "postgresql"
+        # On PostgreSQL a single statement runs in autocommit: no BEGIN and ROLLBACK or COMMIT
+        # around it (round trips), and it is atomic and sees one snapshot anyway. (SQLite's
+        # driver begins a transaction only before a write, and its resetting the isolation
+        # level would cost a PRAGMA per read.)
+        self._single = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if self._one_statement_commit
+            else engine
+        )
         self._upsert = _lead_upsert(dialect)
         # SQLite has one writer at a time: this process's writers queue here instead of
         # sleeping in SQLite's busy handler (other processes still wait on busy_timeout).
@@ -406,7 +412,7 @@ class SqlStore(DatabaseWorkers):
             **{f"t_{c.name}": turn[c.name] for c in _TURN_COLUMNS},
         }
         try:
-            with self._autocommit.connect() as conn:
+            with self._single.connect() as conn:
                 appended = len(conn.execute(_BUMP_AND_APPEND, params).all())
         except IntegrityError as exc:
             # Only the message id can collide: the bumped version makes the seq free.
@@ -560,12 +566,12 @@ class SqlStore(DatabaseWorkers):
         )
 
     def _one(self, query: Any, params: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
-        with self._autocommit.connect() as conn:
+        with self._single.connect() as conn:
             row = conn.execute(query, params).mappings().first()
         return None if row is None else dict(row)
 
     def _all(self, query: Any) -> list[dict[str, Any]]:
-        with self._autocommit.connect() as conn:
+        with self._single.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings().all()]
 
 
