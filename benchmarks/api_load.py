@@ -8,6 +8,14 @@ What is measured, all in one run on one machine with one load generator:
   uvicorn process started the way ``realty api`` starts it, with the ``none`` language-model
   provider (parser only), rate limits and the purge loop off, over a fresh SQLite file and a
   fresh PostgreSQL database (created and dropped here).
+* ``durable-sqlite`` and ``durable-postgresql``: the yardstick of a durable turn. A bare
+  FastAPI app (``durable_app`` below: ``POST /write/{row}`` validating ``{"text": str}``)
+  served by uvicorn the same way that, per request, runs one UPDATE of a row and one INSERT
+  into a log in one transaction, the way the service's store writes (:class:`DurableWriter`):
+  the project's engine factory with the service's settings (same driver and pool; on SQLite
+  WAL and the same ``synchronous``), the same worker threads, statements built once. Each has
+  its own fresh database. The service's ``vs durable`` ratio divides by the baseline on the
+  same database.
 * ``echo``: a bare FastAPI app (``echo_app`` below: ``POST /echo`` validating ``{"text": str}``
   with a pydantic model and returning it) served by uvicorn the same way — the ceiling any
   FastAPI endpoint can reach on this machine.
@@ -15,21 +23,22 @@ What is measured, all in one run on one machine with one load generator:
 The load generator is a minimal asyncio HTTP/1.1 client (:class:`Connection`: one keep-alive
 connection per concurrent worker), because a general-purpose client costs more CPU per
 request than the echo server and would be what the echo row measures. Before the clock
-starts, ``--conversations`` conversations are opened and every target gets an untimed
-warm-up. Each worker owns its own conversations
-(never two requests in flight on one conversation) and walks them round-robin; each
-conversation receives a fixed cycle of realistic English and Spanish messages. The echo
-target receives the same texts. Targets run interleaved (echo, sqlite, postgresql, echo, …)
-for ``--rounds`` rounds so machine noise hits them alike; the table shows the median per
-target, and ratios are computed from those medians.
+starts, ``--conversations`` conversations are opened (and as many rows seeded for each
+durable baseline) and every target gets an untimed warm-up. Each worker owns its own
+conversations (never two requests in flight on one conversation or row) and walks them
+round-robin; each conversation receives a fixed cycle of realistic English and Spanish
+messages. The echo and durable targets receive the same texts. Targets run interleaved
+(echo, durable-sqlite, sqlite, durable-postgresql, postgresql, echo, …) for ``--rounds``
+rounds so machine noise hits them alike; the table shows the median per target, and ratios
+are computed from those medians.
 
 Per request the table reports client-side latency (p50/p99), errors (non-2xx or transport
 failures), the CPU time of the server process (from ``/proc/<pid>/stat``), of the PostgreSQL
 backends serving it, and of the load generator itself. The project's target is a throughput
-of at least 0.5 of the echo endpoint's. When the load generator spends more CPU per echo
-request than the echo server does, the echo row measures the client rather than FastAPI: the
-throughput verdict is then reported as inconclusive, and the same target is judged by server
-CPU per request (echo's over ours), which does not depend on the client.
+of at least 0.5 of the durable baseline's on each database. The same target is also judged
+by CPU per request (server process + database backends, the baseline's over ours), which
+does not depend on the client: when the load generator spends more CPU per request than a
+baseline's server does, the throughput verdict is reported as inconclusive.
 
 Exit status: 1 when any request failed (the figures are then suspect), else 0.
 """
@@ -39,6 +48,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import os
 import socket
@@ -46,24 +56,36 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import fastapi
 import httpx
 import orjson
 from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, insert, update
+from sqlalchemy.engine import Engine
+
+from realty.api.app import SQLITE_THREADS
+from realty.settings import Settings
+from realty.store.engine import database_url, is_sqlite, make_engine
+from realty.store.tables import UTCDateTime
+from realty.store.workers import DatabaseWorkers
 
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 0.5
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 STARTUP_TIMEOUT_S = 120.0
+REALTY_APP = "realty.api.main:app"
+DURABLE = "durable-"  # the name prefix of the durable-write baselines
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # One conversation's cycle: a first brief, corrections, extras and confirmations, in both
@@ -106,6 +128,109 @@ async def echo_healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+# ---- the durable-write app (served by uvicorn as ``api_load:durable_app``) ----
+
+# One row per conversation-like key, and an append-only log beside it: the smallest durable
+# turn (the service's load, parse and reply left out, its write kept).
+_durable_metadata = MetaData()
+_durable_rows = Table(
+    "bench_rows",
+    _durable_metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+_durable_log = Table(
+    "bench_log",
+    _durable_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("row_id", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+_DURABLE_BUMP = (
+    update(_durable_rows)
+    .where(_durable_rows.c.id == bindparam("b_id"))
+    .values(version=_durable_rows.c.version + 1)
+)
+_DURABLE_APPEND = insert(_durable_log)
+
+
+class DurableWriter(DatabaseWorkers):
+    """The service store's way of writing, and nothing else: the project's engine (same
+    driver, pool and SQLite pragmas), the same worker threads, the same in-process queue of
+    SQLite writers, statements built once; one UPDATE and one INSERT per transaction."""
+
+    def __init__(self, engine: Engine, threads: int, timeout_s: float) -> None:
+        super().__init__(threads, timeout_s, "bench-db")
+        self._engine = engine
+        self._lock: Any = threading.Lock() if engine.dialect.name == "sqlite" else None
+
+    def seed(self, rows: int) -> None:
+        """Create the tables and ``rows`` rows."""
+        now = dt.datetime.now(dt.UTC)
+        _durable_metadata.create_all(self._engine)
+        with self._engine.begin() as conn:
+            conn.execute(
+                insert(_durable_rows),
+                [{"id": i, "version": 1, "text": "", "updated_at": now} for i in range(rows)],
+            )
+
+    async def write(self, row: int, text: str) -> None:
+        """Bump ``row`` and append ``text`` to the log, in one transaction."""
+        await self._run("write", self._write, row, text)
+
+    def _write(self, row: int, text: str) -> None:
+        now = dt.datetime.now(dt.UTC)
+        with self._lock or contextlib.nullcontext(), self._engine.begin() as conn:
+            bumped = conn.execute(_DURABLE_BUMP, {"b_id": row, "text": text, "updated_at": now})
+            if bumped.rowcount != 1:
+                raise LookupError(row)
+            conn.execute(_DURABLE_APPEND, {"row_id": row, "text": text, "created_at": now})
+
+
+def _durable_writer(settings: Settings) -> tuple[Engine, DurableWriter]:
+    """The engine and worker threads ``realty api`` would build from ``settings``."""
+    url = database_url(settings)
+    engine = make_engine(
+        url,
+        pool_size=settings.db_pool_size,
+        timeout_s=settings.db_timeout_s,
+        sqlite_synchronous=settings.sqlite_synchronous,
+    )
+    threads = min(settings.db_pool_size, SQLITE_THREADS) if is_sqlite(url) else None
+    return engine, DurableWriter(engine, threads or settings.db_pool_size, settings.db_timeout_s)
+
+
+@contextlib.asynccontextmanager
+async def _durable_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    engine, writer = _durable_writer(Settings())
+    try:
+        await asyncio.to_thread(writer.seed, int(os.environ["BENCH_DURABLE_ROWS"]))
+        app.state.writer = writer
+        yield
+    finally:
+        writer.close()
+        engine.dispose()
+
+
+durable_app = FastAPI(title="durable", lifespan=_durable_lifespan)
+
+
+@durable_app.post("/write/{row}")
+async def durable_write(row: int, body: EchoBody, request: fastapi.Request) -> dict[str, int]:
+    """One durable write of the body's text."""
+    await request.app.state.writer.write(row, body.text)
+    return {"row": row}
+
+
+@durable_app.get("/healthz")
+async def durable_healthz() -> dict[str, str]:
+    """Liveness."""
+    return {"status": "ok"}
+
+
 # ---- servers ----
 
 
@@ -118,6 +243,7 @@ class Server:
     process: subprocess.Popen[bytes]
     log: Path
     database: str | None = None  # the PostgreSQL database name, for its backends' CPU time
+    baseline: str | None = None  # the durable-write target a service target is judged against
 
 
 def _free_port() -> int:
@@ -467,6 +593,17 @@ def _conversation_plan(conversations: Sequence[Conversation], concurrency: int) 
     return plan
 
 
+def _durable_plan(rows: int, concurrency: int) -> Plan:
+    """Like :func:`_conversation_plan`: worker ``w`` owns rows ``w, w + concurrency, …``."""
+
+    def plan(worker: int) -> Iterator[Request]:
+        owned = range(worker, rows, concurrency)
+        for step, row in enumerate(itertools.cycle(owned)):
+            yield f"/write/{row}", {"text": MESSAGES[step % len(MESSAGES)]}, {}
+
+    return plan
+
+
 def _echo_plan() -> Plan:
     def plan(worker: int) -> Iterator[Request]:
         for text in itertools.cycle(MESSAGES[worker % len(MESSAGES) :] + MESSAGES):
@@ -497,8 +634,8 @@ async def _measure(target: Target, concurrency: int, budget: Budget) -> Sample:
 # ---- output ----
 
 HEADER = (
-    f"{'target':<11} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs echo':>8} "
-    f"{'srv cpu':>8} {'db cpu':>7} {'cli cpu':>8}"
+    f"{'target':<22} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'vs echo':>8} "
+    f"{'vs durable':>10} {'srv cpu':>8} {'db cpu':>7} {'cli cpu':>8}"
 )
 
 
@@ -506,39 +643,41 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def _row(
     name: str,
-    rps: float,
-    p50: float,
-    p99: float,
-    errors: int,
-    ratio: float | None,
+    figures: tuple[float, float, float, int],
+    ratios: tuple[float | None, float | None],
     cpu: tuple[float | None, float | None, float | None],
 ) -> str:
-    shown = "-" if ratio is None else f"{ratio:.2f}"
+    rps, p50, p99, errors = figures
     server, db, client = cpu
     return (
-        f"{name:<11} {rps:>8.1f} {p50:>8.2f} {p99:>8.2f} {errors:>7d} {shown:>8} "
-        f"{_ms(server):>8} {_ms(db):>7} {_ms(client):>8}"
+        f"{name:<22} {rps:>8.1f} {p50:>8.2f} {p99:>8.2f} {errors:>7d} {_ratio(ratios[0]):>8} "
+        f"{_ratio(ratios[1]):>10} {_ms(server):>8} {_ms(db):>7} {_ms(client):>8}"
     )
 
 
-def _sample_row(sample: Sample, echo_rps: float | None) -> str:
-    ratio = sample.rps / echo_rps if echo_rps else None
+def _over(rps: float, of: float | None) -> float | None:
+    return rps / of if of else None
+
+
+def _sample_row(sample: Sample, baseline: str | None, rps: dict[str, float]) -> str:
+    """One round's row; ``rps`` holds the round's throughput of the targets already run."""
+    ratios = (
+        _over(sample.rps, rps.get("echo")),
+        _over(sample.rps, rps.get(baseline or "")),
+    )
     cpu = (
         sample.per_request_ms(sample.server_cpu_s),
         sample.per_request_ms(sample.db_cpu_s),
         sample.per_request_ms(sample.client_cpu_s),
     )
-    return _row(
-        sample.target,
-        sample.rps,
-        sample.percentile(50),
-        sample.percentile(99),
-        sample.errors,
-        ratio,
-        cpu,
-    )
+    figures = (sample.rps, sample.percentile(50), sample.percentile(99), sample.errors)
+    return _row(sample.target, figures, ratios, cpu)
 
 
 def _median_or_none(values: list[float | None]) -> float | None:
@@ -557,9 +696,15 @@ class Summary:
     errors: int
     cpu: tuple[float | None, float | None, float | None]
     statuses: Counter[str]
+    baseline: str | None
+
+    @property
+    def work_ms(self) -> float | None:
+        """Server plus database CPU per request."""
+        return None if self.cpu[0] is None else self.cpu[0] + (self.cpu[1] or 0.0)
 
 
-def _summarise(name: str, samples: list[Sample]) -> Summary:
+def _summarise(server: Server, samples: list[Sample]) -> Summary:
     statuses: Counter[str] = Counter()
     for s in samples:
         statuses.update(s.statuses)
@@ -569,49 +714,53 @@ def _summarise(name: str, samples: list[Sample]) -> Summary:
         _median_or_none([s.per_request_ms(s.client_cpu_s) for s in samples]),
     )
     return Summary(
-        name,
+        server.name,
         statistics.median(s.rps for s in samples),
         statistics.median(s.percentile(50) for s in samples),
         statistics.median(s.percentile(99) for s in samples),
         sum(s.errors for s in samples),
         cpu,
         statuses,
+        server.baseline,
     )
 
 
-def _report(results: dict[str, list[Sample]], args: argparse.Namespace) -> int:
+def _report(
+    servers: list[Server], results: dict[str, list[Sample]], args: argparse.Namespace
+) -> int:
     """Print the summary table; returns the number of failed requests."""
-    summaries = [_summarise(name, samples) for name, samples in results.items()]
-    echo = next(s for s in summaries if s.name == "echo")
+    summaries = {s.name: _summarise(s, results[s.name]) for s in servers}
+    echo = summaries["echo"]
     budget = f"{args.requests} requests" if args.requests else f"{args.duration:g} s"
     print(
         f"\nmedian of {args.rounds} round(s), concurrency {args.concurrency}, {budget} per target "
         f"per round, {args.conversations} conversations; CPU columns are ms per request"
     )
     print(HEADER)
-    for s in summaries:
-        ratio = s.rps / echo.rps if echo.rps else None
-        print(_row(s.name, s.rps, s.p50, s.p99, s.errors, ratio, s.cpu))
-    bound = _client_bound(echo)
-    print(_verdict(echo, summaries, bound))
-    print(_cpu_verdict(echo, summaries))
-    for s in summaries:
+    for s in summaries.values():
+        base = summaries[s.baseline].rps if s.baseline else None
+        figures = (s.rps, s.p50, s.p99, s.errors)
+        print(_row(s.name, figures, (_over(s.rps, echo.rps), _over(s.rps, base)), s.cpu))
+    judged = [(s, summaries[s.baseline]) for s in summaries.values() if s.baseline]
+    print(_verdict(judged))
+    print(_cpu_verdict(judged))
+    for s in summaries.values():
         if s.errors:
             print(f"{s.name} errors by status: {dict(s.statuses)}")
-    if bound:
-        client, server = echo.cpu[2], echo.cpu[0]
-        print(
-            f"note: the load generator spent {client:.2f} ms CPU per echo request and the echo "
-            f"server {server:.2f} ms, so the echo row measures the client, not FastAPI; the "
-            "throughput ratios overstate ours and the CPU ratio is the one to read"
-        )
-    return sum(s.errors for s in summaries)
+    for s in summaries.values():
+        if _client_bound(s) and not s.baseline:
+            print(
+                f"note: the load generator spent {s.cpu[2]:.2f} ms CPU per {s.name} request and "
+                f"the {s.name} server {s.cpu[0]:.2f} ms, so the {s.name} row measures the client; "
+                "ratios to it overstate ours and the CPU ratio is the one to read"
+            )
+    return sum(s.errors for s in summaries.values())
 
 
-def _client_bound(echo: Summary) -> bool:
-    """Whether the client costs more CPU per echo request than the echo server does: sharing
-    the machine's cores, it then saturates first and caps the echo throughput."""
-    client, server = echo.cpu[2], echo.cpu[0]
+def _client_bound(baseline: Summary) -> bool:
+    """Whether the client costs more CPU per request than the server does: sharing the
+    machine's cores, it then saturates first and caps the throughput."""
+    client, server = baseline.cpu[2], baseline.cpu[0]
     return client is not None and server is not None and client > server
 
 
@@ -619,27 +768,28 @@ def _met(ratio: float, errors: int) -> str:
     return "met" if ratio >= TARGET_RATIO and errors == 0 else "NOT met"
 
 
-def _verdict(echo: Summary, summaries: list[Summary], client_bound: bool) -> str:
+def _verdict(judged: list[tuple[Summary, Summary]]) -> str:
     verdicts = []
-    for s in summaries:
-        if s.name == "echo":
-            continue
-        ratio = s.rps / echo.rps if echo.rps else 0.0
-        shown = "inconclusive: echo was client-bound" if client_bound else _met(ratio, s.errors)
-        verdicts.append(f"{s.name} {ratio:.2f} ({shown})")
-    return f"target, throughput ≥ {TARGET_RATIO:.2f} × echo: " + ", ".join(verdicts)
+    for ours, base in judged:
+        ratio = ours.rps / base.rps if base.rps else 0.0
+        bound = _client_bound(base)
+        shown = f"inconclusive: {base.name} was client-bound" if bound else _met(ratio, ours.errors)
+        verdicts.append(f"{ours.name} {ratio:.2f} ({shown})")
+    return f"target, throughput ≥ {TARGET_RATIO:.2f} × the durable write: " + ", ".join(verdicts)
 
 
-def _cpu_verdict(echo: Summary, summaries: list[Summary]) -> str:
-    """Echo's server CPU per request over each backend's (server process + database): the
+def _cpu_verdict(judged: list[tuple[Summary, Summary]]) -> str:
+    """The durable write's CPU per request over ours (server process + database each): the
     throughput ratio both would reach with a free core each and an unlimited client."""
     verdicts = []
-    for s in summaries:
-        if s.name == "echo" or echo.cpu[0] is None or s.cpu[0] is None:
+    for ours, base in judged:
+        if ours.work_ms is None or base.work_ms is None:
             continue
-        ratio = echo.cpu[0] / (s.cpu[0] + (s.cpu[1] or 0.0))
-        verdicts.append(f"{s.name} {ratio:.3f} ({_met(ratio, s.errors)})")
-    return "same target by server CPU per request, echo ÷ ours: " + ", ".join(verdicts)
+        ratio = base.work_ms / ours.work_ms
+        verdicts.append(f"{ours.name} {ratio:.3f} ({_met(ratio, ours.errors)})")
+    return "same target by server + database CPU per request, durable ÷ ours: " + ", ".join(
+        verdicts
+    )
 
 
 # ---- orchestration ----
@@ -658,6 +808,8 @@ async def _prepare(
         client = await stack.enter_async_context(_client(server.url, args.concurrency))
         if server.name == "echo":
             plan = _echo_plan()
+        elif server.name.startswith(DURABLE):
+            plan = _durable_plan(args.conversations, args.concurrency)
         else:
             conversations = await _open_conversations(client, args.conversations)
             plan = _conversation_plan(conversations, args.concurrency)
@@ -677,13 +829,62 @@ async def _bench(servers: list[Server], args: argparse.Namespace) -> dict[str, l
             )
         print(HEADER)
         for round_ in range(1, args.rounds + 1):
-            echo_rps: float | None = None
+            rps: dict[str, float] = {}
             for target in targets:
                 sample = await _measure(target, args.concurrency, budget)
                 results[sample.target].append(sample)
-                echo_rps = sample.rps if sample.target == "echo" else echo_rps
-                print(_sample_row(sample, echo_rps), f"  (round {round_})", flush=True)
+                rps[sample.target] = sample.rps
+                row = _sample_row(sample, target.server.baseline, rps)
+                print(row, f"  (round {round_})", flush=True)
     return results
+
+
+def _durable(
+    name: str, env: dict[str, str], args: argparse.Namespace, stack: contextlib.ExitStack, tmp: Path
+) -> Server:
+    env = {**env, "BENCH_DURABLE_ROWS": str(args.conversations)}
+    return stack.enter_context(
+        _serving(name, "api_load:durable_app", env, tmp, factory=False, app_dir=HERE)
+    )
+
+
+def _sqlite_pair(
+    name: str, args: argparse.Namespace, stack: contextlib.ExitStack, tmp: Path, synchronous: str
+) -> list[Server]:
+    """A durable-write baseline and the service, each on a fresh SQLite file."""
+    pair: list[Server] = []
+    for target in (f"{DURABLE}{name}", name):
+        env = _realty_env(tmp / target, f"sqlite:///{tmp / target / 'bench.db'}", args.redis_url)
+        env["REALTY_SQLITE_SYNCHRONOUS"] = synchronous
+        if target.startswith(DURABLE):
+            pair.append(_durable(target, env, args, stack, tmp))
+        else:
+            server = stack.enter_context(
+                _serving(target, REALTY_APP, env, tmp, factory=True, app_dir=None)
+            )
+            server.baseline = pair[0].name
+            pair.append(server)
+    return pair
+
+
+def _postgres_pair(
+    args: argparse.Namespace, stack: contextlib.ExitStack, tmp: Path
+) -> list[Server]:
+    """A durable-write baseline and the service, each on a fresh PostgreSQL database."""
+    pair: list[Server] = []
+    for target in (f"{DURABLE}postgresql", "postgresql"):
+        url, database = stack.enter_context(_postgres_database(args.postgres_url))
+        env = _realty_env(tmp / target, url, args.redis_url)
+        if target.startswith(DURABLE):
+            server = _durable(target, env, args, stack, tmp)
+        else:
+            server = stack.enter_context(
+                _serving(target, REALTY_APP, env, tmp, factory=True, app_dir=None)
+            )
+            server.baseline = pair[0].name
+        server.database = database
+        pair.append(server)
+    return pair
 
 
 def _start_servers(
@@ -695,28 +896,11 @@ def _start_servers(
             _serving("echo", "api_load:echo_app", echo_env, tmp, factory=False, app_dir=HERE)
         )
     ]
-    realty = "realty.api.main:app"
-    sqlite_env = _realty_env(tmp / "sqlite", f"sqlite:///{tmp / 'realty.db'}", args.redis_url)
-    servers.append(
-        stack.enter_context(_serving("sqlite", realty, sqlite_env, tmp, factory=True, app_dir=None))
-    )
+    servers += _sqlite_pair("sqlite", args, stack, tmp, "NORMAL")
     if args.sqlite_full:
-        full_url = f"sqlite:///{tmp / 'realty-full.db'}"
-        full_env = _realty_env(tmp / "sqlite-full", full_url, args.redis_url)
-        full_env["REALTY_SQLITE_SYNCHRONOUS"] = "FULL"
-        servers.append(
-            stack.enter_context(
-                _serving("sqlite-full", realty, full_env, tmp, factory=True, app_dir=None)
-            )
-        )
+        servers += _sqlite_pair("sqlite-full", args, stack, tmp, "FULL")
     if not args.skip_postgres:
-        url, name = stack.enter_context(_postgres_database(args.postgres_url))
-        env = _realty_env(tmp / "postgresql", url, args.redis_url)
-        server = stack.enter_context(
-            _serving("postgresql", realty, env, tmp, factory=True, app_dir=None)
-        )
-        server.database = name
-        servers.append(server)
+        servers += _postgres_pair(args, stack, tmp)
     return servers
 
 
@@ -728,7 +912,7 @@ def _run(args: argparse.Namespace) -> int:
         print("starting servers…", flush=True)
         servers = _start_servers(args, stack, Path(tmp))
         results = _run_loop(_bench(servers, args))
-        return _report(results, args)
+        return _report(servers, results, args)
 
 
 def _run_loop(
@@ -743,7 +927,9 @@ def _run_loop(
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        description="Load-test POST /v1/conversations/{id}/messages against a bare FastAPI echo.",
+        description="Load-test POST /v1/conversations/{id}/messages against a bare FastAPI "
+        "endpoint doing one durable write (UPDATE + INSERT, one transaction) on the same "
+        "database, and against a bare FastAPI echo.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--concurrency", type=int, default=16, help="Requests in flight.")
@@ -756,13 +942,19 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=2, help="Interleaved rounds.")
     parser.add_argument("--warmup", type=float, default=2.0, help="Untimed seconds per target.")
     parser.add_argument(
-        "--conversations", type=int, default=64, help="Conversations opened per backend."
+        "--conversations",
+        type=int,
+        default=64,
+        help="Conversations opened per service target (rows seeded per durable baseline).",
     )
-    parser.add_argument("--skip-postgres", action="store_true", help="Only echo and SQLite.")
+    parser.add_argument(
+        "--skip-postgres", action="store_true", help="Only echo and the SQLite targets."
+    )
     parser.add_argument(
         "--sqlite-full",
         action="store_true",
-        help="Also SQLite with REALTY_SQLITE_SYNCHRONOUS=FULL (an fsync per commit).",
+        help="Also SQLite with REALTY_SQLITE_SYNCHRONOUS=FULL (an fsync per commit), service "
+        "and durable baseline.",
     )
     parser.add_argument(
         "--postgres-url",

@@ -5,6 +5,8 @@ when the database is back."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -12,9 +14,12 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psycopg
 import pytest
 
 from livesupport import FreezableProxy, Serve, Server, open_conversation, settings_for_tests
+from realty.store.engine import IDLE_PING_S, make_engine, upgrade
+from realty.store.sql import SqlStore
 
 TIMEOUT_S = 1.0
 FIRST = "I need an office in Mexico City."
@@ -131,3 +136,25 @@ def test_sqlite_locked_by_another_process_gets_503_and_resumes(
             retried = _send(client, opened.id, opened.auth, FIRST, "m-1")
         assert retried.status_code == 200, retried.text
         assert _history(client, opened.id, opened.auth) == [FIRST]
+
+
+def test_a_pooled_connection_ended_while_idle_is_replaced_before_use(postgres_url: str) -> None:
+    """An administrator (or a restart) ends the pool's idle connections: the next request
+    gets a fresh one instead of a 503."""
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url, pool_size=2, timeout_s=TIMEOUT_S)
+    store = SqlStore(engine, threads=1, timeout_s=TIMEOUT_S)
+    now = dt.datetime.now(dt.UTC)
+    try:
+        assert asyncio.run(store.load("c1", now)) is None  # a connection, back in the pool
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            ended = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            ).fetchall()
+        assert ended == [(True,)]
+        time.sleep(IDLE_PING_S + 0.2)
+        assert asyncio.run(store.load("c1", now)) is None
+    finally:
+        store.close()
+        engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -32,6 +33,7 @@ from realty.domain.market_check import (
 from realty.domain.matching import (
     Fit,
     Relax,
+    Search,
     Unmatchable,
     Want,
     best_relaxation,
@@ -42,7 +44,9 @@ from realty.domain.matching import (
     search_of,
     want_of,
 )
+from realty.services.matching import MatchService
 from realty.settings import Settings
+from realty.store.listings import MemoryCatalog
 
 MARKET = Market("MX", {"USD": 18.0, "EUR": 19.5}, dt.date(2026, 11, 30))
 POLICY = load_policy()
@@ -421,3 +425,89 @@ def test_approximate_figures(value: float, text: str) -> None:
 
 def test_percent_uses_a_true_minus() -> None:
     assert (percent(-0.04), percent(0.12), percent(0.001)) == ("−4%", "+12%", "0%")
+
+
+# ---- reuse: the catalog read once per search while it is fresh ------------------------------
+
+
+class CountingCatalog(MemoryCatalog):
+    """A memory catalog that counts the searches and median reads it serves."""
+
+    def __init__(self, items: list[Listing]) -> None:
+        super().__init__(MARKET, items)
+        self.searches = 0
+        self.medians = 0
+
+    async def search(self, search: Search) -> list[Listing]:
+        self.searches += 1
+        return await super().search(search)
+
+    async def median_m2(
+        self, kind: PropertyKind, offer: Offer, city: str, country: str
+    ) -> tuple[float, int] | None:
+        self.medians += 1
+        return await super().median_m2(kind, offer, city, country)
+
+
+def _service(catalog: CountingCatalog, now: list[float], **options: Any) -> MatchService:
+    registry = Settings().field_registry()
+    return MatchService(catalog, MARKET, registry, clock=lambda: now[0], **options)
+
+
+def test_a_search_is_read_again_only_once_its_rows_are_stale() -> None:
+    catalog = CountingCatalog([listing(1), listing(2, m2=520)])
+    now = [0.0]
+    service = _service(catalog, now, search_ttl_s=60.0)
+    first = asyncio.run(service.matches(office_brief(), limit=3))
+    assert [m.listing.id for m in first.listings] == ["L1", "L2"]
+    reads = catalog.searches
+    assert reads >= 1
+
+    now[0] = 59.0
+    catalog._items["L3"] = listing(3, m2=500)  # written by another process meanwhile
+    assert asyncio.run(service.matches(office_brief(), limit=3)) == first
+    assert catalog.searches == reads
+
+    now[0] = 60.0
+    fresh = asyncio.run(service.matches(office_brief(), limit=3))
+    assert catalog.searches == 2 * reads
+    assert {m.listing.id for m in fresh.listings} == {"L1", "L2", "L3"}
+
+
+def test_another_brief_on_the_same_search_reuses_the_rows_but_is_ranked_for_itself() -> None:
+    catalog = CountingCatalog([listing(1, parking_spaces=2), listing(2, parking_spaces=12)])
+    service = _service(catalog, [0.0])
+    plain = asyncio.run(service.matches(office_brief(), limit=3))
+    reads = catalog.searches
+    parking = office_brief(parking_spaces=Scalar(kind="int", value=10))
+    wanting = asyncio.run(service.matches(parking, limit=3))
+    assert catalog.searches == reads  # the same rows: the extras are ranked, not searched
+    assert wanting.listings[0].listing.id == "L2"
+    assert wanting != plain
+
+
+def test_only_the_most_recent_searches_are_kept() -> None:
+    catalog = CountingCatalog([listing(n, m2=100 * n) for n in range(1, 5)])
+    service = _service(catalog, [0.0], searches_kept=2)
+    sizes = [100, 200, 300]
+    for m2 in sizes:
+        asyncio.run(service.matches(office_brief(size=Area(m2=m2)), limit=1))
+    reads = catalog.searches
+    asyncio.run(service.matches(office_brief(size=Area(m2=300)), limit=1))
+    assert catalog.searches == reads  # held
+    asyncio.run(service.matches(office_brief(size=Area(m2=100)), limit=1))
+    assert catalog.searches > reads  # dropped, read again
+
+
+def test_medians_are_read_once_per_city_type_and_offer_while_fresh() -> None:
+    catalog = CountingCatalog([listing(n) for n in range(1, 6)])
+    now = [0.0]
+    service = _service(catalog, now, median_ttl_s=300.0, search_ttl_s=1.0)
+    asyncio.run(service.matches(office_brief(), limit=3))
+    assert catalog.medians == 2  # rent and sale
+    now[0] = 100.0  # the search is stale, the medians are not
+    asyncio.run(service.matches(office_brief(), limit=3))
+    assert catalog.medians == 2
+    now[0] = 300.0
+    asyncio.run(service.matches(office_brief(), limit=3))
+    assert catalog.medians == 4

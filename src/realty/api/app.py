@@ -63,7 +63,8 @@ from realty.store.sql import SqlStore
 logger = logging.getLogger("realty.api")
 
 _UNSET: Any = object()
-_SQLITE_THREADS = 4
+# Worker threads for SQLite, which writes one transaction at a time.
+SQLITE_THREADS = 4
 _CATALOG_THREADS = 4
 
 DESCRIPTION = """
@@ -160,7 +161,7 @@ def _lifespan(
             )
             stack.callback(engine.dispose)
             # SQLite writes one transaction at a time: more threads only contend for it.
-            threads = min(settings.db_pool_size, _SQLITE_THREADS) if is_sqlite(url) else None
+            threads = min(settings.db_pool_size, SQLITE_THREADS) if is_sqlite(url) else None
             store = SqlStore(
                 engine, threads=threads or settings.db_pool_size, timeout_s=settings.db_timeout_s
             )

@@ -20,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -44,6 +45,7 @@ from realty.domain.matching import (
     Policy,
     Relax,
     Relaxation,
+    Search,
     Unmatchable,
     Want,
     best_relaxation,
@@ -58,6 +60,8 @@ from realty.errors import RealtyError
 from realty.pipeline.describe import Describer
 from realty.store.listings import Catalog, SqlCatalog
 
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
 _FROZEN = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 Words = dict[Language, str]
 # The frames of the matches in a chat message.
@@ -83,6 +87,32 @@ _CHAT: Mapping[str, Words] = {
         "es": "Responde con un número para ver uno a detalle.",
     },
 }
+
+
+class _Recent(Generic[_K, _V]):
+    """Values read recently, each reused for ``ttl_s`` seconds; past ``size`` entries the
+    least recently used is dropped."""
+
+    def __init__(self, ttl_s: float, size: int, clock: Callable[[], float]) -> None:
+        self._ttl_s = ttl_s
+        self._size = size
+        self._clock = clock
+        self._items: OrderedDict[_K, tuple[float, _V]] = OrderedDict()
+
+    def get(self, key: _K) -> tuple[bool, _V | None]:
+        """Whether ``key`` is held and fresh, and its value."""
+        held = self._items.get(key)
+        if held is None or self._clock() - held[0] >= self._ttl_s:
+            return False, None
+        self._items.move_to_end(key)
+        return True, held[1]
+
+    def put(self, key: _K, value: _V) -> None:
+        """Hold ``value`` for ``key`` from now."""
+        self._items[key] = (self._clock(), value)
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
 
 
 class BriefNotMatchableError(RealtyError):
@@ -211,6 +241,11 @@ class MatchService:
         registry: The field registry (reads canonical brief JSON; amenity labels).
         policy: Tolerances (default: ``realty/data/matching.yaml``).
         median_ttl_s: How long a city's medians are reused before they are read again.
+        search_ttl_s: How long the rows of one catalog search are reused (a chat's briefs
+            repeat their searches turn after turn, and prospects ask for the same things); a
+            listing added or removed meanwhile shows up, or goes, this much later (a listing
+            gone when it is picked is said to be gone).
+        searches_kept: At most this many searches are held (the least recently used go).
         clock: Monotonic seconds (tests pass their own).
     """
 
@@ -222,6 +257,8 @@ class MatchService:
         *,
         policy: Policy | None = None,
         median_ttl_s: float = 300.0,
+        search_ttl_s: float = 60.0,
+        searches_kept: int = 128,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._catalog = catalog
@@ -229,9 +266,17 @@ class MatchService:
         self._policy = policy or load_policy()
         self._words = MatchWords.load(registry)
         self._describer = Describer(registry)
-        self._ttl = median_ttl_s
-        self._clock = clock
-        self._medians: dict[tuple[str, ...], tuple[float, PriceBenchmark | None]] = {}
+        self._medians: _Recent[tuple[str, ...], PriceBenchmark | None] = _Recent(
+            median_ttl_s, 4096, clock
+        )
+        self._searches: _Recent[Search, tuple[Listing, ...]] = _Recent(
+            search_ttl_s, searches_kept, clock
+        )
+        # A result is a function of what was asked, the medians and the rows: it is reused
+        # as long as the rows would be.
+        self._results: _Recent[tuple[str, int, bool], MatchResult] = _Recent(
+            search_ttl_s, searches_kept, clock
+        )
 
     @property
     def catalog(self) -> Catalog:
@@ -304,7 +349,17 @@ class MatchService:
             BriefNotMatchableError: no property type or no city yet.
             StorageError: the catalog cannot be read.
         """
-        want, check = await self._decide(self.want(brief, modality=modality))
+        asked = self.want(brief, modality=modality)
+        key = (asked.model_dump_json(), limit, relax)
+        held, known = self._results.get(key)
+        if held and known is not None:
+            return known
+        found = await self._match(asked, limit, relax)
+        self._results.put(key, found)
+        return found
+
+    async def _match(self, asked: Want, limit: int, relax: bool) -> MatchResult:
+        want, check = await self._decide(asked)
         fits, capped = await self._search(want, None, limit)
         result: dict[str, Any] = {
             "want": want,
@@ -376,10 +431,9 @@ class MatchService:
         self, kind: PropertyKind, offer: Offer, city: str, country: str
     ) -> PriceBenchmark | None:
         key = (kind, offer, city, country)
-        now = self._clock()
-        cached = self._medians.get(key)
-        if cached is not None and now - cached[0] < self._ttl:
-            return cached[1]
+        held, cached = self._medians.get(key)
+        if held:
+            return cached
         found = await self._catalog.median_m2(kind, offer, city, country)
         benchmark = None
         if found is not None:
@@ -395,7 +449,7 @@ class MatchService:
                 count=count,
                 currency=self._market.home_currency,
             )
-        self._medians[key] = (now, benchmark)
+        self._medians.put(key, benchmark)
         return benchmark
 
     async def _search(
@@ -405,9 +459,17 @@ class MatchService:
         if not limits.kinds:
             return [], False
         search = search_of(want, limits, self._market, self._policy)
-        rows = await self._catalog.search(search)
+        rows = await self._rows(search)
         capped = len(rows) >= search.limit
         return rank(rows, want, limits, self._market, explained=explained), capped
+
+    async def _rows(self, search: Search) -> tuple[Listing, ...]:
+        held, rows = self._searches.get(search)
+        if held and rows is not None:
+            return rows
+        rows = tuple(await self._catalog.search(search))
+        self._searches.put(search, rows)
+        return rows
 
     def _explain(self, fits: list[Fit]) -> tuple[MatchedListing, ...]:
         return tuple(

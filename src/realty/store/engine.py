@@ -12,6 +12,7 @@ import fcntl
 import math
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -22,7 +23,7 @@ import orjson
 import psycopg
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, SQLAlchemyError
 
 from realty.errors import ConfigurationError
 from realty.settings import Settings
@@ -30,6 +31,8 @@ from realty.settings import Settings
 # Any fixed number works; it only has to be the same for every process of the deployment.
 _MIGRATION_LOCK = 7_303_011
 _SQLITE_BUSY_MS = 10_000
+# A pooled PostgreSQL connection idle longer than this is pinged before use (see _ping_idle).
+IDLE_PING_S = 1.0
 # A primitive, not a resource: guards Alembic's module-global command state (see _local_lock).
 _ALEMBIC_LOCK = threading.Lock()
 
@@ -93,6 +96,33 @@ def _sqlite_pragmas(synchronous: SqliteSynchronous) -> Callable[[Any, Any], None
     return apply
 
 
+def _ping_idle(engine: Engine, idle_s: float) -> None:
+    """Ping a pooled connection before use only when it sat idle over ``idle_s``.
+
+    A server restart or a dropped idle connection is then found before a request uses it,
+    as ``pool_pre_ping`` would, without a round trip on every checkout under load, where
+    connections come back within milliseconds. One that dies in between fails its request
+    (503, and the pool is invalidated).
+    """
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("idle_since", None)
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # the driver's error: the connection is gone
+            raise DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise DisconnectionError("the pooled connection does not answer")
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
+
+
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
@@ -125,7 +155,6 @@ def make_engine(
         # Connections move between the store's worker threads (never two at once).
         options["connect_args"] = {"timeout": _SQLITE_BUSY_MS / 1000, "check_same_thread": False}
     else:
-        options["pool_pre_ping"] = True
         if timeout_s is not None:
             ms = max(1, round(timeout_s * 1000))
             options["pool_timeout"] = timeout_s
@@ -136,6 +165,8 @@ def make_engine(
     engine = create_engine(driver, **options)
     if is_sqlite(url):
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_synchronous))
+    else:
+        _ping_idle(engine, IDLE_PING_S)
     return engine
 
 
