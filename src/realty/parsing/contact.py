@@ -21,6 +21,8 @@ _EMAIL: Final = re.compile(
     r"(?<![\w.%+-])[\w%+-][\w.%+-]*@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])"
 )
 _GROUPS: Final = re.compile(r"[\s().-]+")
+# The fewest digits a phone number valid anywhere has (a country code and a short number).
+MIN_PHONE_DIGITS: Final = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,8 @@ class ContactFinder:
             Contact("email", m.group(0).lower(), (m.start(), m.end()))
             for m in _EMAIL.finditer(text)
         ]
+        if sum(ch.isdigit() for ch in text) < MIN_PHONE_DIGITS:
+            return found  # too few digits for any phone number: skip the costly matcher
         taken = [c.span for c in found]
         matcher = phonenumbers.PhoneNumberMatcher(
             text, self._region, leniency=phonenumbers.Leniency.VALID
