@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from realty.channels.whatsapp import MAX_BODY_CHARS, bodies
-from realty.domain.brief import Brief, PropertyType, Slot
+from realty.domain.brief import Brief, PropertyType, Scalar, Slot
 from realty.domain.turn import Candidate, TurnUpdate
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.pick import ListingPicker, Pick
@@ -133,8 +133,10 @@ def test_a_cost_question_does_not_set_the_budget_it_supposes() -> None:
 
 def test_a_process_question_does_not_replace_what_the_brief_holds() -> None:
     brief = Brief().with_slot("property_type", Slot(value=PropertyType(value="office")))
+    brief = brief.with_slot("city", Slot(value=Scalar(kind="text", value="Monterrey")))
     update = _update("property_type", "city")
     kept = Router().hypothetical(update, brief, _intent("ask_question"))
+    # The kind named in passing goes; a city stands ("can we look in Monterrey instead?").
     assert [c.key for c in kept.accepted] == ["city"]
     # A detail, or nothing to drop, leaves the update as it was.
     assert Router().hypothetical(update, brief, _intent("give_details")) is update

@@ -31,6 +31,8 @@ _HANDOFFS: Final[Mapping[str, Handoff]] = {"talk_to_person": "person", "book_vis
 _ASSISTED: Final = frozenset({"ask_question", "simulate"})
 # What a cost question supposes rather than states.
 _SIMULATED: Final = frozenset({"budget", "price_per_m2"})
+# What a process question names in passing ("…to rent a warehouse?").
+_IN_PASSING: Final = frozenset({"property_type"})
 
 Words = Mapping[Language, str]
 _WORDS: Final[Mapping[str, Words]] = {
@@ -101,14 +103,17 @@ class Router:
 
         A cost question ("how much a month with 20% down on 5 million?") names amounts to
         simulate, not the prospect's budget; a question about the process ("what papers do
-        they ask to rent a warehouse?") names a kind or a place in passing, which must not
-        replace what the brief already holds. Returns ``update`` itself when nothing is
+        they ask to rent a warehouse?") names a kind in passing, which must not replace the
+        kind the brief already holds. Anything else a question says stands ("can we look in
+        Monterrey instead?" moves the search). Returns ``update`` itself when nothing is
         dropped.
         """
         if intent.intent == "simulate":
             kept = tuple(c for c in update.accepted if c.key not in _SIMULATED)
         elif intent.intent == "ask_question":
-            kept = tuple(c for c in update.accepted if brief.get(c.key) is None)
+            kept = tuple(
+                c for c in update.accepted if c.key not in _IN_PASSING or brief.get(c.key) is None
+            )
         else:
             return update
         if len(kept) == len(update.accepted):
