@@ -31,6 +31,8 @@ from typing import Any, Literal
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from realty.parsing.contact import digit_groups, grouped_as_thousands
+
 _PROJECT = "realty"
 _SERVER = "uvicorn"
 
@@ -91,11 +93,10 @@ def _phone(match: re.Match[str]) -> str:
 def _not_phone(written: str) -> bool:
     """Digits a national number is not written as: thousands (``2.000.000.000``,
     ``2 000 000 000``) or several numbers side by side (``15000 20000``)."""
-    groups = [g for g in _SEPARATORS.split(written.strip()) if g]
+    groups = digit_groups(written)
     if len(groups) == 1:
         return False
-    thousands = len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
-    return (len(groups) > 2 and thousands) or any(len(g) > 4 for g in groups)
+    return grouped_as_thousands(groups) or any(len(g) > 4 for g in groups)
 
 
 def _country_code(written: str, digits: str) -> str:

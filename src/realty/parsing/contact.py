@@ -10,6 +10,7 @@ phone number never become a budget or a size. Pure.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -73,12 +74,21 @@ class ContactFinder:
         return text
 
 
-def _thousands(written: str) -> bool:
-    """Digits grouped as an amount ("2 000 000 000"), not as a phone number."""
-    if written.lstrip().startswith("+"):
-        return False
-    groups = [g for g in _GROUPS.split(written.strip()) if g]
+def digit_groups(written: str) -> list[str]:
+    """The runs of a number as written, between its separators (spaces, dots, dashes,
+    parentheses): ``"55 1234-5678"`` → ``["55", "1234", "5678"]``."""
+    return [g for g in _GROUPS.split(written.strip()) if g]
+
+
+def grouped_as_thousands(groups: Sequence[str]) -> bool:
+    """Groups of an amount, not of a phone number: three or more, the first of up to three
+    digits and every other of exactly three ("2 000 000 000", "2.000.000.000")."""
     return len(groups) > 2 and len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:])
+
+
+def _thousands(written: str) -> bool:
+    """Digits grouped as an amount, not as a phone number (which ``+`` always starts)."""
+    return not written.lstrip().startswith("+") and grouped_as_thousands(digit_groups(written))
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -68,16 +68,19 @@ class Assistant:
                 return None
             return Answered(topic="knowledge", text=found.with_sources())
         if intent.intent == "simulate":
-            outcome = self._reader.read(text, state.brief)
-            reply = self._replier.reply(outcome, language)
-            return Answered(topic="simulation", text=reply)
+            return self.simulate(text, state)[0]
         return None
 
-    def simulation_pending(self, text: str, state: ConversationState) -> bool:
-        """Whether the simulation ``text`` asks for still lacks inputs (they were asked for)."""
-        return isinstance(self._reader.read(text, state.brief), MissingInputs)
+    def simulate(self, text: str, state: ConversationState) -> tuple[Answered, bool]:
+        """The simulation ``text`` asks for: its answer (the figures, or the questions for
+        what is missing), and whether inputs are still missing."""
+        outcome = self._reader.read(text, state.brief)
+        answered = Answered(topic="simulation", text=self._replier.reply(outcome, state.language))
+        return answered, isinstance(outcome, MissingInputs)
 
-    def follow_up(self, asked: str, text: str, state: ConversationState) -> Answered | None:
+    def follow_up(
+        self, asked: str, text: str, state: ConversationState
+    ) -> tuple[Answered, str | None] | None:
         """``text`` read as the answer to a simulation that lacked inputs.
 
         Args:
@@ -87,12 +90,16 @@ class Assistant:
 
         Returns:
             The simulation's answer when ``text`` gives at least one of the missing inputs
-            (the figures, or the questions still open), else ``None``: the prospect moved on.
+            (the figures, or the questions still open), with the messages to keep reading
+            together while inputs are still missing (else ``None``); ``None`` when ``text``
+            gives none of them: the prospect moved on.
         """
+        together = f"{asked}\n{text}"
         before = self._reader.read(asked, state.brief)
-        after = self._reader.read(f"{asked}\n{text}", state.brief)
+        after = self._reader.read(together, state.brief)
         if not isinstance(before, MissingInputs):
             return None
         if isinstance(after, MissingInputs) and set(after.missing) >= set(before.missing):
             return None
-        return Answered(topic="simulation", text=self._replier.reply(after, state.language))
+        answered = Answered(topic="simulation", text=self._replier.reply(after, state.language))
+        return answered, together if isinstance(after, MissingInputs) else None

@@ -770,14 +770,15 @@ class ConversationService:
             figures, simulating = followed
             transition = answer(transition, figures)
         elif route.kind == "assist" and self._assistant is not None and intent is not None:
-            filled = bool(update.accepted)
-            answered = self._assistant.answer(text, transition.state, intent, filled=filled)
+            answered: Answered | None
+            if intent.intent == "simulate":
+                answered, missing = self._assistant.simulate(text, transition.state)
+                simulating = text if missing else None  # the next message may answer it
+            else:
+                filled = bool(update.accepted)
+                answered = self._assistant.answer(text, transition.state, intent, filled=filled)
             if answered is not None:
                 transition = answer(transition, answered)
-                if answered.topic == "simulation" and self._assistant.simulation_pending(
-                    text, transition.state
-                ):
-                    simulating = text
         elif route.kind == "handoff":
             transition = self._handed_off(stored, transition, route)
         return update, _with_state(transition, simulating=simulating), intent, route
@@ -791,12 +792,7 @@ class ConversationService:
         none of the inputs (they moved on)."""
         if state.simulating is None or self._assistant is None or route.kind == "handoff":
             return None
-        answered = self._assistant.follow_up(state.simulating, text, transition.state)
-        if answered is None:
-            return None
-        together = f"{state.simulating}\n{text}"
-        pending = self._assistant.simulation_pending(together, transition.state)
-        return answered, together if pending else None
+        return self._assistant.follow_up(state.simulating, text, transition.state)
 
     def _handed_off(
         self, stored: StoredConversation, transition: Transition, route: Route
