@@ -11,11 +11,14 @@ import pytest
 from realty.catalog.calibration import load_calibration
 from realty.catalog.importer import ListingReader, Rejection
 from realty.catalog.seed import CatalogSeeder
-from realty.domain.brief import PROPERTY_KINDS
+from realty.catalog.wording import MatchWords
+from realty.domain.brief import PROPERTY_KINDS, City
+from realty.domain.listing import Amenities, Listing
 from realty.domain.market import Market
 from realty.errors import ConfigurationError
 from realty.parsing.places import load_zones
 from realty.pipeline.parse import Parser
+from realty.settings import Settings
 
 MARKET = Market("MX", {"USD": 18.0, "EUR": 19.5}, dt.date(2026, 11, 30))
 DAY = dt.date(2026, 12, 1)
@@ -182,3 +185,37 @@ def test_a_bad_header_rejects_the_whole_file(reader: ListingReader, tmp_path: Pa
     assert report.rows == 0
     assert Rejection(1, "colour", "unknown column") in report.rejections
     assert Rejection(1, "price", "required column missing") in report.rejections
+
+
+@pytest.mark.parametrize(
+    ("available", "said"),
+    [
+        (None, "availability not stated"),
+        (dt.date(2026, 11, 1), "available now"),
+        (dt.date(2027, 2, 15), "available from 2027-02-15"),
+    ],
+)
+def test_a_listing_in_detail_says_when_it_is_available(
+    available: dt.date | None, said: str
+) -> None:
+    listing = Listing(
+        id="x-1",
+        property_type="office",
+        city=City(value="Mexico City", country="MX", lat=19.43, lon=-99.13),
+        zone="Roma Norte",
+        lat=19.42,
+        lon=-99.16,
+        size_m2=200,
+        price=5000,
+        currency="USD",
+        offer="rent",
+        amenities=Amenities(parking_spaces=4, elevator=True, furnished=False),
+        available_from=available,
+    )
+    words = MatchWords.load(Settings().field_registry())
+    text = words.listing(listing, 2, "en", dt.date(2026, 12, 1))
+    lines = text.splitlines()
+    assert lines[0] == "2. office in Roma Norte, Mexico City"
+    assert lines[1] == f"5,000 USD/month · 200 m², 25 USD/m² · {said}"
+    assert lines[2] == "Has: 4 parking spaces, elevator"  # nothing it lacks
+    assert lines[3].startswith("Map: https://www.openstreetmap.org/?mlat=19.42000&mlon=-99.16000")

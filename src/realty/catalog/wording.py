@@ -255,7 +255,9 @@ class MatchWords:
                 currency=listing.currency,
             ),
         ]
-        if listing.available_from is None or listing.available_from <= today:
+        if listing.available_from is None:
+            facts.append(self.say("detail_available_unknown", language))
+        elif listing.available_from <= today:
             facts.append(self.say("detail_available_now", language))
         else:
             facts.append(
