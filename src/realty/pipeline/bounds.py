@@ -55,8 +55,8 @@ class BriefBounds:
         extras = sum(1 for key in brief.slots if key not in self._fields)
         if new and cand.key not in self._fields and extras >= self.max_extras:
             return f"the brief already holds {self.max_extras} extras (REALTY_MAX_EXTRAS)"
-        grown = brief.with_slot(cand.key, Slot(value=cand.value))
-        if self.size(grown) > self.max_bytes and self.size(grown) > self.size(brief):
+        grown = self.size(brief.with_slot(cand.key, Slot(value=cand.value)))
+        if grown > self.max_bytes and grown > self.size(brief):
             return f"the brief would exceed {self.max_bytes:,} bytes (REALTY_MAX_BRIEF_BYTES)"
         return None
 
