@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 
 from realty import __version__, logs
 from realty.api import errors
@@ -75,6 +76,15 @@ after every turn. Every error is `application/problem+json`.
 Conversation endpoints take the conversation's bearer token (`Authorization: Bearer …`),
 returned once by `POST /v1/conversations`. Staff endpoints take `X-API-Key`.
 """
+
+
+class _RealtyApp(FastAPI):
+    """FastAPI with the request context around everything, Starlette's error middleware
+    included: the 500 of a bug carries its ``X-Request-ID`` and the log of it the request's
+    ids (a middleware added the usual way sits inside that one, which answers a bug itself)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestContextMiddleware(super().build_middleware_stack())
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,7 +248,7 @@ def create_app(
     """
     logs.install()  # tokens and prospects' contact details never reach a log line
     metrics = Metrics()
-    app = FastAPI(
+    app = _RealtyApp(
         title="realty",
         version=__version__,
         description=DESCRIPTION,
@@ -263,6 +273,4 @@ def create_app(
     app.include_router(widget.router)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
-    # Outermost, so whatever the request logs (errors, limits, the access line) carries its id.
-    app.add_middleware(RequestContextMiddleware)
     return app
