@@ -6,8 +6,9 @@ What is measured, all in one run on one machine with one load generator:
 
 * ``sqlite`` and ``postgresql``: the real service (``realty.api.main:app``), each in its own
   uvicorn process started the way ``realty api`` starts it, with the ``none`` language-model
-  provider (parser only), rate limits and the purge loop off, over a fresh SQLite file and a
-  fresh PostgreSQL database (created and dropped here).
+  provider (parser only), rate limits and the purge loop off, tracing off unless
+  ``--otel-endpoint`` names a collector, over a fresh SQLite file and a fresh PostgreSQL
+  database (created and dropped here).
 * ``durable-sqlite`` and ``durable-postgresql``: the yardstick of a durable turn. A bare
   FastAPI app (``durable_app`` below: ``POST /write/{row}`` validating ``{"text": str}``)
   served by uvicorn the same way that, per request, runs one UPDATE of a row and one INSERT
@@ -263,7 +264,7 @@ def _uvicorn_command(app: str, port: int, *, factory: bool, app_dir: Path | None
     return command
 
 
-def _realty_env(data_dir: Path, database_url: str, redis_url: str | None) -> dict[str, str]:
+def _realty_env(data_dir: Path, database_url: str, args: argparse.Namespace) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -279,8 +280,10 @@ def _realty_env(data_dir: Path, database_url: str, redis_url: str | None) -> dic
         REALTY_RATE_LIMIT_WEBSOCKETS="0",
         REALTY_PURGE_INTERVAL_S="0",
     )
-    if redis_url is not None:
-        env["REDIS_URL"] = redis_url
+    if args.redis_url is not None:
+        env["REDIS_URL"] = args.redis_url
+    if args.otel_endpoint is not None:
+        env["REALTY_OTEL_ENDPOINT"] = args.otel_endpoint
     return env
 
 
@@ -854,7 +857,7 @@ def _sqlite_pair(
     """A durable-write baseline and the service, each on a fresh SQLite file."""
     pair: list[Server] = []
     for target in (f"{DURABLE}{name}", name):
-        env = _realty_env(tmp / target, f"sqlite:///{tmp / target / 'bench.db'}", args.redis_url)
+        env = _realty_env(tmp / target, f"sqlite:///{tmp / target / 'bench.db'}", args)
         env["REALTY_SQLITE_SYNCHRONOUS"] = synchronous
         if target.startswith(DURABLE):
             pair.append(_durable(target, env, args, stack, tmp))
@@ -874,7 +877,7 @@ def _postgres_pair(
     pair: list[Server] = []
     for target in (f"{DURABLE}postgresql", "postgresql"):
         url, database = stack.enter_context(_postgres_database(args.postgres_url))
-        env = _realty_env(tmp / target, url, args.redis_url)
+        env = _realty_env(tmp / target, url, args)
         if target.startswith(DURABLE):
             server = _durable(target, env, args, stack, tmp)
         else:
@@ -965,6 +968,12 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         "--redis-url",
         default=None,
         help="Redis for the service (unset: in-process).",
+    )
+    parser.add_argument(
+        "--otel-endpoint",
+        default=None,
+        help="Trace the service to this OTLP/HTTP traces URL (REALTY_OTEL_ENDPOINT; unset: "
+        "tracing off, as by default).",
     )
     args = parser.parse_args(argv)
     if args.conversations < args.concurrency:

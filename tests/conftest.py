@@ -1,12 +1,17 @@
-"""Shared fixtures: one parser per test session (building it loads the gazetteer)."""
+"""Shared fixtures: one parser per test session (building it loads the gazetteer), and a
+tracer provider recording into memory for the tracing tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from realty.api.tracing import tracer_provider
 from realty.pipeline.parse import Parser
 from realty.services.conversation import ConversationService
 from realty.services.factory import build_service
@@ -37,3 +42,19 @@ def make_service(parser: Parser) -> Callable[..., ConversationService]:
         )
 
     return make
+
+
+@pytest.fixture
+def span_exporter() -> Iterator[InMemorySpanExporter]:
+    """Where ``recording_provider``'s spans land, each as soon as it ends."""
+    exporter = InMemorySpanExporter()
+    yield exporter
+    exporter.shutdown()
+
+
+@pytest.fixture
+def recording_provider(span_exporter: InMemorySpanExporter) -> Iterator[TracerProvider]:
+    """The app's tracer provider (REALTY_OTEL_* defaults) recording into ``span_exporter``."""
+    provider = tracer_provider(Settings(), SimpleSpanProcessor(span_exporter))
+    yield provider
+    provider.shutdown()

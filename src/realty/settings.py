@@ -12,6 +12,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -324,7 +325,27 @@ class Settings(BaseSettings):
     )
     telemetry: bool = Field(
         default=False,
-        description="FastAPI's OpenTelemetry tracing, metrics and logs (configured providers).",
+        description="FastAPI's own OpenTelemetry metrics and logs, and its request spans when "
+        "REALTY_OTEL_ENDPOINT is unset, into the providers the process configured.",
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL, e.g. http://otel-collector:4318/v1/traces: the "
+        "spans of each request and of its turn's stages go there; unset: no tracing "
+        "(docs/observability.md).",
+    )
+    otel_service_name: str = Field(
+        default="realty-api",
+        min_length=1,
+        max_length=255,
+        description="The service.name the spans sent to REALTY_OTEL_ENDPOINT carry.",
+    )
+    otel_sample_ratio: float = Field(
+        default=1.0,
+        ge=0.0,
+        le=1.0,
+        description="Share of requests traced (0–1) when no caller decided; a request whose "
+        "traceparent says sampled (or not) follows its caller.",
     )
     widget_frame_ancestors: str = Field(
         default="*",
@@ -392,6 +413,22 @@ class Settings(BaseSettings):
             if not market.knows(code):
                 raise ValueError(f"no exchange rate for {code}; add it to REALTY_EXCHANGE_RATES")
         return market
+
+    @field_validator("otel_endpoint")
+    @classmethod
+    def _traces_url(cls, value: str | None) -> str | None:
+        # Empty is off, as unset is; anything else must be a URL an exporter can post to.
+        if value is None or not value.strip():
+            return None
+        url = urlsplit(value.strip())
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"REALTY_OTEL_ENDPOINT={value} is not an http:// or https:// URL")
+        if url.path in ("", "/"):
+            raise ValueError(
+                f"REALTY_OTEL_ENDPOINT={value} has no path: an OTLP/HTTP collector takes "
+                "traces at /v1/traces"
+            )
+        return value.strip()
 
     @field_validator("home_country")
     @classmethod

@@ -7,9 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import struct
-import threading
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +27,7 @@ from playwright.sync_api import (
     expect,
 )
 
-from livesupport import Serve, Server, settings_for_tests
+from livesupport import Serve, Server, http_server, settings_for_tests
 from realty.llm.base import LLMRequest
 from realty.llm.fake import FunctionLLM
 
@@ -466,20 +465,13 @@ def listing_site() -> Iterator[Callable[..., str]]:
         def log_message(self, format: str, *args: Any) -> None:
             pass  # keep the test output quiet
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Listing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    with http_server(Listing) as port:
 
-    def publish(html: str, host: str = "localhost") -> str:
-        page["html"] = html
-        return f"http://{host}:{server.server_address[1]}/listing/42"
+        def publish(html: str, host: str = "localhost") -> str:
+            page["html"] = html
+            return f"http://{host}:{port}/listing/42"
 
-    try:
         yield publish
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 def test_a_listing_site_embeds_it_with_one_iframe(

@@ -19,6 +19,8 @@ from datetime import date
 from typing import Any
 
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import TracerProvider as SdkTracerProvider
+from opentelemetry.trace import Tracer, TracerProvider
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
@@ -38,6 +40,7 @@ from realty.api.routes import (
     staff,
     widget,
 )
+from realty.api.tracing import otlp_tracer_provider, telemetry_config
 from realty.catalog.calibration import load_calibration
 from realty.catalog.seed import CatalogSeeder
 from realty.channels import websocket, whatsapp
@@ -155,7 +158,11 @@ async def _matching(
 
 
 def _lifespan(
-    settings: Settings, metrics: Metrics, overrides: _Overrides
+    settings: Settings,
+    metrics: Metrics,
+    overrides: _Overrides,
+    tracer: Tracer | None,
+    exporting: SdkTracerProvider | None,
 ) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -163,6 +170,12 @@ def _lifespan(
         if settings.db_auto_migrate:
             await asyncio.to_thread(upgrade, url)
         async with contextlib.AsyncExitStack() as stack:
+            if exporting is not None:
+                # Closed last, after the model readings still running end their spans: the
+                # spans waiting in the batch are sent before the process goes.
+                stack.push_async_callback(asyncio.to_thread, exporting.shutdown)
+                where = redacted_url(settings.otel_endpoint or "")
+                logger.info("tracing to %s, sampling %s", where, settings.otel_sample_ratio)
             engine = make_engine(
                 url,
                 pool_size=settings.db_pool_size,
@@ -211,6 +224,7 @@ def _lifespan(
                 now=overrides.now,
                 toolkit=toolkit,
                 matcher=matching,
+                tracer=tracer,
             )
             stack.push_async_callback(service.aclose)
             metrics.watch(service)
@@ -235,6 +249,7 @@ def create_app(
     llm: LLM | object | None = _UNSET,
     today: Callable[[], date] = date.today,
     now: Callable[[], dt.datetime] = utcnow,
+    tracer_provider: TracerProvider | None = None,
 ) -> FastAPI:
     """The ASGI application for ``settings``.
 
@@ -245,19 +260,24 @@ def create_app(
             select, loaded at start-up.
         today: The date relative dates are read against.
         now: The clock of expiry and timestamps.
+        tracer_provider: Where the request and stage spans go (the caller shuts it down);
+            default: the OTLP exporter REALTY_OTEL_ENDPOINT names, built here because FastAPI
+            takes it now and shut down with the app, or no tracing when it is unset.
     """
     logs.install()  # tokens and prospects' contact details never reach a log line
     metrics = Metrics()
+    exporting = otlp_tracer_provider(settings) if tracer_provider is None else None
+    provider = tracer_provider or exporting
+    tracer = provider.get_tracer("realty", __version__) if provider is not None else None
+    overrides = _Overrides(parser, llm, today, now)
     app = _RealtyApp(
         title="realty",
         version=__version__,
         description=DESCRIPTION,
-        lifespan=_lifespan(settings, metrics, _Overrides(parser, llm, today, now)),
+        lifespan=_lifespan(settings, metrics, overrides, tracer, exporting),
         responses=errors.documented({422: "Invalid request"}),
         # Prometheus metrics are built in; OpenTelemetry costs per request and is opt-in.
-        telemetry=None
-        if settings.telemetry
-        else {"tracing": False, "metrics": False, "logs": False},
+        telemetry=telemetry_config(settings, provider),
     )
     app.openapi = errors.problem_openapi(app)  # type: ignore[method-assign]
     app.state.settings = settings

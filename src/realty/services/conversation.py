@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
+from opentelemetry.trace import Tracer
 from pydantic import ValidationError
 
 from realty import logs
@@ -67,6 +68,7 @@ from realty.pipeline.validate import Validator
 from realty.services.events import EventBus, NullEventBus
 from realty.services.matching import MatchResult, MatchService
 from realty.services.slots import CallSlots
+from realty.services.tracing import Stages
 from realty.store.base import (
     CONTACT_MAX_CHARS,
     Channel,
@@ -313,12 +315,15 @@ class ConversationService:
         bounds: BriefBounds | None = None,
         assistant: Assistant | None = None,
         matcher: MatchService | None = None,
+        tracer: Tracer | None = None,
     ) -> None:
         """Wire the stages.
 
         ``reply_deadline_s`` bounds how long a reply waits for the model (``None``: as long as
         the model takes, up to the extractor's own timeout); a later answer refines the brief.
+        ``tracer`` records a span per stage of a turn (:mod:`realty.services.tracing`).
         """
+        self._stage = Stages(tracer)
         self._registry = registry
         self._assistant = assistant
         self._matcher = matcher
@@ -614,7 +619,10 @@ class ConversationService:
         logs.bind(conversation_id=cid)
         async with self._locks.hold(cid):
             for attempt in range(MAX_ATTEMPTS):
-                stored = await self._authorized(cid, access)
+                with self._stage("load") as span:
+                    span.set_attribute("realty.conversation.id", cid)
+                    stored = await self._authorized(cid, access)
+                    span.set_attribute("realty.channel", stored.channel)
                 if client_message_id is not None:
                     found = await self._store.find_turn(cid, client_message_id)
                     if found is not None:
@@ -625,7 +633,9 @@ class ConversationService:
                     await self._events.publish(cid, {"type": "typing"})
                 outcome = await run(stored, started)
                 try:
-                    await self._commit(cid, stored, outcome)
+                    with self._stage("commit") as span:
+                        span.set_attribute("realty.turn", outcome.result.turn)
+                        await self._commit(cid, stored, outcome)
                 except VersionConflictError:
                     _drop(outcome.pending)
                     await self._conflicted(attempt)
@@ -673,23 +683,37 @@ class ConversationService:
             pick = self._picker.pick(text, len(state.shown))
             if pick is not None:
                 return await self._picked(stored, text, pick, client_message_id, started)
-        verdict = self._guard.check(text)
+        with self._stage("guard") as span:
+            verdict = self._guard.check(text)
+            span.set_attribute("realty.blocked", not verdict.allowed)
+            if verdict.category is not None:
+                span.set_attribute("realty.guard.category", verdict.category)
         if not verdict.allowed:
             return self._blocked(stored, verdict, client_message_id, started)
-        update, calls, llm_ms, pending = await self._understand(state, verdict.text)
-        update = self._bounds.check(state.brief, update)
-        transition = advance(state, update, self._registry, market=self._market)
-        intent = None
-        if self._assistant is not None:
-            intent = self._assistant.intent(verdict.text, transition.state)
-        update, transition, intent, route = self._routed(
-            stored, verdict.text, update, transition, intent
-        )
-        transition, found = await self._listed(
-            transition, search=route.kind == "search", changed=bool(update.accepted)
-        )
-        reply = self._responder.render(transition)
-        transition, reply = self._confirmed_list(transition, reply, found)
+        with self._stage("parse") as span:
+            update, calls, llm_ms, pending = await self._understand(state, verdict.text)
+            span.set_attribute("realty.llm.calls", calls)
+            span.set_attribute("realty.llm.deferred", pending is not None)
+        with self._stage("advance") as span:
+            update = self._bounds.check(state.brief, update)
+            transition = advance(state, update, self._registry, market=self._market)
+            intent = None
+            if self._assistant is not None:
+                intent = self._assistant.intent(verdict.text, transition.state)
+            update, transition, intent, route = self._routed(
+                stored, verdict.text, update, transition, intent
+            )
+            if intent is not None:
+                span.set_attribute("realty.intent", intent.intent)
+        with self._stage("matches") as span:
+            transition, found = await self._listed(
+                transition, search=route.kind == "search", changed=bool(update.accepted)
+            )
+            if found is not None:
+                span.set_attribute("realty.matches.count", len(found.listings))
+        with self._stage("respond"):
+            reply = self._responder.render(transition)
+            transition, reply = self._confirmed_list(transition, reply, found)
         result = self._result(
             stored.id, transition, reply, blocked=False, started=started, seq=stored.version + 1
         )
@@ -929,7 +953,7 @@ class ConversationService:
             and self.llm_slots.take()  # every slot busy: the parser's reading answers now
         ):
             started = time.perf_counter()
-            task = asyncio.create_task(self._extractor.extract(text, extraction, state))
+            task = asyncio.create_task(self._extract(text, extraction, state))
             task.add_done_callback(lambda _: self.llm_slots.give_back())
             try:
                 await asyncio.wait_for(asyncio.shield(task), self._deadline_s)
@@ -943,6 +967,16 @@ class ConversationService:
             outcome = task.result()
             extraction, calls, llm_ms = outcome.extraction, outcome.calls, outcome.latency_ms
         return self._validator.validate(extraction, text, ctx.today), calls, llm_ms, None
+
+    async def _extract(
+        self, text: str, extraction: Extraction, state: ConversationState
+    ) -> LLMOutcome:
+        """The model's reading, in a span of its own (which may end after the reply's)."""
+        assert self._extractor is not None
+        with self._stage("llm_extract") as span:
+            outcome = await self._extractor.extract(text, extraction, state)
+            span.set_attribute("realty.llm.calls", outcome.calls)
+        return outcome
 
     # ---- refinements: a model reading that came after the reply ----
 

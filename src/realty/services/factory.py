@@ -9,6 +9,8 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+from opentelemetry.trace import Tracer
+
 from realty.domain.fields import FieldRegistry
 from realty.errors import ConfigurationError
 from realty.knowledge.base import KnowledgeBase
@@ -84,14 +86,16 @@ def build_service(
     events: EventBus | None = None,
     toolkit: Toolkit | None = None,
     matcher: MatchService | None = None,
+    tracer: Tracer | None = None,
 ) -> ConversationService:
     """Assemble every stage once.
 
     Pass ``toolkit`` to share the guides' index and the classifiers (the API builds one per
     process), ``parser`` to share one across services (tests), ``llm`` to use a given provider (or
     ``None`` for the parser alone) instead of the one the settings select (tests, evaluations
-    and the API, which load a model once), and ``store``/``events`` for the service's
-    persistence and event fan-out (default: in memory, no events).
+    and the API, which load a model once), ``store``/``events`` for the service's
+    persistence and event fan-out (default: in memory, no events), and ``tracer`` for a span
+    per stage of a turn (default: none, at no cost).
 
     Raises:
         ConfigurationError: ``parser`` was built for another market's country than
@@ -138,6 +142,7 @@ def build_service(
         bounds=BriefBounds(registry, settings.max_extras, settings.max_brief_bytes),
         assistant=_assistant(toolkit or build_toolkit(settings)),
         matcher=matcher,
+        tracer=tracer,
     )
 
 
