@@ -111,6 +111,14 @@ NUMBER_CASES: list[tuple[str, list[float]]] = [
     ("19 mil quinientos", [19500]),
     ("20 mil, 500 m2", [20000, 500]),
     ("3 thousand 200 dollars", [3200]),
+    # Thousands grouped by spaces (plain, no-break or thin): groups of exactly three digits.
+    ("2 000 000 pesos", [2000000]),
+    ("20\u00a0000 USD", [20000]),
+    ("1\u202f200 m²", [1200]),
+    ("1 200,50 m2", [1200.5]),
+    ("de 1 000 a 2 000 m2", [1000, 2000]),
+    ("2 oficinas de 300 m2", [2, 300]),  # a count, then a size: not thirty groups
+    ("12 30 1234", [12, 30, 1234]),  # groups of other lengths are separate numbers
 ]
 
 
@@ -125,6 +133,28 @@ def test_number_spans_point_at_the_original_text() -> None:
         ("1.5 millones", 1e6),
         ("medio millón", 1e6),
     ]
+
+
+def test_space_grouped_thousands_keep_their_whole_span() -> None:
+    (number,) = find_numbers(Message.of("tengo 20 000 USD al mes"))
+    assert (number.value, number.text) == (20000, "20 000")
+
+
+@pytest.mark.parametrize(
+    ("text", "amount", "m2"),
+    [
+        ("Busco bodega de 1 200 m² con presupuesto de 2 000 000 pesos", 2_000_000, 1200),
+        ("Office, 20\u00a0000 USD a month, 500 m²", 20_000, 500),
+    ],
+)
+def test_space_grouped_budget_and_size_read_whole(
+    finder: QuantityFinder, text: str, amount: float, m2: float
+) -> None:
+    cands = _find(finder, text)
+    budget, size = _only(cands, "budget").value, _only(cands, "size").value
+    assert isinstance(budget, Money)
+    assert isinstance(size, Area)
+    assert (budget.amount, size.m2) == (amount, m2)
 
 
 def test_mdp_implies_pesos() -> None:

@@ -198,9 +198,16 @@ _RANGE_TAILS: frozenset[str] = frozenset(
 )
 
 # Digits start a number after a non-word character, or glued to a currency ("usd12k").
+# Thousands may also be grouped by spaces ("20 000 USD", "1 200 m²", the SI and French way;
+# no-break and thin spaces too): then the first group has one to three digits and every
+# other exactly three, and a decimal part may follow ("1 200,50").
+_GROUP_SPACES = "\u0020\u00a0\u2009\u202f"
 _DIGITS = re.compile(
-    r"(?:(?<![\w#.,/:])|(?<=usd)|(?<=mxn)|(?<=eur)|(?<=dlls))[0-9]+(?:[.,][0-9]+)*"
+    r"(?:(?<![\w#.,/:])|(?<=usd)|(?<=mxn)|(?<=eur)|(?<=dlls))"
+    rf"(?:[0-9]{{1,3}}(?:[{_GROUP_SPACES}][0-9]{{3}})+(?:[.,][0-9]+)?(?![0-9]|[.,][0-9])"
+    r"|[0-9]+(?:[.,][0-9]+)*)"
 )
+_SPACES = str.maketrans("", "", _GROUP_SPACES)
 _ORDINAL = re.compile(
     r"(?:st|nd|rd|th|era|ero|er|do|da|ro|ra|to|ta|vo|va|no|na|mo|ma|o|a|º|ª|°)(?![a-z0-9])"
 )
@@ -429,9 +436,10 @@ def _digit_number(msg: Message, start: int, end: int, previous: Number | None) -
     folded = msg.folded
     if _ORDINAL.match(folded, end) or _is_clock_or_ratio(folded, start, end):
         return None
-    if not msg.text[start:end].replace(",", "").replace(".", "").isascii():
+    token = folded[start:end].translate(_SPACES)
+    if not msg.text[start:end].translate(_SPACES).replace(",", "").replace(".", "").isascii():
         return None  # "²" folds to "2" but is an exponent, not a number
-    value = parse_digits(folded[start:end])
+    value = parse_digits(token)
     if value is None:
         return None
     scale, currency, end = _suffix(msg, end)
