@@ -213,6 +213,28 @@ def test_asking_for_listings_before_a_city_says_what_a_search_needs(
         )
 
 
+def test_a_contact_left_after_the_confirmation_reaches_the_lead_and_keeps_its_status(
+    database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
+) -> None:
+    server = serve(make_settings(database_url))
+    staff = {"X-API-Key": "staff-key"}  # make_settings' staff_api_key
+    with server.client() as http:
+        conv = open_conv(http, text=CANONICAL[0])
+        say(http, conv, CANONICAL[1])
+        say(http, conv, "yes, that's right")
+        lead = http.get("/v1/leads", headers=staff).json()["items"][0]
+        assert (lead["status"], lead["contact"]) == ("confirmed", None)
+        say(http, conv, "you can write to me at ana.lopez@example.com")
+        lead = http.get("/v1/leads", headers=staff).json()["items"][0]
+        assert (lead["status"], lead["contact"]) == ("confirmed", "ana.lopez@example.com")
+        assert lead["brief"]["extras"]["email"]["value"] == "ana.lopez@example.com"
+        # A phone number comes before an email; a message without one changes nothing.
+        say(http, conv, "my cell is +52 55 8765 4321")
+        say(http, conv, "thanks!")
+        lead = http.get("/v1/leads", headers=staff).json()["items"][0]
+        assert (lead["status"], lead["contact"]) == ("confirmed", "+525587654321")
+
+
 def test_asking_for_a_person_hands_the_lead_to_a_broker(
     database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
 ) -> None:

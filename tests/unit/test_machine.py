@@ -279,6 +279,29 @@ def test_repeating_a_value_after_completion_shows_summary_again() -> None:
     assert kinds(t) == ["summary"]
 
 
+@pytest.mark.parametrize(
+    "contact",
+    [
+        cand("email", Scalar(kind="text", value="ana@example.com")),
+        cand("phone", Scalar(kind="text", value="+525512345678")),
+    ],
+    ids=["email", "phone"],
+)
+def test_a_contact_after_completion_is_noted_without_a_new_summary(contact: Candidate) -> None:
+    (t,) = run(upd(contact), state=complete_state())
+    assert kinds(t) == ["acknowledge"]
+    assert t.state.phase == "complete"
+    assert value(t, contact.key) == contact.value
+
+
+def test_a_contact_with_a_change_after_completion_resummarises() -> None:
+    (t,) = run(
+        upd(cand("email", Scalar(kind="text", value="ana@example.com")), size(600)),
+        state=complete_state(),
+    )
+    assert kinds(t)[-2:] == ["summary", "brief_completed"]
+
+
 # ---- "I don't know" ----
 
 

@@ -35,6 +35,9 @@ PROPERTY_KINDS: tuple[PropertyKind, ...] = get_args(PropertyKind)
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 
 CORE_FIELDS: tuple[str, ...] = ("budget", "size", "property_type", "city")
+# The brief's fields a broker reaches the prospect by, preferred first (parsing/contact.py):
+# how to reach someone, not what they are looking for.
+CONTACT_KEYS: tuple[str, ...] = ("phone", "email")
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 # Integers a JavaScript client holds exactly (and every store and JSON encoder accepts).

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import assert_never
 
 from realty.domain.brief import (
+    CONTACT_KEYS,
     Area,
     Brief,
     City,
@@ -758,8 +759,14 @@ def _finish(work: _Turn, actions: list[Action], pending: Pending | None) -> Tran
 
 
 def _complete(work: _Turn, so_far: list[Action]) -> list[Action]:
-    """The follow-up once nothing is missing and no question is open."""
-    changed = any(isinstance(a, Acknowledge | Removed) for a in so_far)
+    """The follow-up once nothing is missing and no question is open.
+
+    A contact left for the broker changes nothing the prospect is looking for: it is noted, and
+    a brief already complete (or confirmed) is not summarised again for it.
+    """
+    changed = any(
+        isinstance(a, Acknowledge | Removed) and a.key not in CONTACT_KEYS for a in so_far
+    )
     if changed or work.base.phase != "complete":
         brief = work.brief
         return [

@@ -35,7 +35,7 @@ from opentelemetry.trace import Tracer
 from pydantic import ValidationError
 
 from realty import logs
-from realty.domain.brief import CORE_FIELDS, Brief, Language, Scalar
+from realty.domain.brief import CONTACT_KEYS, CORE_FIELDS, Brief, Language, Scalar
 from realty.domain.fields import FieldRegistry
 from realty.domain.machine import DEFAULT_MARKET, LOCK_CONFIDENCE, advance, answer, refine, refuse
 from realty.domain.market import Market
@@ -92,8 +92,6 @@ logger = logging.getLogger("realty.service")
 MAX_ATTEMPTS = 25
 _BACKOFF_S = 0.005
 _BACKOFF_CAP_S = 0.2
-# The brief's fields a broker reaches the prospect by, preferred first (parsing/contact.py).
-CONTACT_KEYS = ("phone", "email")
 # Listings a chat list shows (the numbered list a reply of "2" picks from).
 LISTED = 3
 
@@ -1118,11 +1116,13 @@ class ConversationService:
             or "confirmed" in actions
             or "brief_completed" in actions
         ):
-            status: LeadStatus = "handoff"  # a person was asked for: it stays so
+            status: LeadStatus | None = "handoff"  # a person was asked for: it stays so
         elif "confirmed" in actions:
             status = "confirmed"
         elif "brief_completed" in actions:
             status = "new"
+        elif reached and stored.state.completed_once:
+            status = None  # a contact left for the lead made before: the status stands
         else:
             return None
         return LeadChange(

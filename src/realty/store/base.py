@@ -115,11 +115,15 @@ CONTACT_MAX_CHARS = 128
 
 
 class LeadChange(BaseModel):
-    """A lead to create or update together with a turn (same transaction)."""
+    """A lead to create or update together with a turn (same transaction).
+
+    ``status`` ``None`` updates the conversation's lead, if it has one, and keeps its status
+    (a contact or a value left after the lead was made); it creates none.
+    """
 
     model_config = _FROZEN
 
-    status: LeadStatus
+    status: LeadStatus | None
     brief: dict[str, Any]
     language: str
     channel: Channel

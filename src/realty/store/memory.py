@@ -128,13 +128,16 @@ class InMemoryStore:
 
     def _upsert_lead(self, conversation_id: str, change: LeadChange, now: dt.datetime) -> None:
         old = self._leads.get(conversation_id)
+        status = change.status or (old.status if old else None)
+        if status is None:
+            return  # an update of a lead that does not exist: nothing to update
         city, kind = lead_facets(change.brief)
         self._leads[conversation_id] = Lead(
             city=city,
             property_type=kind,
             id=old.id if old else lead_id(conversation_id),
             conversation_id=conversation_id,
-            status=change.status,
+            status=status,
             brief=change.brief,
             language=change.language,
             channel=change.channel,

@@ -144,6 +144,13 @@ _LEAD_COLUMNS = (
     "updated_at",
 )
 _LEAD_FIELDS = [c for c in leads.c if c.name != "transcript"]
+# A lead's values changed after it was made, its status kept (``LeadChange.status`` None).
+_LEAD_TOUCHED = [name for name in _LEAD_COLUMNS if name != "status"]
+_TOUCH_LEAD = (
+    update(leads)
+    .where(leads.c.conversation_id == bindparam("b_conversation_id"))
+    .values({name: bindparam(f"l_{name}") for name in _LEAD_TOUCHED})
+)
 
 
 def _lead_upsert(dialect: str) -> Any:
@@ -400,7 +407,10 @@ class SqlStore(DatabaseWorkers):
             except IntegrityError as exc:
                 # The version check passed, so the seq is free: the message id is not.
                 raise DuplicateMessageError(turn["client_message_id"] or "") from exc
-            if lead is not None:
+            if lead is not None and lead["status"] is None:
+                touched = {f"l_{name}": lead[name] for name in _LEAD_TOUCHED}
+                conn.execute(_TOUCH_LEAD, {"b_conversation_id": lead["conversation_id"], **touched})
+            elif lead is not None:
                 conn.execute(self._upsert, lead)
 
     def _commit_at_once(self, bump: dict[str, Any], turn: dict[str, Any]) -> None:
