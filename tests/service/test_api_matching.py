@@ -213,25 +213,32 @@ def test_asking_for_listings_before_a_city_says_what_a_search_needs(
         )
 
 
+STAFF = {"X-API-Key": "staff-key"}  # make_settings' staff_api_key
+
+
+def the_lead(http: Any) -> dict[str, Any]:
+    """The one lead the staff API lists."""
+    (lead,) = http.get("/v1/leads", headers=STAFF).json()["items"]
+    return dict(lead)
+
+
 def test_a_contact_left_after_the_confirmation_reaches_the_lead_and_keeps_its_status(
     database_url: str, make_settings: MakeSettings, serve: Serve, open_conv: Callable[..., Opened]
 ) -> None:
-    server = serve(make_settings(database_url))
-    staff = {"X-API-Key": "staff-key"}  # make_settings' staff_api_key
-    with server.client() as http:
+    with serve(make_settings(database_url)).client() as http:
         conv = open_conv(http, text=CANONICAL[0])
         say(http, conv, CANONICAL[1])
         say(http, conv, "yes, that's right")
-        lead = http.get("/v1/leads", headers=staff).json()["items"][0]
+        lead = the_lead(http)
         assert (lead["status"], lead["contact"]) == ("confirmed", None)
         say(http, conv, "you can write to me at ana.lopez@example.com")
-        lead = http.get("/v1/leads", headers=staff).json()["items"][0]
+        lead = the_lead(http)
         assert (lead["status"], lead["contact"]) == ("confirmed", "ana.lopez@example.com")
         assert lead["brief"]["extras"]["email"]["value"] == "ana.lopez@example.com"
         # A phone number comes before an email; a message without one changes nothing.
         say(http, conv, "my cell is +52 55 8765 4321")
         say(http, conv, "thanks!")
-        lead = http.get("/v1/leads", headers=staff).json()["items"][0]
+        lead = the_lead(http)
         assert (lead["status"], lead["contact"]) == ("confirmed", "+525587654321")
 
 
