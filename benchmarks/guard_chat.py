@@ -17,22 +17,25 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+from realty.evaluation.runner import SGD_FILE
+from realty.evaluation.sgd import load_dialogues
 from realty.services.factory import build_guard
 from realty.settings import Settings
 
 DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-FILES = ("sgd_homes_dialogues.jsonl", "star_apartment_dialogues.jsonl")
+STAR_DIALOGUES = "star_apartment_dialogues.jsonl"
 BANDS = ((3, "1–3 words"), (8, "4–8 words"), (10**9, "9+ words"))
 
 
 def user_turns(directory: Path) -> Iterator[str]:
-    """Each dialogue's user utterances, in file order."""
-    for name in FILES:
-        with (directory / name).open(encoding="utf-8") as lines:
-            for line in lines:
-                for turn in json.loads(line)["turns"]:
-                    if turn.get("speaker") == "USER" and turn.get("utterance", "").strip():
-                        yield turn["utterance"].strip()
+    """The user utterances of every SGD Homes dialogue, then of every STAR dialogue."""
+    for dialogue in load_dialogues(directory / SGD_FILE):
+        yield from (turn.text.strip() for turn in dialogue.turns if turn.text.strip())
+    with (directory / STAR_DIALOGUES).open(encoding="utf-8") as lines:
+        for line in lines:
+            for turn in json.loads(line)["turns"]:
+                if turn.get("speaker") == "USER" and turn.get("utterance", "").strip():
+                    yield turn["utterance"].strip()
 
 
 def band(text: str) -> str:
