@@ -66,6 +66,47 @@ def test_words_match_by_their_stem_unless_marked_exact(classifier: IntentClassif
     assert classifier.classify("me interesa esa oficina").intent != "simulate"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "como 800 m2 y 90k mensuales",
+        "pagaría 60 mil mensuales por 300 m2",
+        "de entrada necesito 300 m2, que tenga andén",
+        "mi presupuesto es de 50 mil mensuales",
+    ],
+)
+def test_a_statement_with_cost_words_gives_details(classifier: IntentClassifier, text: str) -> None:
+    # Unaccented "como"/"que" are "about"/"that", and "pagaría", "de entrada" or "mensuales"
+    # outside a question state the budget: no cost simulation.
+    assert classifier.classify(text).intent == "give_details"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿cuánto pagaría al mes por 300 m2?",
+        "cuanto pagaria al mes por 300 m2",
+        "quiero saber cuánto pagaría mensualmente por una bodega",
+        "what would 20k a month cost me in the first year?",
+        "quiero saber las mensualidades",
+    ],
+)
+def test_the_same_cost_words_asked_want_a_simulation(
+    classifier: IntentClassifier, text: str
+) -> None:
+    assert classifier.classify(text).intent == "simulate"
+
+
+def test_unaccented_question_words_ask_only_with_a_question_mark(
+    classifier: IntentClassifier,
+) -> None:
+    assert not classifier.is_question(Message.of("como 800 m2"))
+    assert not classifier.is_question(Message.of("que tenga estacionamiento"))
+    assert classifier.is_question(Message.of("cómo agendo una visita"))
+    assert classifier.is_question(Message.of("como agendo una visita?"))
+    assert classifier.is_question(Message.of("cuanto cuesta el m2"))
+
+
 def test_a_question_weighs_the_details_it_names_less(classifier: IntentClassifier) -> None:
     tables = classifier.scores
     stated, asked = "rentar una bodega en Monterrey", "¿rentar una bodega en Monterrey?"

@@ -113,6 +113,17 @@ LEASES: list[tuple[str, Brief, dict[str, Any]]] = [
             "currency": "USD",
         },
     ),
+    # "a month" right after an amount is its rate: the term is the default year, not a month.
+    (
+        "what would 20k a month cost me in the first year?",
+        EMPTY,
+        {"monthly_rent": 20_000, "term_months": 12},
+    ),
+    (
+        "¿cuánto me costaría entrar con 30 mil al mes, un año?",
+        EMPTY,
+        {"monthly_rent": 30_000, "term_months": 12},
+    ),
 ]
 
 

@@ -132,7 +132,10 @@ class IntentTables:
     modality_weight: float
     number_weight: float
     min_evidence: float
+    asked: frozenset[tuple[Intent, Phrase]]
     question_openers: frozenset[Phrase]
+    accented_openers: frozenset[str]
+    embedded_askers: frozenset[Phrase]
     question_details_factor: float
     priority: tuple[Intent, ...]
     valence: Mapping[str, float]
@@ -150,12 +153,17 @@ class IntentTables:
         try:
             weights = intents["weights"]
             phrases: dict[Intent, tuple[tuple[Phrase, float], ...]] = {}
+            asked: set[tuple[Intent, Phrase]] = set()
             for name, groups in intents["intents"].items():
                 if name not in INTENTS:
                     raise ConfigurationError(f"intents.yaml: unknown intent {name!r}")
+                # "asked" phrases weigh as strong ones, in a question only.
                 pairs = [
-                    (_phrase(p), float(weights[group])) for group, ps in groups.items() for p in ps
+                    (_phrase(p), float(weights["strong" if group == "asked" else group]))
+                    for group, ps in groups.items()
+                    for p in ps
                 ]
+                asked.update((name, _phrase(p)) for p in groups.get("asked", ()))
                 phrases[name] = tuple(sorted(pairs, key=lambda pw: -len(pw[0])))
             priority = tuple(intents["priority"])
             if set(priority) != set(INTENTS):
@@ -172,8 +180,13 @@ class IntentTables:
                 modality_weight=float(intents["modality_weight"]),
                 number_weight=float(intents["number_weight"]),
                 min_evidence=float(intents["min_evidence"]),
+                asked=frozenset(asked),
                 question_openers=frozenset(
                     tuple(_words(p)) for p in intents["question"]["openers"]
+                ),
+                accented_openers=frozenset(_flat(intents["question"]["accented"])),
+                embedded_askers=frozenset(
+                    tuple(_words(p)) for p in intents["question"]["embedded"]
                 ),
                 question_details_factor=float(intents["question"]["details_factor"]),
                 priority=priority,
@@ -264,15 +277,24 @@ class IntentClassifier:
 
     def is_question(self, msg: Message) -> bool:
         """Whether the message asks something: a "?" or "¿", or a sentence opening with a
-        question word or an auxiliary ("what", "how", "can I", "¿se puede", "do you")."""
+        question word or an auxiliary ("what", "how", "can I", "¿se puede", "do you").
+
+        Without a question mark, "cómo", "qué", "dónde" and "cuándo" ask only when written
+        with their accent: unaccented they are also "como 800 m2" (about) or "que tenga
+        estacionamiento" (that it has)."""
         if "?" in msg.text or "¿" in msg.text:
             return True
-        openers = self._tables.question_openers
+        tables = self._tables
+        openers = tables.question_openers
         longest = max((len(p) for p in openers), default=0)
         starts = [
             i
             for i, word in enumerate(msg.words)
-            if i == 0 or _SENTENCE_BREAK.search(msg.text[msg.words[i - 1].end : word.start])
+            if (i == 0 or _SENTENCE_BREAK.search(msg.text[msg.words[i - 1].end : word.start]))
+            and (
+                word.text not in tables.accented_openers
+                or msg.text[word.start : word.end].lower() != word.text
+            )
         ]
         words = [w.text.replace("’", "'") for w in msg.words]
         return any(
@@ -306,11 +328,15 @@ class IntentClassifier:
         tables = self._tables
         strong: dict[Intent, float] = dict.fromkeys(INTENTS, 0.0)
         weak: dict[Intent, float] = dict.fromkeys(INTENTS, 0.0)
-        for _, (name, weight), at in self._found(words):
+        question = self.is_question(msg)
+        asking = question or _contains(words, tables.embedded_askers)
+        for phrase, (name, weight), at in self._found(words):
             if name in ("vocabulary", "modality"):
                 strong["give_details"] += weight
             elif name == "greeting" and at > 0:
                 continue  # a greeting opens the message
+            elif not asking and (name, phrase) in tables.asked:
+                continue  # "pagaría 60 mil al mes" states a budget; "¿cuánto pagaría?" asks
             elif name in strong:
                 target = strong if weight >= tables.min_evidence else weak
                 target[name] += weight
@@ -324,7 +350,7 @@ class IntentClassifier:
         if scores["greeting"] and len(words) > 4:
             scores["greeting"] /= 2
         # In a question the property or amount named is its subject, not a detail given.
-        if self.is_question(msg):
+        if question:
             scores["give_details"] *= tables.question_details_factor
         return scores
 
@@ -354,6 +380,14 @@ class IntentClassifier:
                 value *= _INTENSIFIED
             total += value
         return round(total / math.sqrt(total * total + _SQUASH), 3)
+
+
+def _contains(words: Sequence[str], phrases: frozenset[Phrase]) -> bool:
+    """Whether any of ``phrases`` (folded word tuples) appears in ``words``."""
+    longest = max((len(p) for p in phrases), default=0)
+    return any(
+        tuple(words[i : i + n]) in phrases for i in range(len(words)) for n in range(1, longest + 1)
+    )
 
 
 def _clauses(msg: Message) -> list[int]:

@@ -300,11 +300,13 @@ class SimulationReader:
         return sorted(out, key=lambda q: q.first)
 
     def _single_units(self, texts: Sequence[str], found: Sequence[_Quantity]) -> list[_Quantity]:
-        """ "un mes", "a year": one unit written with an article, which is not a number."""
+        """ "un mes", "a year": one unit written with an article, which is not a number.
+        Right after an amount it is the amount's rate ("20k a month"), not a duration."""
         out: list[_Quantity] = []
         covered = {i for q in found for i in range(q.first, q.last + 1)}
+        rated = {q.last + 1 for q in found if q.kind in ("money", "bare")}
         for i, text in enumerate(texts[1:], 1):
-            if texts[i - 1] not in _ARTICLES or {i - 1, i} & covered:
+            if texts[i - 1] not in _ARTICLES or {i - 1, i} & covered or i - 1 in rated:
                 continue
             if text in self._vocab.years:
                 out.append(_Quantity("years", 1.0, i - 1, i))
