@@ -292,3 +292,21 @@ def test_a_correction_without_a_known_value_sets_nothing(parser: Parser) -> None
 def test_a_type_ruled_out_is_not_taken(parser: Parser) -> None:
     value = _values(parser, "ah no, perdón, es un local, no bodega")["property_type"]
     assert getattr(value, "value", None) == "retail"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("we're looking for land in Tulum for a hotel project", "land"),
+        ("busco un local para restaurante en Cancún", "retail"),
+        ("un terreno para una bodega en Mérida", "land"),
+        # Said as a change of mind, the later kind is still the wish.
+        ("I wanted an office but now I'm looking for a warehouse", "warehouse"),
+        ("una oficina, no, mejor para una bodega", "warehouse"),
+    ],
+)
+def test_a_kind_named_as_the_use_of_another_is_not_the_property(
+    parser: Parser, text: str, kind: str
+) -> None:
+    value = _values(parser, text)["property_type"]
+    assert getattr(value, "value", None) == kind

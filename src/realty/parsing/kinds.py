@@ -15,6 +15,7 @@ candidate is marked ``proposed`` so the bot confirms it. A type named in the sam
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -257,6 +258,13 @@ class TypeFinder:
         del ctx  # types read the same whatever was asked
         texts = [_key(w.text) for w in msg.words]
         found = [f for f in self._known_kinds(texts) if not _negated(msg, texts, f.first)]
+        # "land in Tulum for a hotel project", "un local para restaurante": after a kind, one
+        # named as its purpose is what the place is for, not a second wish.
+        found = [
+            f
+            for i, f in enumerate(found)
+            if not (i and _purpose(texts, f.first) and _one_clause(msg, found[i - 1].last, f.first))
+        ]
         if any(not f.proposed for f in found):
             found = [f for f in found if not f.proposed]  # a named type beats a business
         taken = {i for f in found for i in range(f.first, f.last + 1)}
@@ -363,6 +371,30 @@ def _negated(msg: Message, texts: Sequence[str], first: int) -> bool:
         return False
     gap = msg.folded[msg.words[first - 1].end : msg.words[first].start]
     return gap.strip() == ""
+
+
+_PURPOSE = frozenset({"for", "para"})
+_PURPOSE_ARTICLES = frozenset({"a", "an", "our", "my", "un", "una", "nuestro", "nuestra", "mi"})
+
+
+_SEEKING = frozenset({"look", "looking", "search", "searching", "ask", "asking", "go", "going"})
+_CLAUSE_END = re.compile(r"[.;:!?\n]|,\s*(?:no|not|actually|mejor|bueno|perd[oó]n|sorry)\b")
+
+
+def _purpose(texts: Sequence[str], first: int) -> bool:
+    """Whether the kind at ``first`` follows "for (a)" / "para (un)": the place's use (not
+    "looking for a warehouse", which names the place)."""
+    before = first - 1
+    if before >= 0 and texts[before] in _PURPOSE_ARTICLES:
+        before -= 1
+    if before < 0 or texts[before] not in _PURPOSE:
+        return False
+    return before == 0 or texts[before - 1] not in _SEEKING
+
+
+def _one_clause(msg: Message, last: int, first: int) -> bool:
+    """Whether words ``last`` and ``first`` are in one sentence, with no correction between."""
+    return not _CLAUSE_END.search(msg.folded[msg.words[last].end : msg.words[first].start])
 
 
 def _guard_ok(texts: Sequence[str], pos: int) -> bool:
