@@ -342,6 +342,18 @@ def test_deferred_field_not_asked_while_others_missing() -> None:
     )
 
 
+def test_dont_know_naming_a_field_defers_that_one_and_asks_the_others() -> None:
+    # "I don't know the budget yet", asked budget and size: the size is asked at once.
+    _, t = run(upd(office(), city()), upd(signals=["dont_know"], unknown_about={"budget"}))
+    assert t.state.deferred == frozenset({"budget"})
+    assert t.actions == (NotedUnknown(keys=("budget",)), AskFields(keys=("size",)))
+
+
+def test_dont_know_naming_a_field_not_asked_defers_what_was_asked() -> None:
+    _, t = run(upd(office(), city()), upd(signals=["dont_know"], unknown_about={"city"}))
+    assert t.actions[0] == NotedUnknown(keys=("budget", "size"))
+
+
 def test_dont_know_with_nothing_asked_just_asks() -> None:
     (t,) = run(upd(signals=["dont_know"]))
     assert kinds(t) == ["ask"]

@@ -364,6 +364,24 @@ def test_signals(signals: SignalFinder, text: str, expected: set[str]) -> None:
     assert set(signals.find(Message.of(text), ParseContext()).signals) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("I don't know the budget yet", {"budget"}),
+        ("no sé cuánto espacio", {"size"}),
+        ("not sure about the size or the budget", {"size", "budget"}),
+        ("no sé todavía en qué ciudad", {"city"}),
+        ("no sé", set()),
+        # Only a "don't know" names fields: a plain detail names none.
+        ("my budget is 20k", set()),
+    ],
+)
+def test_a_dont_know_says_which_fields_it_is_about(
+    signals: SignalFinder, text: str, named: set[str]
+) -> None:
+    assert signals.find(Message.of(text), ParseContext()).unknown_about == named
+
+
 def test_signal_spans_explain_the_phrases(signals: SignalFinder) -> None:
     text = "Hola, gracias"
     found = signals.find(Message.of(text), ParseContext())

@@ -632,7 +632,10 @@ def _defer(work: _Turn) -> list[Action]:
     if "dont_know" not in work.update.signals:
         return []
     missing = set(work.brief.missing(work.registry.required))
-    keys = tuple(k for k in work.base.asked if k in missing and k not in work.touched)
+    # "I don't know the budget yet": that one, when it was asked; else all that was asked.
+    asked = [k for k in work.base.asked if k in missing and k not in work.touched]
+    named = [k for k in asked if k in work.update.unknown_about]
+    keys = tuple(named or asked)
     if not keys:
         return []
     work.deferred.update(keys)

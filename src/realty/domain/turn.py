@@ -75,6 +75,8 @@ class Extraction(BaseModel):
     language: Language | None = None
     language_confidence: float = 0.0
     unknown_cities: tuple[UnknownCity, ...] = ()
+    # The required fields a "don't know" names ("no sé el presupuesto"); empty: what was asked.
+    unknown_about: frozenset[str] = frozenset()
     coverage: float = 1.0
     # Answer to a pending choice the bot offered (index into its options), e.g. "the second one".
     choice: int | None = None
@@ -114,6 +116,7 @@ class TurnUpdate(BaseModel):
     language: Language | None = None
     language_confidence: float = 0.0
     unknown_cities: tuple[UnknownCity, ...] = ()
+    unknown_about: frozenset[str] = frozenset()
     choice: int | None = None
 
 

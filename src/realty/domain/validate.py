@@ -76,6 +76,7 @@ def validate(extraction: Extraction, text: str, registry: FieldRegistry, today: 
         language=extraction.language,
         language_confidence=extraction.language_confidence,
         unknown_cities=extraction.unknown_cities,
+        unknown_about=extraction.unknown_about,
         choice=extraction.choice,
     )
 

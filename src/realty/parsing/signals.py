@@ -515,6 +515,7 @@ class SignalResult:
     language: Language | None
     language_confidence: float
     choice: int | None
+    unknown_about: frozenset[str] = frozenset()
 
 
 class LanguageDetector:
@@ -629,6 +630,7 @@ class SignalFinder:
             language=language,
             language_confidence=confidence,
             choice=choice,
+            unknown_about=_named_fields(msg) if "dont_know" in signals else frozenset(),
         )
 
     def _match(self, msg: Message) -> list[_Hit]:
@@ -683,6 +685,52 @@ class SignalFinder:
         else:
             signals.add("correction")
         spans.append((words[0].start, words[0].end))
+
+
+# Words naming a required field, for a "don't know" that says which ("no sé el presupuesto",
+# "not sure about the size yet"), folded.
+_FIELD_WORDS: dict[str, frozenset[tuple[str, ...]]] = {
+    "budget": frozenset(
+        tuple(p.split())
+        for p in (
+            "budget", "presupuesto", "price", "precio", "how much", "cuanto", "cuanta",
+            "rent", "renta", "money", "dinero", "pay", "pagar", "spend", "gastar",
+        )
+    ),
+    "size": frozenset(
+        tuple(p.split())
+        for p in (
+            "size", "tamano", "superficie", "area", "metros", "meters", "metres", "m2",
+            "square", "sq", "space", "espacio", "how big", "how much space", "cuanto espacio",
+        )
+    ),
+    "city": frozenset(
+        tuple(p.split())
+        for p in ("city", "ciudad", "where", "donde", "location", "ubicacion", "zona")
+    ),
+    "property_type": frozenset(
+        tuple(p.split()) for p in ("type", "tipo", "kind", "what property", "que inmueble")
+    ),
+}  # fmt: skip
+_FIELD_WORDS_LONGEST = max(len(p) for ps in _FIELD_WORDS.values() for p in ps)
+
+
+def _named_fields(msg: Message) -> frozenset[str]:
+    """The required fields the message names (a "how much space" names the size only)."""
+    texts = [w.text for w in msg.words]
+    found: set[str] = set()
+    pos = 0
+    while pos < len(texts):
+        for n in range(min(_FIELD_WORDS_LONGEST, len(texts) - pos), 0, -1):
+            phrase = tuple(texts[pos : pos + n])
+            keys = {key for key, phrases in _FIELD_WORDS.items() if phrase in phrases}
+            if keys:
+                found |= keys
+                pos += n
+                break
+        else:
+            pos += 1
+    return frozenset(found)
 
 
 def _no_se_means_dont_know(msg: Message, texts: Sequence[str], pos: int) -> bool:

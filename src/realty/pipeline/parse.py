@@ -149,6 +149,7 @@ class Parser:
             language=found.language,
             language_confidence=found.language_confidence,
             unknown_cities=tuple(unknown),
+            unknown_about=found.unknown_about,
             coverage=_coverage(msg, spans),
             choice=found.choice,
         )
