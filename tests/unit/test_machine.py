@@ -587,6 +587,27 @@ def test_unresolved_choice_asks_the_city_again() -> None:
     assert ClarifyCity(text="Springfieldia", options=UNKNOWN.suggestions) in t.actions
 
 
+def test_cities_named_as_a_choice_are_asked_which_first_until_one_is_picked() -> None:
+    choice = UnknownCity(
+        text="Springfield or Springdale",
+        span=(10, 35),
+        suggestions=("Springfield", "Springdale"),
+        alternatives=True,
+    )
+    pending = PendingCity(text=choice.text, options=choice.suggestions, alternatives=True)
+    first, second, third = run(
+        upd(office(), unknown_cities=(choice,)), upd(choice=5), upd(city(SPRINGFIELD), choice=0)
+    )
+    asked = ClarifyCity(text=choice.text, options=choice.suggestions, alternatives=True)
+    assert first.actions[1] == asked
+    assert first.state.pending == pending
+    # An answer that picks none asks the same way again.
+    assert asked in second.actions
+    assert second.state.pending == pending
+    assert value(third, "city") == SPRINGFIELD
+    assert third.state.pending is None
+
+
 def test_city_without_suggestions_is_asked_again() -> None:
     (t,) = run(upd(unknown_cities=(UnknownCity(text="Xyzzy", span=(0, 5)),)))
     assert t.actions == (ClarifyCity(text="Xyzzy", options=()), AskFields(keys=ALL))

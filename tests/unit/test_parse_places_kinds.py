@@ -335,3 +335,43 @@ def test_never_raises_on_random_text(cities: CityFinder, types: TypeFinder, text
     msg = Message.of(text)
     cities.find(msg, ASKED_CITY)
     types.find(msg, CTX)
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("oficina en Guadalajara o Monterrey", ("Guadalajara", "Monterrey")),
+        ("Necesito oficinas en Guadalajara y en Monterrey", ("Guadalajara", "Monterrey")),
+        ("office in Austin, Dallas or Houston", ("Austin", "Dallas", "Houston")),
+        ("a warehouse in Tijuana or maybe in Mexicali", ("Tijuana", "Mexicali")),
+    ],
+)
+def test_cities_named_as_a_choice_are_asked_about(
+    cities: CityFinder, text: str, options: tuple[str, ...]
+) -> None:
+    found, unknown = cities.find(Message.of(text), CTX)
+    assert [c for c in found if c.key == "city"] == []
+    (choice,) = unknown
+    assert choice.alternatives
+    assert choice.suggestions == options
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("busco oficina en Guadalajara, no, mejor en Monterrey", "Monterrey"),
+        ("bodega en Córdoba, Veracruz", "Córdoba"),
+        ("office in Monterrey or in Monterrey", "Monterrey"),
+    ],
+)
+def test_a_correction_or_one_city_is_no_choice(cities: CityFinder, text: str, city: str) -> None:
+    assert _cities(cities, text)[-1][0] == city
+    _, unknown = cities.find(Message.of(text), CTX)
+    assert not any(u.alternatives for u in unknown)
+
+
+def test_indifference_is_not_an_unknown_city(cities: CityFinder) -> None:
+    ctx = CTX.model_copy(update={"asked": ("city",)})
+    for text in ("whichever is cheaper", "cualquiera", "me da igual"):
+        found, unknown = cities.find(Message.of(text), ctx)
+        assert (found, unknown) == ([], []), text

@@ -369,6 +369,18 @@ ACTIONS: list[tuple[str, Action, Language, str]] = [
         "No encontré «Guadalajaraa». ¿Te refieres a Guadalajara?",
     ),
     (
+        "choose city",
+        ClarifyCity(text="GDL o MTY", options=("Guadalajara", "Monterrey"), alternatives=True),
+        "es",
+        "Busco en una ciudad a la vez: ¿cuál primero, Guadalajara o Monterrey?",
+    ),
+    (
+        "choose city",
+        ClarifyCity(text="Austin or Dallas", options=("Austin", "Dallas"), alternatives=True),
+        "en",
+        "I search one city at a time: which one first, Austin or Dallas?",
+    ),
+    (
         "unknown city",
         ClarifyCity(text="Xyzzy", options=()),
         "en",

@@ -383,7 +383,7 @@ def _answer_city(work: _Turn, pending: PendingCity) -> None:
     # did not resolve into a city candidate is asked again with the same options.
     if work.update.choice is None or _mentions(work, CITY):
         return
-    work.clarifications.append(ClarifyCity(text=pending.text, options=pending.options))
+    work.clarifications.append(_clarify_city(pending))
     work.raised.append(pending)
     work.clarified.append(CITY)
     work.consumed = True
@@ -605,11 +605,20 @@ def _check_cities(work: _Turn) -> None:
     if not unknown or _mentions(work, CITY) or work.raised or _noise(work):
         return
     first = unknown[0]
-    work.clarifications.append(ClarifyCity(text=first.text, options=first.suggestions))
+    pending = PendingCity(
+        text=first.text, options=first.suggestions, alternatives=first.alternatives
+    )
+    work.clarifications.append(_clarify_city(pending))
     if first.suggestions:
         work.clarified.append(CITY)
-        work.raised.append(PendingCity(text=first.text, options=first.suggestions))
+        work.raised.append(pending)
     # Without suggestions the follow-up question simply asks for the city again.
+
+
+def _clarify_city(pending: PendingCity) -> ClarifyCity:
+    return ClarifyCity(
+        text=pending.text, options=pending.options, alternatives=pending.alternatives
+    )
 
 
 # ---- acknowledgements and "I don't know" ----
@@ -664,7 +673,7 @@ def _next_pending(work: _Turn) -> Pending | None:
 def _reask(work: _Turn, pending: Pending) -> Action | None:
     if isinstance(pending, PendingCity):
         work.clarified.append(CITY)
-        return ClarifyCity(text=pending.text, options=pending.options)
+        return _clarify_city(pending)
     if isinstance(pending, PendingType):
         return ConfirmType(text=pending.text, proposal=pending.proposal)
     if isinstance(pending, PendingCurrency):

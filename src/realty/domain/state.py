@@ -22,6 +22,7 @@ class PendingCity(BaseModel):
     kind: Literal["city"] = "city"
     text: str
     options: tuple[str, ...]
+    alternatives: bool = False  # the prospect named these cities: which one first?
 
 
 class PendingCurrency(BaseModel):
@@ -115,6 +116,7 @@ class ClarifyCity(BaseModel):
     kind: Literal["clarify_city"] = "clarify_city"
     text: str
     options: tuple[str, ...]
+    alternatives: bool = False
 
 
 class ClarifyCurrency(BaseModel):

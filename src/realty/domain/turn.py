@@ -52,13 +52,15 @@ class Candidate(BaseModel):
 
 
 class UnknownCity(BaseModel):
-    """A place name that is not in the gazetteer, with the closest known cities."""
+    """A place name that is not in the gazetteer, with the closest known cities; or, with
+    ``alternatives``, several known cities named as a choice ("Guadalajara o Monterrey")."""
 
     model_config = _FROZEN
 
     text: str
     span: tuple[int, int]
     suggestions: tuple[str, ...] = ()
+    alternatives: bool = False
 
 
 class Extraction(BaseModel):

@@ -180,6 +180,9 @@ _NOT_PLACES = frozenset(
     | {"usd", "mxn", "eur", "pesos", "dolares", "dollars", "english", "spanish", "espanol"}
     | {"ingles", "total", "cash", "efectivo", "mind", "person", "persona", "advance", "i"}
     | {"edomex", "estado", "state"}
+    # "whichever is cheaper", "cualquiera", "me da igual": no place is named.
+    | {"whichever", "either", "any", "anywhere", "cualquiera", "cualquier", "igual", "importa"}
+    | {"cheaper", "cheapest", "barata", "barato", "both", "ambas", "ambos", "all", "todas"}
 )
 _PHRASE_STOPS = frozenset(
     {"for", "para", "con", "with", "and", "y", "or", "o", "por", "to", "que", "that"}
@@ -509,6 +512,7 @@ class CityFinder:
         if bare and not scan.cities and not scan.zones and not scan.unknown:
             self._bare_answer(msg, texts, scan)
         self._neighbourhoods(msg, scan)
+        _alternatives(msg, scan)
         return self._with_zone_city(scan), scan.unknown
 
     # ---- scanning ------------------------------------------------------------------------
@@ -694,6 +698,38 @@ class CityFinder:
 
 
 _ZONE_CITY_GAP = re.compile(r"\s*(?:,|in|en)\s*")
+
+
+_CHOICE_WORDS = frozenset({"o", "u", "or", "y", "e", "and", "/", ","})
+_CHOICE_FILLERS = frozenset(
+    {"en", "in", "la", "el", "bien", "maybe", "perhaps", "quizas", "tal", "vez", "either"}
+)
+
+
+def _alternatives(msg: Message, scan: _Scan) -> None:
+    """Two or more cities named as a choice ("Guadalajara o Monterrey", "in Austin and
+    Dallas") are not a city yet: they become one place to ask about, which one first."""
+    cities = sorted(scan.cities, key=lambda c: c.span)
+    run = cities[:1]
+    for city in cities[1:]:
+        gap = re.findall(r"[a-z]+|[,/]", msg.folded[run[-1].span[1] : city.span[0]])
+        joined = (
+            bool(gap) and set(gap) & _CHOICE_WORDS and set(gap) <= _CHOICE_WORDS | (_CHOICE_FILLERS)
+        )
+        if joined:
+            run.append(city)
+            continue
+        if len({c.value.value for c in run if isinstance(c.value, City)}) > 1:
+            break
+        run = [city]
+    names = tuple(dict.fromkeys(c.value.value for c in run if isinstance(c.value, City)))
+    if len(names) < 2:
+        return
+    span = (run[0].span[0], run[-1].span[1])
+    scan.cities = [c for c in scan.cities if c not in run]
+    scan.unknown.append(
+        UnknownCity(text=msg.snippet(span), span=span, suggestions=names, alternatives=True)
+    )
 
 
 def _ruled_out(msg: Message, texts: Sequence[str], pos: int) -> bool:

@@ -442,6 +442,8 @@ class Responder:
             # The follow-up question asks for the city again when it is still missing.
             return _say("unknown_city", language, text=action.text)
         options = join(action.options, language, "or")
+        if action.alternatives:
+            return _say("choose_city", language, options=options)
         return _say("clarify_city", language, text=action.text, options=options)
 
     def _clarify_currency(self, action: ClarifyCurrency, language: Language) -> str:

@@ -120,6 +120,10 @@ PHRASES: Mapping[str, _Texts] = _frozen(
             "en": 'I couldn\'t find "{text}". Did you mean {options}?',
             "es": "No encontré «{text}». ¿Te refieres a {options}?",
         },
+        "choose_city": {
+            "en": "I search one city at a time: which one first, {options}?",
+            "es": "Busco en una ciudad a la vez: ¿cuál primero, {options}?",
+        },
         "unknown_city": {
             "en": 'I didn\'t recognise "{text}" as a city.',
             "es": "No reconocí «{text}» como ciudad.",
