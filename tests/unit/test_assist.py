@@ -94,3 +94,57 @@ def test_natural_questions_are_answered_from_the_guides(
 def test_a_question_the_guides_do_not_cover_is_not_answered_from_them(parser: Parser) -> None:
     (asked,) = _chat(parser, "en", "what's the best pizza place downtown?")
     assert "Source:" not in asked.reply
+
+
+# (language, the message, the source line the answer cites, the size it states)
+BESIDE = [
+    (
+        "es",
+        "Necesito una oficina en Monterrey de 200m2. Mi presupuesto es de 3,000 dólares al mes. "
+        "Por cierto, ¿cuánto es el depósito normalmente?",
+        "Fuente:",
+        200,
+    ),
+    (
+        "en",
+        "We need a 500 m2 warehouse in Monterrey, but first: what documents will the landlord "
+        "ask for?",
+        "Source:",
+        500,
+    ),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "source", "m2"), BESIDE)
+def test_details_with_a_question_beside_them_fill_the_brief_and_get_the_answer(
+    parser: Parser, language: str, text: str, source: str, m2: int
+) -> None:
+    (result,) = _chat(parser, language, text)
+    assert source in result.reply
+    assert result.brief["fields"]["size"]["m2"] == m2
+    assert result.brief["fields"]["city"]["value"] == "Monterrey"
+
+
+def test_a_budget_stated_beside_a_cost_question_fills_the_brief_and_is_simulated(
+    parser: Parser,
+) -> None:
+    (result,) = _chat(
+        parser,
+        "en",
+        "I need an office in Mexico City. 500m2, 20k USD a month. How much would I pay to move in?",
+    )
+    assert result.brief["fields"]["budget"]["amount"] == 20_000
+    assert result.brief["complete"] is True
+    # Deposit and a month in advance: 40,000 USD to move in.
+    assert "40,000 USD" in result.reply
+
+
+def test_a_question_beside_details_that_the_guides_do_not_cover_adds_nothing(
+    parser: Parser,
+) -> None:
+    (result,) = _chat(
+        parser, "en", "I need an office in Mexico City, 500 m2. What's the weather like there?"
+    )
+    assert "Source:" not in result.reply
+    assert "don't know" not in result.reply
+    assert result.brief["fields"]["size"]["m2"] == 500

@@ -625,3 +625,22 @@ def test_a_yearly_word_without_an_amount_leaves_the_budget_alone(parser: Parser)
     for text in ("al 11% anual", "al año", "yearly"):
         extraction = parser.parse(text, ParseContext(known=("budget",)))
         assert [c for c in extraction.candidates if c.key == "budget"] == [], text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿cuánto pagaría con 20% de enganche a 10 años?",
+        "somos 20 personas",
+        "for 3 years",
+        "en 2 meses",
+        "an office on 2 floors",
+    ],
+)
+def test_a_count_of_something_else_answers_no_asked_size_or_budget(
+    parser: Parser, text: str
+) -> None:
+    ctx = ParseContext(asked=("budget", "size"), today="2026-11-22")
+    keys = [c.key for c in parser.parse(text, ctx).candidates]
+    assert "size" not in keys
+    assert "budget" not in keys

@@ -8,6 +8,7 @@ import pytest
 from realty.channels.whatsapp import MAX_BODY_CHARS, bodies
 from realty.domain.brief import Brief, PropertyType, Scalar, Slot
 from realty.domain.turn import Candidate, TurnUpdate
+from realty.parsing.questions import asked_sentences
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.pick import ListingPicker, Pick
 from realty.pipeline.route import Route, Router
@@ -141,3 +142,32 @@ def test_a_process_question_does_not_replace_what_the_brief_holds() -> None:
     # A detail, or nothing to drop, leaves the update as it was.
     assert Router().hypothetical(update, brief, _intent("give_details")) is update
     assert Router().hypothetical(_update("city"), brief, _intent("ask_question")).accepted
+
+
+def test_a_budget_stated_beside_a_cost_question_stays() -> None:
+    text = "500m2, 20k USD a month. How much would I pay to move in? Or with 30k?"
+    stated, asked = text.index("20k"), text.index("30k")
+    update = TurnUpdate(
+        text=text,
+        accepted=(
+            Candidate(key="budget", value=None, span=(stated, stated + 7)),
+            Candidate(key="budget", value=None, span=(asked, asked + 3)),
+        ),
+    )
+    kept = Router().hypothetical(update, Brief(), _intent("simulate"))
+    # Only the amount inside a sentence marked as a question is the simulation's own.
+    assert [c.span[0] for c in kept.accepted] == [stated]
+
+
+@pytest.mark.parametrize(
+    ("text", "questions"),
+    [
+        ("Necesito 200 m2. ¿Cuánto es el depósito?", ["¿Cuánto es el depósito?"]),
+        ("We need a warehouse, but first: what documents?", ["what documents?"]),
+        ("¿una bodega en Monterrey", ["¿una bodega en Monterrey"]),
+        ("office. How much? And the deposit?", ["How much?", "And the deposit?"]),
+        ("no questions here.", []),
+    ],
+)
+def test_sentences_marked_as_questions(text: str, questions: list[str]) -> None:
+    assert [text[a:b] for a, b in asked_sentences(text)] == questions

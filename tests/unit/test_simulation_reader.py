@@ -120,6 +120,11 @@ LEASES: list[tuple[str, Brief, dict[str, Any]]] = [
         {"monthly_rent": 20_000, "term_months": 12},
     ),
     (
+        "500m2, 20k USD a month. How much would I pay to move in?",
+        EMPTY,
+        {"monthly_rent": 20_000, "term_months": 12, "currency": "USD"},
+    ),
+    (
         "¿cuánto me costaría entrar con 30 mil al mes, un año?",
         EMPTY,
         {"monthly_rent": 30_000, "term_months": 12},

@@ -693,6 +693,8 @@ class QuantityFinder:
                 return
             if group.kind is not None or not _bare_answer(group.numbers[-1]):
                 continue
+            if _COUNTED.match(f, group.end):
+                continue  # "a 10 años", "20 personas": a count of something else
             if wanted[0] == "budget" and not self._amount_like(f, group):
                 continue  # "tengo 2 hijos" does not answer "what is your budget?"
             if wanted[0] == "budget" and not _plausible_bare_budget(group.numbers[-1]):
@@ -861,6 +863,16 @@ def _inherit(group: _Group, previous: _Group) -> None:
     group.currency, group.hint = previous.currency, previous.hint
     group.unit, group.period = previous.unit, previous.period
     group.confidence = previous.confidence
+
+
+# A number followed by one of these counts something else than money or square metres, so
+# it answers neither the budget nor the size (folded text).
+_COUNTED = re.compile(
+    r"\s*(?:%|por\s*ciento\b|percent\b|anos?\b|years?\b|yrs?\b|mes(?:es)?\b|months?\b"
+    r"|dias?\b|days?\b|semanas?\b|weeks?\b|horas?\b|hours?\b|personas?\b|people\b"
+    r"|employees?\b|empleados?\b|trabajadores?\b|workers?\b|pisos?\b|floors?\b"
+    r"|niveles?\b|stor(?:y|ies)\b|banos?\b|bathrooms?\b|rooms?\b|cuartos?\b|salas?\b)"
+)
 
 
 def _plausible_bare_budget(n: Number) -> bool:

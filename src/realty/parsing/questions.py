@@ -154,3 +154,20 @@ def _is_question(texts: Sequence[str], clause: Sequence[int]) -> bool:
         w in _ASK_LINKS and any(v in _ASK_VERBS for v in words[max(0, i - 6) : i])
         for i, w in enumerate(words)
     ) or (bool(words) and words[0] == "whether")
+
+
+# A sentence written as a question: "¿…?" (the closing mark optional), or the words before
+# a "?" back to the previous sentence's end or a colon ("…but first: what documents…?").
+_ASKED_SENTENCE = re.compile(r"¿[^?¿]*\??|[^.!?¿:\n]*\?")
+
+
+def asked_sentences(text: str) -> list[tuple[int, int]]:
+    """The spans of the sentences of ``text`` marked as questions ("?", "¿"), stripped."""
+    spans: list[tuple[int, int]] = []
+    for match in _ASKED_SENTENCE.finditer(text):
+        start, end = match.span()
+        while start < end and text[start] in " \t,;:":
+            start += 1
+        if end - start >= 2:
+            spans.append((start, end))
+    return spans

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from realty.domain.state import Answered, ConversationState
 from realty.knowledge.base import KnowledgeBase
+from realty.parsing.questions import asked_sentences
 from realty.parsing.text import Message
 from realty.pipeline.intent import IntentClassifier, TurnIntent
 from realty.pipeline.simulation import MissingInputs, SimulationReader
@@ -65,10 +66,33 @@ class Assistant:
         if intent.intent == "ask_question":
             found = self._knowledge.ask(text, language)
             if not found.confident and filled:
+                # The details around it may hide what the guides know: its question alone.
+                sentences = asked_sentences(text)
+                if sentences and sentences != [(0, len(text))]:
+                    return self.aside(text, state)
                 return None
             return Answered(topic="knowledge", text=found.with_sources())
         if intent.intent == "simulate":
             return self.simulate(text, state)[0]
+        return None
+
+    def aside(self, text: str, state: ConversationState) -> Answered | None:
+        """The answer to a question written alongside the brief's details ("Necesito una
+        oficina de 200 m2 en Monterrey. ¿Cuánto es el depósito normalmente?").
+
+        Only sentences marked as questions ("?", "¿") are read, each on its own: the guides
+        answer when they cover it (no "I don't know" next to the details the message gave),
+        the simulator when it asks a cost. ``None`` when no such question is answered.
+        """
+        for start, end in asked_sentences(text):
+            question = text[start:end]
+            intent = self._intents.classify(question, state.language)
+            if intent.intent == "off_topic":
+                intent = TurnIntent("ask_question", MIN_CONFIDENCE, intent.sentiment)
+            if intent.intent in ("ask_question", "simulate"):
+                answered = self.answer(question, state, intent, filled=True)
+                if answered is not None:
+                    return answered
         return None
 
     def simulate(self, text: str, state: ConversationState) -> tuple[Answered, bool]:

@@ -19,7 +19,8 @@ from typing import Final, Literal
 
 from realty.domain.brief import Brief, Language
 from realty.domain.state import Handoff
-from realty.domain.turn import TurnUpdate
+from realty.domain.turn import Candidate, TurnUpdate
+from realty.parsing.questions import asked_sentences
 from realty.pipeline.intent import TurnIntent
 
 # Below this confidence the intent is a guess: the turn follows the brief's policy alone.
@@ -105,14 +106,22 @@ class Router:
         simulate, not the prospect's budget; a question about the process ("what papers do
         they ask to rent a warehouse?") names a kind in passing, which must not replace the
         kind the brief already holds. Anything else a question says stands ("can we look in
-        Monterrey instead?" moves the search). Returns ``update`` itself when nothing is
-        dropped.
+        Monterrey instead?" moves the search), and so does what the message states outside
+        its sentences marked as questions ("500 m2, 20k USD a month. How much would I pay to
+        move in?" gives a budget). Returns ``update`` itself when nothing is dropped.
         """
+        sentences = asked_sentences(update.text)
+
+        def asked(c: Candidate) -> bool:
+            return not sentences or any(a <= c.span[0] and c.span[1] <= b for a, b in sentences)
+
         if intent.intent == "simulate":
-            kept = tuple(c for c in update.accepted if c.key not in _SIMULATED)
+            kept = tuple(c for c in update.accepted if c.key not in _SIMULATED or not asked(c))
         elif intent.intent == "ask_question":
             kept = tuple(
-                c for c in update.accepted if c.key not in _IN_PASSING or brief.get(c.key) is None
+                c
+                for c in update.accepted
+                if c.key not in _IN_PASSING or brief.get(c.key) is None or not asked(c)
             )
         else:
             return update

@@ -304,7 +304,12 @@ class SimulationReader:
         Right after an amount it is the amount's rate ("20k a month"), not a duration."""
         out: list[_Quantity] = []
         covered = {i for q in found for i in range(q.first, q.last + 1)}
-        rated = {q.last + 1 for q in found if q.kind in ("money", "bare")}
+        currencies = {p for p, _ in lexicon().currency_after if " " not in p}
+        rated = set()
+        for q in found:
+            if q.kind in ("money", "bare"):
+                after = q.last + 1  # "20k USD a month": past the currency word
+                rated.add(after + 1 if after < len(texts) and texts[after] in currencies else after)
         for i, text in enumerate(texts[1:], 1):
             if texts[i - 1] not in _ARTICLES or {i - 1, i} & covered or i - 1 in rated:
                 continue

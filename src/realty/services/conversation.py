@@ -803,6 +803,12 @@ class ConversationService:
                 transition = answer(transition, answered)
         elif route.kind == "handoff":
             transition = self._handed_off(stored, transition, route)
+        elif route.kind == "brief" and self._assistant is not None and update.accepted:
+            # Details with a question beside them: the details fill the brief, the question
+            # is answered too.
+            aside = self._assistant.aside(text, transition.state)
+            if aside is not None:
+                transition = answer(transition, aside)
         return update, _with_state(transition, simulating=simulating), intent, route
 
     def _followed(
