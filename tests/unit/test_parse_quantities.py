@@ -644,3 +644,33 @@ def test_a_count_of_something_else_answers_no_asked_size_or_budget(
     keys = [c.key for c in parser.parse(text, ctx).candidates]
     assert "size" not in keys
     assert "budget" not in keys
+
+
+@pytest.mark.parametrize(
+    ("text", "m2"),
+    [
+        ("a lot of 50 x 40 meters", 2000),
+        ("terreno de 50x40 m", 2000),
+        ("un terreno de 50 por 40 metros", 2000),
+        ("50m x 40m", 2000),
+        ("100 by 50 feet", 464.52),
+        ("un local de 8 m de frente por 20 de fondo", 160),
+        ("about an acre", 4046.86),
+        ("un terreno de una hectárea", 10000),
+        ("half an acre", 2023.43),
+        ("two floors of 500 m2 each", 1000),
+        ("2 pisos de 500 m2", 1000),
+        ("3 bodegas de 1,000 m2 cada una", 3000),
+        # One space with several floors is that space's size.
+        ("a 3 story building of 1,000 m2", 1000),
+        ("una bodega de 500 m2", 500),
+    ],
+)
+def test_sizes_written_as_a_product_are_the_total(parser: Parser, text: str, m2: float) -> None:
+    sizes = [c.value for c in parser.parse(text, ParseContext()).candidates if c.key == "size"]
+    assert [getattr(s, "m2", None) for s in sizes] == [m2]
+
+
+@pytest.mark.parametrize("text", ["near a metro station", "a 10 m frontage", "un metro de frente"])
+def test_a_length_or_a_metro_is_no_size(parser: Parser, text: str) -> None:
+    assert "size" not in [c.key for c in parser.parse(text, ParseContext()).candidates]

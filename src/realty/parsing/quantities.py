@@ -289,6 +289,30 @@ class QuantityFinder:
             _START + _alt(lex.height_before) + r"\s*(?:" + _alt(_HEIGHT_LINK) + r"\s*)?$"
         )
         self._re_length = c(r"\s*" + self._length.body + _END)
+        # "50 x 40 m", "50m x 40m", "50 por 40 metros", "100 by 50 feet"
+        side = r"(\d+(?:\.\d+)?)"
+        self._re_sides = c(
+            _START
+            + side.replace("(", "(?P<a>", 1)
+            + r"\s*(?:"
+            + self._length.body.replace("(", "(?P<unit1>", 1)
+            + r")?\s*(?:x|×|\*|por|by)\s*"
+            + side.replace("(", "(?P<b>", 1)
+            + r"\s*"
+            + self._length.body.replace("(", "(?P<unit>", 1)
+            + _END
+        )
+        # "10 metros de frente por 30 de fondo": a lot's front and depth.
+        self._re_front_depth = c(
+            _START
+            + r"(?P<a>\d+(?:\.\d+)?)\s*(?:m|mts?|metros?)?\s*de\s+frente\s*(?:por|x|y|,)\s*"
+            + r"(?P<b>\d+(?:\.\d+)?)\s*(?:m|mts?|metros?)?\s*de\s+fondo"
+            + _END
+        )
+        # "an acre", "una hectárea": one unit, the article its number (land units only: "a
+        # metro station" is no square metre).
+        land = _Vocab((p, unit) for p, unit in lex.area_units if unit in ("ha", "acre"))
+        self._re_one_area = c(_START + r"(?:an?|una?|one)\s+" + land.body + _END)
         self._re_term_after = c(
             r"\s*-?\s*" + self._term.body + r"\s*-?\s*" + _alt(_LEASE_AFTER) + _END
         )
@@ -369,6 +393,7 @@ class QuantityFinder:
         numbers = [n for n in find_numbers(msg, ctx.language) if _free((n.start, n.end), claimed)]
         used: set[int] = set()
         found: list[Candidate] = []
+        found += self._composite_areas(msg, numbers, used, claimed)
         found += self._floors(msg, numbers, used, claimed)
         found += self._heights(msg, numbers, used)
         found += self._lease_terms(msg, numbers, used)
@@ -391,6 +416,47 @@ class QuantityFinder:
         if not money:
             found += self._partial_budget(budget_bits)
         return sorted(found, key=lambda c: c.span)
+
+    # ---- sizes written as a product ----
+
+    def _composite_areas(
+        self, msg: Message, numbers: list[Number], used: set[int], claimed: Sequence[Span]
+    ) -> list[Candidate]:
+        """Sizes the grouping of single numbers cannot read: a lot's sides ("50 x 40 m",
+        "50 por 40 metros", "10 m de frente por 30 de fondo"), one unit said with an article
+        ("an acre", "una hectárea"), and several equal spaces ("two floors of 500 m2 each",
+        "3 bodegas de 1,000 m2"), whose total is the size."""
+        f = msg.folded
+        out: list[Candidate] = []
+
+        def add(span: Span, m2: float) -> None:
+            if _free(span, claimed) and _free(span, [c.span for c in out]):
+                self._consume(numbers, used, span)
+                area = Area(m2=_round(m2), original=msg.snippet(span))
+                out.append(Candidate(key="size", value=area, span=span, confidence=_SURE))
+
+        for m in self._re_sides.finditer(f):
+            unit = self._length.value(m.group("unit") or m.group("unit1"))
+            side = self._metres[unit]
+            add(m.span(), float(m.group("a")) * float(m.group("b")) * side * side)
+        for m in self._re_front_depth.finditer(f):
+            add(m.span(), float(m.group("a")) * float(m.group("b")))
+        for m in self._re_one_area.finditer(f):
+            if not _FRACTION_BEFORE.search(f, max(0, m.start() - 12), m.start()):
+                add(m.span(), self._m2[self._area.value(m.group(1))])
+        for i, n in enumerate(numbers):
+            if i in used or not 2 <= n.value <= _MAX_EQUAL_SPACES or n.value != int(n.value):
+                continue
+            each = next((x for j, x in enumerate(numbers) if j > i and j not in used), None)
+            if each is None or not _EQUAL_SPACES.fullmatch(f[n.end : each.start]):
+                continue
+            area = self._re_area.match(f, each.end)
+            if area is None or self._re_not_area.match(f, area.end()):
+                continue
+            tail = _EACH.match(f, area.end())
+            end = tail.end() if tail else area.end()
+            add((n.start, end), n.value * each.value * self._m2[self._area.value(area.group(1))])
+        return out
 
     # ---- extras ----
 
@@ -873,6 +939,14 @@ _COUNTED = re.compile(
     r"|employees?\b|empleados?\b|trabajadores?\b|workers?\b|pisos?\b|floors?\b"
     r"|niveles?\b|stor(?:y|ies)\b|banos?\b|bathrooms?\b|rooms?\b|cuartos?\b|salas?\b)"
 )
+
+
+# "two floors of 500 m2", "3 bodegas de 1,000 m2": a count, one plural noun, "of"/"de".
+_EQUAL_SPACES = re.compile(r"\s+[a-z]{3,}s\s+(?:of|de)\s+")
+_EACH = re.compile(r"\s*(?:each|cada\s+un[oa]|c/u|apiece)(?![a-z])")
+_MAX_EQUAL_SPACES = 50
+# "half an acre", "a quarter of an acre": the article is part of a fraction read elsewhere.
+_FRACTION_BEFORE = re.compile(r"(?:half|quarter|third|medi[oa]|cuarto|of)\s+$")
 
 
 def _plausible_bare_budget(n: Number) -> bool:
