@@ -845,6 +845,35 @@ def test_one_question_at_a_time_type_waits_for_currency() -> None:
     assert third.state.brief.slots["property_type"].meta.status == "valid"
 
 
+RESTAURANT = cand("property_type", PropertyType(value="retail", text="restaurant", proposed=True))
+
+
+def test_a_kind_proposed_for_a_business_waits_for_its_yes_while_other_values_arrive() -> None:
+    first, second, third = run(
+        upd(RESTAURANT, city(), size(150), budget(2_000, period="month")),
+        upd(budget(3_000)),  # "actually our budget is more like 3000"
+        upd(signals=["affirm"]),
+    )
+    assert first.actions[-1] == ConfirmType(text="restaurant", proposal="retail")
+    # The budget is taken and the same question is asked again, not a generic one.
+    assert value(second, "budget").amount == 3_000
+    assert second.actions[-1] == ConfirmType(text="restaurant", proposal="retail")
+    assert second.state.pending == PendingType(text="restaurant", proposal="retail")
+    assert third.state.brief.slots["property_type"].meta.status == "valid"
+    assert kinds(third) == ["summary", "brief_completed"]
+
+
+def test_a_business_named_again_keeps_the_kind_already_settled() -> None:
+    retail = cand("property_type", PropertyType(value="retail", text="commercial space"))
+    first, second = run(
+        upd(retail, city(), size(600), budget(80_000, "MXN")),
+        upd(RESTAURANT, signals=["affirm"]),  # "yes, a restaurant"
+    )
+    assert kinds(first) == ["summary", "brief_completed"]
+    assert second.state.brief.slots["property_type"].meta.status == "valid"
+    assert kinds(second) == ["confirmed"]
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     extractions=st.lists(

@@ -429,6 +429,19 @@ def _merge(work: _Turn, candidate: Candidate) -> None:
     _set(work, candidate, value)
 
 
+def _same_kind_proposed(work: _Turn, key: str, value: _Value) -> bool:
+    """A business described again whose usual kind is the kind the brief holds, settled."""
+    held = work.brief.get(key)
+    return (
+        isinstance(value, PropertyType)
+        and value.proposed
+        and held is not None
+        and isinstance(held.value, PropertyType)
+        and held.value.value == value.value
+        and held.meta.status == "valid"
+    )
+
+
 def _only_modality(money: Money) -> bool:
     rest = (money.amount, money.currency, money.period, money.min, money.max)
     return money.modality is not None and all(x is None for x in rest)
@@ -437,6 +450,8 @@ def _only_modality(money: Money) -> bool:
 def _set(work: _Turn, candidate: Candidate, value: _Value | None) -> None:
     if value is None:
         return
+    if _same_kind_proposed(work, candidate.key, value):
+        return  # "yes, a gym" after "commercial space": the kind held already says it
     meta = work.meta(candidate)
     if isinstance(value, Money) and candidate.key == BUDGET:
         value, inferred = _carry_budget(work, value, candidate.value)
@@ -659,6 +674,11 @@ def _next_pending(work: _Turn) -> Pending | None:
     if work.raised:
         return work.raised[0]
     carried = work.pending
+    if isinstance(carried, PendingType) and _awaits_yes(work):
+        # "actually the budget is 3000": taken, and the kind proposed still awaits its yes.
+        work.clarifications.append(ConfirmType(text=carried.text, proposal=carried.proposal))
+        work.clarified.append(PROPERTY_TYPE)
+        return carried
     if carried is None or work.update.accepted or work.update.rejected or work.consumed:
         # Resolved, or the prospect moved on to something else.
         return None
@@ -668,6 +688,18 @@ def _next_pending(work: _Turn) -> Pending | None:
         return None
     work.clarifications.append(question)
     return carried
+
+
+def _awaits_yes(work: _Turn) -> bool:
+    """Whether the brief's kind is still a proposal this message did not answer."""
+    slot = work.brief.get(PROPERTY_TYPE)
+    return (
+        PROPERTY_TYPE not in work.touched
+        and slot is not None
+        and isinstance(slot.value, PropertyType)
+        and slot.value.proposed
+        and slot.meta.status == "unconfirmed"
+    )
 
 
 def _reask(work: _Turn, pending: Pending) -> Action | None:

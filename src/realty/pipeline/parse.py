@@ -19,7 +19,7 @@ from realty.parsing.facts import FactFinder
 from realty.parsing.kinds import TypeFinder
 from realty.parsing.lexicon import Lexicon
 from realty.parsing.places import CityFinder, Gazetteer
-from realty.parsing.quantities import QuantityFinder
+from realty.parsing.quantities import ASKED_CONFIDENCE, QuantityFinder
 from realty.parsing.signals import LanguageDetector, SignalFinder, is_filler
 from realty.parsing.text import Message
 
@@ -137,6 +137,9 @@ class Parser:
                 [*candidates, *(_contact(c) for c in contacts)], key=lambda c: c.span
             )
         signals: set[Signal] = set(found.signals)
+        if "dont_know" in signals and any(c.confidence == ASKED_CONFIDENCE for c in quantities):
+            # "no sé, unos 300": a hedge on the figure given, which answers what was asked.
+            signals.discard("dont_know")
         if "gibberish" in signals:  # a keyboard mash is not an unknown city
             unknown = []
         unknown = [u for u in unknown if not any(_overlaps(u.span, c.span) for c in candidates)]
