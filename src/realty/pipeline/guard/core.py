@@ -8,7 +8,10 @@ Layers, in order (docs/guard.md):
 3. the heuristic rules (:mod:`realty.pipeline.guard.rules`): a precise pattern blocks with its
    category and its name as the reason;
 4. the classifier (:mod:`realty.pipeline.guard.classifier`): a score at or above the threshold
-   blocks as ``injection`` or ``jailbreak`` with the reason ``classifier``.
+   blocks as ``injection`` or ``jailbreak`` with the reason ``classifier``. A short reply that
+   opens with an answer word ("Yes, everything you have is correct.", "no, just one") needs a
+   score of at least ``REPLY_THRESHOLD``: character n-grams read "you have" in a few words as
+   an order, and an attack that short and that plain is the rules' to catch.
 
 A blocked message is a value, not an error: the conversation state is left untouched and the
 prospect is told why. Every channel calls :meth:`Guard.check`, so all get every layer.
@@ -16,6 +19,7 @@ prospect is told why. Every channel calls :meth:`Guard.check`, so all get every 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 
@@ -28,6 +32,15 @@ from realty.pipeline.guard.rules import RuleSet
 
 GuardMode = Literal["on", "off"]
 CLASSIFIER = "classifier"
+REPLY_THRESHOLD = 0.9
+REPLY_MAX_WORDS = 8
+# Words that open an answer to the bot's question (folded).
+_ANSWER_WORDS = frozenset(
+    {"yes", "yeah", "yep", "yup", "no", "nope", "nah", "si", "ok", "okay", "okey", "vale", "sure"}
+    | {"correct", "correcto", "correcta", "right", "exacto", "exactly", "perfect", "perfecto"}
+    | {"claro", "great", "genial", "thanks", "gracias", "fine", "bien", "good", "bueno", "listo"}
+)
+_WORD = re.compile(r"[a-z]+")
 
 
 class GuardVerdict(BaseModel):
@@ -124,8 +137,18 @@ class Guard:
             return GuardVerdict(allowed=True, text=cleaned)
         result = self._classifier.score(views.folded)
         score = round(result.score, 4)
-        if result.score >= self._threshold:
+        threshold = self._threshold
+        if _short_reply(views.folded):
+            threshold = max(threshold, REPLY_THRESHOLD)
+        if result.score >= threshold:
             return GuardVerdict(
                 allowed=False, text=cleaned, category=result.label, reason=CLASSIFIER, score=score
             )
         return GuardVerdict(allowed=True, text=cleaned, score=score)
+
+
+def _short_reply(folded: str) -> bool:
+    """A few words opening with an answer word: a reply to the bot, read by the rules only
+    unless the classifier is very sure."""
+    words = _WORD.findall(folded)
+    return 0 < len(words) <= REPLY_MAX_WORDS and words[0] in _ANSWER_WORDS

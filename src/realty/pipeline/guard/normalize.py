@@ -16,11 +16,16 @@ Latin ``o``), invisible characters, leetspeak (``1gn0r3``) and letters spaced or
    single letters joined by one repeated separator (``i g n o r e``, ``I.G.N.O.R.E``) joined
    into a word, and whitespace collapsed.
 
+A run of base64 that decodes to readable text (``aWdub3JlIHByZXZpb3Vz…``) is decoded, and
+the decoded words are added to both views, so an instruction smuggled that way is read too.
+
 The views are only read by the detectors; the pipeline still receives the cleaned original.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import unicodedata
@@ -40,6 +45,9 @@ _LEET_CHARS = re.compile(r"[0134578@$!|]")
 # Four or more single letters (or digits) separated by one repeated separator character.
 _SPACED = re.compile(r"(?<![^\W_])([a-z0-9])([ .\-_*·•/\\|+~])(?:[a-z0-9]\2){2,}[a-z0-9](?![^\W_])")
 _SPACES = re.compile(r"\s+")
+# A run that may be base64: 16 or more characters of its alphabet, padding at most at the end.
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/=_-])")
+_READABLE = 0.9  # share of printable characters for decoded bytes to count as text
 _BREAKS = frozenset("\n\r\t\v\f\u2028\u2029\x85")
 
 
@@ -81,6 +89,25 @@ def strip_invisible(text: str) -> str:
     return "".join(kept)
 
 
+def _decoded(text: str) -> list[str]:
+    """The readable texts that base64 runs of ``text`` decode to (standard or URL-safe)."""
+    out: list[str] = []
+    for match in _BASE64.finditer(text):
+        run = match.group(0)
+        if run.isalpha() or run.isdigit():
+            continue  # one long word or number, not an encoding
+        padded = run + "=" * (-len(run) % 4)
+        try:
+            raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+            decoded = raw.decode("utf-8")
+        except (binascii.Error, ValueError):
+            continue
+        printable = sum(ch.isprintable() or ch.isspace() for ch in decoded)
+        if decoded and printable >= _READABLE * len(decoded) and any(c.isalpha() for c in decoded):
+            out.append(decoded)
+    return out
+
+
 def _deleet(match: re.Match[str]) -> str:
     word = match.group(0)
     if len(_LETTERS.findall(word)) < 2 or not _LEET_CHARS.search(word):
@@ -118,6 +145,9 @@ class Normaliser:
 
     def views(self, text: str) -> Views:
         """Both views of ``text``."""
+        decoded = " ".join(_decoded(text))
+        if decoded:
+            text = f"{text} {decoded}"
         raw = strip_invisible(unicodedata.normalize("NFKC", text)).translate(self._table)
         # Folded from the uncollapsed text: two spaces between spaced-out words mark a word.
         return Views(cased=_SPACES.sub(" ", raw).strip(), folded=self.fold(raw))
