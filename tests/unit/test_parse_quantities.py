@@ -678,3 +678,19 @@ def test_sizes_written_as_a_product_are_the_total(parser: Parser, text: str, m2:
 @pytest.mark.parametrize("text", ["near a metro station", "a 10 m frontage", "un metro de frente"])
 def test_a_length_or_a_metro_is_no_size(parser: Parser, text: str) -> None:
     assert "size" not in [c.key for c in parser.parse(text, ParseContext()).candidates]
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("my budget is 20k but it could go up to 25k USD", 20_000, 25_000),
+        ("50 mil pesos, pero podemos llegar hasta 60 mil", 50_000, 60_000),
+        ("20k usd, can stretch to 25k", 20_000, 25_000),
+    ],
+)
+def test_a_budget_and_how_far_it_stretches_is_a_range(
+    parser: Parser, text: str, low: float, high: float
+) -> None:
+    (budget,) = [c.value for c in parser.parse(text, ParseContext()).candidates]
+    assert isinstance(budget, Money)
+    assert (budget.min, budget.max) == (low, high)

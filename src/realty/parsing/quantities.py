@@ -99,6 +99,14 @@ _ORDINAL_SUFFIXES: tuple[str, ...] = (
 )
 
 _RANGE_JOIN: tuple[str, ...] = ("-", "–", "—", "to", "a", "al", "hasta")
+# A figure and how far it may stretch: "20k but it could go up to 25k", "50 mil, pero podemos
+# llegar hasta 60 mil" (folded text between the two).
+_RANGE_STRETCH = re.compile(
+    r"\s*(?:,\s*|\s)(?:but\s+)?(?:(?:it|we|i)\s+)?(?:could|can|might|may)\s+"
+    r"(?:go|stretch|reach)(?:\s+up)?\s+(?:to|as\s+high\s+as)\s*$"
+    r"|\s*(?:,\s*|\s)(?:y\s+)?pero\s+(?:podria|podriamos|puedo|podemos|se\s+puede)\s+"
+    r"(?:llegar|subir|estirarme|estirarnos)\s+(?:a|hasta)\s*$"
+)
 _RANGE_PAIR_JOIN: tuple[str, ...] = ("y", "and")  # only after "entre"/"between"
 _RANGE_LEAD: tuple[str, ...] = ("entre", "between", "from", "desde", "de")
 _CORRECTIONS: tuple[str, ...] = (
@@ -644,7 +652,7 @@ class QuantityFinder:
         if "ignore" in (left.kind, right.kind):
             return False
         between = f[left.end : right.start]
-        if self._re_join.match(between):
+        if self._re_join.match(between) or _RANGE_STRETCH.match(between):
             return True
         if self._re_pair_join.match(between):
             return self._re_pair_lead.search(f, max(0, left.start - 12), left.start) is not None
