@@ -284,8 +284,9 @@ def test_repeating_a_value_after_completion_shows_summary_again() -> None:
     [
         cand("email", Scalar(kind="text", value="ana@example.com")),
         cand("phone", Scalar(kind="text", value="+525512345678")),
+        cand("visit_date", Scalar(kind="date", value="2026-12-10")),
     ],
-    ids=["email", "phone"],
+    ids=["email", "phone", "visit date"],
 )
 def test_a_contact_after_completion_is_noted_without_a_new_summary(contact: Candidate) -> None:
     (t,) = run(upd(contact), state=complete_state())

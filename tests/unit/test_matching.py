@@ -511,3 +511,19 @@ def test_medians_are_read_once_per_city_type_and_offer_while_fresh() -> None:
     now[0] = 300.0
     asyncio.run(service.matches(office_brief(), limit=3))
     assert catalog.medians == 4
+
+
+def test_one_listing_is_worded_as_one() -> None:
+    service = _service(CountingCatalog([listing(1)]), [0.0])
+    found = asyncio.run(service.matches(office_brief(), limit=3))
+    assert len(found.listings) == 1
+    text = found.chat_text("es")
+    assert text.startswith("Este inmueble coincide con tu búsqueda:\n1. ")
+    assert "Responde 1 para verlo a detalle." in text
+    assert found.chat_text("en", preview=True).startswith("With what I know so far, this listing")
+    two = _service(CountingCatalog([listing(1), listing(2, m2=520)]), [0.0])
+    assert (
+        asyncio.run(two.matches(office_brief(), limit=3))
+        .chat_text("en")
+        .startswith("These 2 listings fit your brief:")
+    )

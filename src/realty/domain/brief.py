@@ -38,6 +38,9 @@ CORE_FIELDS: tuple[str, ...] = ("budget", "size", "property_type", "city")
 # The brief's fields a broker reaches the prospect by, preferred first (parsing/contact.py):
 # how to reach someone, not what they are looking for.
 CONTACT_KEYS: tuple[str, ...] = ("phone", "email")
+# How to reach the prospect and when to show them a place: arrangements around the search,
+# which a brief already summarised is not summarised again for.
+ARRANGEMENT_KEYS: tuple[str, ...] = (*CONTACT_KEYS, "visit_date")
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 # Integers a JavaScript client holds exactly (and every store and JSON encoder accepts).

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import assert_never
 
 from realty.domain.brief import (
-    CONTACT_KEYS,
+    ARRANGEMENT_KEYS,
     Area,
     Brief,
     City,
@@ -805,11 +805,12 @@ def _finish(work: _Turn, actions: list[Action], pending: Pending | None) -> Tran
 def _complete(work: _Turn, so_far: list[Action]) -> list[Action]:
     """The follow-up once nothing is missing and no question is open.
 
-    A contact left for the broker changes nothing the prospect is looking for: it is noted, and
-    a brief already complete (or confirmed) is not summarised again for it.
+    A contact left for the broker, or the day for a visit, changes nothing the prospect is
+    looking for: it is noted, and a brief already complete (or confirmed) is not summarised
+    again for it.
     """
     changed = any(
-        isinstance(a, Acknowledge | Removed) and a.key not in CONTACT_KEYS for a in so_far
+        isinstance(a, Acknowledge | Removed) and a.key not in ARRANGEMENT_KEYS for a in so_far
     )
     if changed or work.base.phase != "complete":
         brief = work.brief

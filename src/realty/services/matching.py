@@ -86,6 +86,23 @@ _CHAT: Mapping[str, Words] = {
         "en": "Reply with a number to see one in detail.",
         "es": "Responde con un número para ver uno a detalle.",
     },
+    # One listing: its own wording, not "these 1 listings".
+    "found_one": {
+        "en": "This listing fits your brief:",
+        "es": "Este inmueble coincide con tu búsqueda:",
+    },
+    "relaxed_one": {
+        "en": "Nothing fits exactly yet; this one comes close:",
+        "es": "Todavía nada coincide exactamente; este se acerca:",
+    },
+    "preview_one": {
+        "en": "With what I know so far, this listing fits:",
+        "es": "Con lo que sé hasta ahora, este inmueble coincide:",
+    },
+    "pick_one": {
+        "en": "Reply 1 to see it in detail.",
+        "es": "Responde 1 para verlo a detalle.",
+    },
 }
 
 
@@ -200,11 +217,12 @@ class MatchResult(BaseModel):
                 lines.append(self.relaxation_text[language])
         else:
             lead = "relaxed" if self.relaxed is not None else "preview" if preview else "found"
-            lines.append(_CHAT[lead][language].format(n=len(shown)))
+            one = "_one" if len(shown) == 1 else ""
+            lines.append(_CHAT[lead + one][language].format(n=len(shown)))
             if self.relaxed is not None and self.relaxation_text:
                 lines.append(self.relaxation_text[language])
             lines += [f"{i}. {m.summary[language]}" for i, m in enumerate(shown, start=1)]
-            lines.append(_CHAT["pick"][language])
+            lines.append(_CHAT["pick" + one][language])
         if market and self.market is not None and self.market.text.get(language):
             lines.append(str(self.market.text[language]))
         return "\n".join(lines)
