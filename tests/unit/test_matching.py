@@ -527,3 +527,29 @@ def test_one_listing_is_worded_as_one() -> None:
         .chat_text("en")
         .startswith("These 2 listings fit your brief:")
     )
+
+
+def test_the_cheapest_largest_and_smallest_of_a_list_shown() -> None:
+    items = [
+        listing(1, m2=500, price=300_000),
+        listing(2, m2=650, price=15_000, currency="USD"),  # the most in pesos, the largest
+        listing(3, m2=420, price=250_000),
+    ]
+    service = _service(CountingCatalog(items), [0.0])
+    shown = ["L1", "L2", "L3"]
+    cheapest = asyncio.run(service.superlative(shown, "cheapest", "en"))
+    assert cheapest == (3, "The cheapest is number 3:")
+    assert asyncio.run(service.superlative(shown, "largest", "es")) == (
+        2,
+        "La opción más grande es la número 2:",
+    )
+    assert asyncio.run(service.superlative(shown, "smallest", "en")) == (
+        3,
+        "The smallest is number 3:",
+    )
+    # Listings gone from the catalog are left out; none left, nothing to say.
+    assert asyncio.run(service.superlative(["gone", "L1"], "cheapest", "en")) == (
+        2,
+        "The cheapest is number 2:",
+    )
+    assert asyncio.run(service.superlative(["gone"], "cheapest", "en")) is None

@@ -47,10 +47,30 @@ def test_a_choice_from_the_list_is_read(text: str, position: int) -> None:
         "yes",
         "an office in Monterrey",
         "show me number 2 with 10 parking spaces and a loading dock in the north",
+        "I want something cheaper in Polanco",
+        "the cheapest and the biggest",
     ],
 )
 def test_a_message_that_says_more_than_a_choice_is_not_a_pick(text: str) -> None:
     assert ListingPicker().pick(text, 3) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "which"),
+    [
+        ("¿cuál es la más barata?", "cheapest"),
+        ("which one is the cheapest?", "cheapest"),
+        ("the least expensive please", "cheapest"),
+        ("la más grande", "largest"),
+        ("show me the biggest", "largest"),
+        ("the smallest one", "smallest"),
+        ("¿cuál es la más chica?", "smallest"),
+    ],
+)
+def test_a_listing_asked_for_by_what_it_is_is_a_pick_the_service_resolves(
+    text: str, which: str
+) -> None:
+    assert ListingPicker().pick(text, 3) == Pick(position=0, valid=True, superlative=which)
 
 
 def test_a_position_outside_the_list_is_read_as_invalid_and_an_empty_list_has_no_picks() -> None:

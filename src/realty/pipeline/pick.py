@@ -1,7 +1,8 @@
 """The pick stage: a choice from the numbered list of listings the prospect was just shown.
 
 After a list ("1. Office in Polanco…  2. …"), a reply such as "2", "#2", "ver el 2",
-"show me number 3", "la segunda" or "the second one" asks to see that listing. Only short
+"show me number 3", "la segunda" or "the second one" asks to see that listing, and "the
+cheapest", "¿cuál es la más grande?" the listing that is so (the service compares them). Only short
 messages made of one number (or ordinal) and words of pointing are a pick: "2 parking
 spaces" or "the second floor, 300 m²" say something else and go to the parser. Pure.
 """
@@ -9,7 +10,7 @@ spaces" or "the second floor, 300 m²" say something else and go to the parser. 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from realty.parsing.numbers import find_numbers
 from realty.parsing.text import Message
@@ -45,6 +46,31 @@ _ORDINALS: Final[dict[str, int]] = {
     "ultimo": -1,
     "ultima": -1,
 }
+
+Superlative = Literal["cheapest", "largest", "smallest"]
+# "the cheapest", "la más barata": the listing of the list that is so (folded words).
+_SUPERLATIVES: Final[dict[tuple[str, ...], Superlative]] = {
+    ("cheapest",): "cheapest",
+    ("least", "expensive"): "cheapest",
+    ("most", "affordable"): "cheapest",
+    ("lowest", "price"): "cheapest",
+    ("mas", "barata"): "cheapest",
+    ("mas", "barato"): "cheapest",
+    ("mas", "economica"): "cheapest",
+    ("mas", "economico"): "cheapest",
+    ("biggest",): "largest",
+    ("largest",): "largest",
+    ("mas", "grande"): "largest",
+    ("mas", "amplia"): "largest",
+    ("mas", "amplio"): "largest",
+    ("smallest",): "smallest",
+    ("mas", "pequena"): "smallest",
+    ("mas", "pequeno"): "smallest",
+    ("mas", "chica"): "smallest",
+    ("mas", "chico"): "smallest",
+}
+# Question words a superlative choice may come with ("which one is the cheapest?").
+_ASKING: Final = frozenset({"which", "what", "whats", "is", "cual", "es", "de", "todas"})
 
 # Words that point at an item of the list without saying anything about the brief.
 _POINTING: Final = frozenset(
@@ -140,12 +166,15 @@ class Pick:
     """A choice read from a message.
 
     Attributes:
-        position: 1-based position in the list (an ordinal "last" is resolved to the count).
+        position: 1-based position in the list (an ordinal "last" is resolved to the count);
+            0 for a ``superlative``, which the caller resolves.
         valid: Whether the list has that position.
+        superlative: The listing asked for by what it is ("the cheapest"), if so.
     """
 
     position: int
     valid: bool
+    superlative: Superlative | None = None
 
 
 class ListingPicker:
@@ -161,6 +190,9 @@ class ListingPicker:
         if count < 1 or len(text) > MAX_PICK_CHARS:
             return None
         msg = Message.of(text.replace("#", " ").replace("nº", " ").replace("n°", " "))
+        superlative = _superlative(msg)
+        if superlative is not None:
+            return superlative
         ordinals = [w for w in msg.words if w.text in _ORDINALS]
         positions: list[int] = [
             count if _ORDINALS[w.text] == -1 else _ORDINALS[w.text] for w in ordinals
@@ -179,3 +211,21 @@ class ListingPicker:
             return None
         position = positions[0]
         return Pick(position=position, valid=1 <= position <= count)
+
+
+def _superlative(msg: Message) -> Pick | None:
+    """ "the cheapest", "¿cuál es la más grande?": one superlative and pointing words only."""
+    words = [w.text for w in msg.words]
+    found: list[Superlative] = []
+    consumed: set[int] = set()
+    for at in range(len(words)):
+        for phrase, which in _SUPERLATIVES.items():
+            if tuple(words[at : at + len(phrase)]) == phrase:
+                found.append(which)
+                consumed.update(range(at, at + len(phrase)))
+    if len(set(found)) != 1:
+        return None
+    rest = [w for i, w in enumerate(words) if i not in consumed]
+    if any(w not in _POINTING and w not in _ASKING for w in rest):
+        return None
+    return Pick(position=0, valid=True, superlative=found[0])

@@ -741,14 +741,20 @@ class ConversationService:
         state = stored.state
         language = state.language
         words = self._matcher.words
+        position, lead = pick.position, ""
+        if pick.superlative is not None:
+            ranked = await self._matcher.superlative(state.shown, pick.superlative, language)
+            position, lead = ranked if ranked is not None else (1, "")
         if not pick.valid:
             detail = words.say("detail_out_of_range", language, count=len(state.shown))
         else:
             found = await self._matcher.detail_text(
-                state.shown[pick.position - 1], pick.position, language, self._today()
+                state.shown[position - 1], position, language, self._today()
             )
             detail = words.say("detail_gone", language) if found is None else found
             detail = f"{detail}\n\n{words.say('detail_next', language)}"
+            if lead:
+                detail = f"{lead}\n{detail}"
         transition = Transition(
             state=state.model_copy(update={"turn": state.turn + 1}),
             actions=(Answered(topic="listings", text=detail),),

@@ -21,7 +21,7 @@ import asyncio
 import datetime as dt
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -58,6 +58,7 @@ from realty.domain.matching import (
 )
 from realty.errors import RealtyError
 from realty.pipeline.describe import Describer
+from realty.pipeline.pick import Superlative
 from realty.store.listings import Catalog, SqlCatalog
 
 _K = TypeVar("_K", bound=Hashable)
@@ -102,6 +103,16 @@ _CHAT: Mapping[str, Words] = {
     "pick_one": {
         "en": "Reply 1 to see it in detail.",
         "es": "Responde 1 para verlo a detalle.",
+    },
+    # A listing picked by what it is: "the cheapest".
+    "cheapest": {
+        "en": "The cheapest is number {n}:",
+        "es": "La opción más económica es la número {n}:",
+    },
+    "largest": {"en": "The largest is number {n}:", "es": "La opción más grande es la número {n}:"},
+    "smallest": {
+        "en": "The smallest is number {n}:",
+        "es": "La opción más pequeña es la número {n}:",
     },
 }
 
@@ -329,6 +340,25 @@ class MatchService:
         if listing is None:
             return None
         return self._words.listing(listing, position, language, today)
+
+    async def superlative(
+        self, listing_ids: Sequence[str], which: Superlative, language: Language
+    ) -> tuple[int, str] | None:
+        """Which of ``listing_ids`` (a list shown, in order) is the cheapest, the largest or
+        the smallest — prices compared in the home currency — as its 1-based position and a
+        line saying so; ``None`` when the catalog has none of them any more."""
+        found = [(i, await self._catalog.get(lid)) for i, lid in enumerate(listing_ids, 1)]
+        present = [(i, listing) for i, listing in found if listing is not None]
+        if not present:
+            return None
+        if which == "cheapest":
+            market = self._market
+            position = min(present, key=lambda p: market.to_home(p[1].price, p[1].currency))[0]
+        elif which == "largest":
+            position = max(present, key=lambda p: p[1].size_m2)[0]
+        else:
+            position = min(present, key=lambda p: p[1].size_m2)[0]
+        return position, _CHAT[which][language].format(n=position)
 
     def want(self, brief: Brief | Mapping[str, Any], *, modality: Modality | None = None) -> Want:
         """What ``brief`` (a :class:`Brief` or its canonical JSON) asks, before market data.
