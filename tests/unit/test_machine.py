@@ -350,9 +350,20 @@ def test_dont_know_naming_a_field_defers_that_one_and_asks_the_others() -> None:
     assert t.actions == (NotedUnknown(keys=("budget",)), AskFields(keys=("size",)))
 
 
-def test_dont_know_naming_a_field_not_asked_defers_what_was_asked() -> None:
+def test_dont_know_naming_only_a_field_already_held_defers_nothing() -> None:
+    # "no sé si en Ciudad de México": unsure of what was given; the questions still stand.
     _, t = run(upd(office(), city()), upd(signals=["dont_know"], unknown_about={"city"}))
-    assert t.actions[0] == NotedUnknown(keys=("budget", "size"))
+    assert t.state.deferred == frozenset()
+    assert t.actions[-1] == AskFields(keys=("budget", "size"))
+
+
+def test_dont_know_beside_the_field_it_names_defers_nothing() -> None:
+    # "no tengo presupuesto para más de 20 mil": the budget is given, the size still asked.
+    _, t = run(
+        upd(office(), city()), upd(budget(20_000), signals=["dont_know"], unknown_about={"budget"})
+    )
+    assert t.state.deferred == frozenset()
+    assert t.actions[-1] == AskFields(keys=("size",))
 
 
 def test_dont_know_with_nothing_asked_just_asks() -> None:
@@ -593,13 +604,13 @@ def test_cities_named_as_a_choice_are_asked_which_first_until_one_is_picked() ->
         text="Springfield or Springdale",
         span=(10, 35),
         suggestions=("Springfield", "Springdale"),
-        alternatives=True,
+        options_from="named",
     )
-    pending = PendingCity(text=choice.text, options=choice.suggestions, alternatives=True)
+    pending = PendingCity(text=choice.text, options=choice.suggestions, options_from="named")
     first, second, third = run(
         upd(office(), unknown_cities=(choice,)), upd(choice=5), upd(city(SPRINGFIELD), choice=0)
     )
-    asked = ClarifyCity(text=choice.text, options=choice.suggestions, alternatives=True)
+    asked = ClarifyCity(text=choice.text, options=choice.suggestions, options_from="named")
     assert first.actions[1] == asked
     assert first.state.pending == pending
     # An answer that picks none asks the same way again.

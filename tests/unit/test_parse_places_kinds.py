@@ -125,8 +125,13 @@ def test_unknown_place_after_preposition_has_suggestions(cities: CityFinder) -> 
     assert len(unknown) == 1
     assert unknown[0].text == "Springfieldia"
     assert unknown[0].span == (20, 33)
-    assert len(unknown[0].suggestions) == 3
-    assert unknown[0].suggestions[0] == "Springfield"
+    # Only names that look like it (at most 3), of the countries served.
+    assert unknown[0].suggestions == ("Springfield",)
+
+
+def test_a_name_like_no_city_gets_no_suggestions(cities: CityFinder) -> None:
+    _, unknown = cities.find(Message.of("I need an office in Qwxzt"), CTX)
+    assert [u.suggestions for u in unknown] == [()]
 
 
 def test_country_name_is_unknown_not_a_city(cities: CityFinder) -> None:
@@ -352,7 +357,7 @@ def test_cities_named_as_a_choice_are_asked_about(
     found, unknown = cities.find(Message.of(text), CTX)
     assert [c for c in found if c.key == "city"] == []
     (choice,) = unknown
-    assert choice.alternatives
+    assert choice.options_from == "named"
     assert choice.suggestions == options
 
 
@@ -367,7 +372,7 @@ def test_cities_named_as_a_choice_are_asked_about(
 def test_a_correction_or_one_city_is_no_choice(cities: CityFinder, text: str, city: str) -> None:
     assert _cities(cities, text)[-1][0] == city
     _, unknown = cities.find(Message.of(text), CTX)
-    assert not any(u.alternatives for u in unknown)
+    assert not any(u.options_from == "named" for u in unknown)
 
 
 def test_indifference_is_not_an_unknown_city(cities: CityFinder) -> None:
@@ -375,3 +380,26 @@ def test_indifference_is_not_an_unknown_city(cities: CityFinder) -> None:
     for text in ("whichever is cheaper", "cualquiera", "me da igual"):
         found, unknown = cities.find(Message.of(text), ctx)
         assert (found, unknown) == ([], []), text
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "first"),
+    [
+        ("busco una nave en el Bajío", "el Bajío", "Querétaro"),
+        ("I need office space in Texas", "Texas", "Houston"),
+        ("warehouse near the border, 5000 m2", "the border", "Tijuana"),  # not Boulder
+        ("un local en la Riviera Maya", "la Riviera Maya", "Cancún"),
+    ],
+)
+def test_a_region_named_instead_of_a_city_offers_its_cities(
+    cities: CityFinder, text: str, region: str, first: str
+) -> None:
+    found, unknown = cities.find(Message.of(text), CTX)
+    assert [c for c in found if c.key == "city"] == []
+    (place,) = unknown
+    assert (place.text, place.options_from, place.suggestions[0]) == (region, "region", first)
+
+
+def test_a_city_named_with_its_region_is_the_city(cities: CityFinder) -> None:
+    assert _cities(cities, "una bodega en Querétaro, en el Bajío")[0][0] == "Santiago de Querétaro"
+    assert _cities(cities, "office in Houston, Texas") == [("Houston", "US")]

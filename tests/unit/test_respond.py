@@ -370,15 +370,21 @@ ACTIONS: list[tuple[str, Action, Language, str]] = [
     ),
     (
         "choose city",
-        ClarifyCity(text="GDL o MTY", options=("Guadalajara", "Monterrey"), alternatives=True),
+        ClarifyCity(text="GDL o MTY", options=("Guadalajara", "Monterrey"), options_from="named"),
         "es",
         "Busco en una ciudad a la vez: ¿cuál primero, Guadalajara o Monterrey?",
     ),
     (
         "choose city",
-        ClarifyCity(text="Austin or Dallas", options=("Austin", "Dallas"), alternatives=True),
+        ClarifyCity(text="Austin or Dallas", options=("Austin", "Dallas"), options_from="named"),
         "en",
         "I search one city at a time: which one first, Austin or Dallas?",
+    ),
+    (
+        "region",
+        ClarifyCity(text="el Bajío", options=("Querétaro", "León"), options_from="region"),
+        "es",
+        "El Bajío es una región y busco en una ciudad a la vez: ¿cuál, Querétaro o León?",
     ),
     (
         "unknown city",

@@ -621,7 +621,7 @@ def _check_cities(work: _Turn) -> None:
         return
     first = unknown[0]
     pending = PendingCity(
-        text=first.text, options=first.suggestions, alternatives=first.alternatives
+        text=first.text, options=first.suggestions, options_from=first.options_from
     )
     work.clarifications.append(_clarify_city(pending))
     if first.suggestions:
@@ -632,7 +632,7 @@ def _check_cities(work: _Turn) -> None:
 
 def _clarify_city(pending: PendingCity) -> ClarifyCity:
     return ClarifyCity(
-        text=pending.text, options=pending.options, alternatives=pending.alternatives
+        text=pending.text, options=pending.options, options_from=pending.options_from
     )
 
 
@@ -658,8 +658,13 @@ def _defer(work: _Turn) -> list[Action]:
     missing = set(work.brief.missing(work.registry.required))
     # "I don't know the budget yet": that one, when it was asked; else all that was asked.
     asked = [k for k in work.base.asked if k in missing and k not in work.touched]
-    named = [k for k in asked if k in work.update.unknown_about]
-    keys = tuple(named or asked)
+    named = work.update.unknown_about
+    if named & set(work.registry.required):
+        # Only what it names, and nothing when that was just given ("no tengo presupuesto
+        # para más de 20 mil" states the budget).
+        keys = tuple(k for k in asked if k in named)
+    else:
+        keys = tuple(asked)
     if not keys:
         return []
     work.deferred.update(keys)

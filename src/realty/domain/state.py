@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from realty.domain.brief import Brief, Language, Modality, PropertyKind, Slot
-from realty.domain.turn import Rejection
+from realty.domain.turn import OptionsFrom, Rejection
 
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
@@ -22,7 +22,7 @@ class PendingCity(BaseModel):
     kind: Literal["city"] = "city"
     text: str
     options: tuple[str, ...]
-    alternatives: bool = False  # the prospect named these cities: which one first?
+    options_from: OptionsFrom = "typo"  # a misspelt name, cities named, or a region's
 
 
 class PendingCurrency(BaseModel):
@@ -116,7 +116,7 @@ class ClarifyCity(BaseModel):
     kind: Literal["clarify_city"] = "clarify_city"
     text: str
     options: tuple[str, ...]
-    alternatives: bool = False
+    options_from: OptionsFrom = "typo"
 
 
 class ClarifyCurrency(BaseModel):

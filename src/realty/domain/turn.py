@@ -51,16 +51,21 @@ class Candidate(BaseModel):
     currency_hint: str | None = None  # the raw currency mark when it was ambiguous ("$")
 
 
+# Where the cities offered for an unknown place come from: the names closest to a misspelt
+# one (``typo``), several cities the prospect named as a choice ("Guadalajara o Monterrey":
+# ``named``), or the cities of a region named instead of a city ("el Bajío": ``region``).
+OptionsFrom = Literal["typo", "named", "region"]
+
+
 class UnknownCity(BaseModel):
-    """A place name that is not in the gazetteer, with the closest known cities; or, with
-    ``alternatives``, several known cities named as a choice ("Guadalajara o Monterrey")."""
+    """A place that sets no city yet, with the known cities to offer (``options_from``)."""
 
     model_config = _FROZEN
 
     text: str
     span: tuple[int, int]
     suggestions: tuple[str, ...] = ()
-    alternatives: bool = False
+    options_from: OptionsFrom = "typo"
 
 
 class Extraction(BaseModel):

@@ -39,6 +39,9 @@ _HOME_COUNTRY = "MX"
 _SCOPE_COUNTRIES = frozenset({"MX", "US"})
 _WORLD_MIN_POPULATION = 500_000
 _LARGE_CITY = 100_000
+# A suggestion must look like the name written (rapidfuzz ratio, 0–100): "Springfieldia" →
+# Springfield, but "Bajío" is like no city, and no guess is better than Baltimore.
+_SUGGEST_MIN_SCORE = 60
 _ALTERNATE_MIN_LENGTH = 4
 # An alternate name is kept only when it resembles the canonical one: geonames lists old
 # names, county seats and neighbourhoods as alternates ("Franklin" for Columbus, "Area"
@@ -122,6 +125,21 @@ def load_zones() -> tuple[Zone, ...]:
                     )
                 )
     return tuple(zones)
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A region named instead of a city ("el Bajío") and the cities a search there means."""
+
+    names: tuple[str, ...]
+    cities: tuple[str, ...]
+
+
+def load_regions() -> tuple[Region, ...]:
+    """The regions of ``realty/data/regions.yaml`` (see its header)."""
+    text = resources.files("realty.data").joinpath("regions.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    return tuple(Region(names=tuple(r["names"]), cities=tuple(r["cities"])) for r in raw["regions"])
 
 
 _PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "around", "en", "por", "zona"})
@@ -320,8 +338,16 @@ class Gazetteer:
             for key, entries in candidates.items()
         }
         self._typo_index = self._build_typo_index()
+        # Offered for a name it does not know: large cities of the countries served (a
+        # Mexican prospect's "Bajío" is not Baoji, China).
         self._suggestions = tuple(
-            sorted({m.city.value for m in self._index.values() if m.population >= _LARGE_CITY})
+            sorted(
+                {
+                    m.city.value
+                    for m in self._index.values()
+                    if m.population >= _LARGE_CITY and m.city.country in _SCOPE_COUNTRIES
+                }
+            )
         )
         self._suggestion_keys = tuple(name_key(n) for n in self._suggestions)
 
@@ -425,7 +451,13 @@ class Gazetteer:
         key = name_key(name)
         if not key or limit <= 0:
             return ()
-        hits = process.extract(key, self._suggestion_keys, scorer=fuzz.ratio, limit=limit)
+        hits = process.extract(
+            key,
+            self._suggestion_keys,
+            scorer=fuzz.ratio,
+            limit=limit,
+            score_cutoff=_SUGGEST_MIN_SCORE,
+        )
         return tuple(self._suggestions[index] for _, _, index in hits)
 
 
@@ -477,6 +509,20 @@ class CityFinder:
             if city is None:
                 raise ValueError(f"zones.yaml: {zone.city!r} is not a gazetteer city")
             self._zone_cities[zone.city] = city
+        self._regions: dict[str, Region] = {}
+        for region in load_regions():
+            for name in region.cities:
+                if gazetteer.resolve(name) is None:
+                    raise ValueError(f"regions.yaml: {name!r} is not a gazetteer city")
+            self._regions.update((" ".join(fold(n).split()), region) for n in region.names)
+        self._re_region = re.compile(
+            r"(?<![a-z0-9])("
+            + "|".join(
+                re.escape(n).replace(r"\ ", r"\s+")
+                for n in sorted(self._regions, key=len, reverse=True)
+            )
+            + r")(?![a-z0-9])"
+        )
         self._common = _COMMON_WORDS | vocabulary() | type_vocabulary() | fact_vocabulary()
         # A spelled number is never a place ("de doscientos metros").
         # Nor is a unit, a floor or an ordinal ("en el quinto piso", "en el piso 3").
@@ -513,6 +559,7 @@ class CityFinder:
             self._bare_answer(msg, texts, scan)
         self._neighbourhoods(msg, scan)
         _alternatives(msg, scan)
+        self._region(msg, scan)
         return self._with_zone_city(scan), scan.unknown
 
     # ---- scanning ------------------------------------------------------------------------
@@ -658,6 +705,29 @@ class CityFinder:
         text = msg.snippet(span)
         scan.unknown.append(UnknownCity(text=text, span=span, suggestions=self._gaz.suggest(text)))
 
+    def _region(self, msg: Message, scan: _Scan) -> None:
+        """A region named instead of a city ("una nave en el Bajío", "office space in
+        Texas"): its cities are offered. A city or zone also named is the search's."""
+        match = self._re_region.search(msg.folded)
+        if match is None:
+            return
+        start, end = span = match.span(1)
+        apart = [c for c in scan.cities if c.span[1] <= start or end <= c.span[0]]
+        if apart or scan.zones:
+            return
+        scan.cities = []  # "near the border" is no typo of Boulder
+        region = self._regions[" ".join(match.group(1).split())]
+        scan.unknown = [u for u in scan.unknown if u.span[1] <= start or end <= u.span[0]]
+        scan.unknown.insert(
+            0,
+            UnknownCity(
+                text=msg.snippet(span),
+                span=span,
+                suggestions=region.cities,
+                options_from="region",
+            ),
+        )
+
     def _picked_option(self, msg: Message, ctx: ParseContext) -> Candidate | None:
         """The city picked among the ones the bot offered ("the second one", "Monterrey")."""
         index = choice_index(msg, ctx.options)
@@ -728,7 +798,7 @@ def _alternatives(msg: Message, scan: _Scan) -> None:
     span = (run[0].span[0], run[-1].span[1])
     scan.cities = [c for c in scan.cities if c not in run]
     scan.unknown.append(
-        UnknownCity(text=msg.snippet(span), span=span, suggestions=names, alternatives=True)
+        UnknownCity(text=msg.snippet(span), span=span, suggestions=names, options_from="named")
     )
 
 

@@ -442,8 +442,11 @@ class Responder:
             # The follow-up question asks for the city again when it is still missing.
             return _say("unknown_city", language, text=action.text)
         options = join(action.options, language, "or")
-        if action.alternatives:
+        if action.options_from == "named":
             return _say("choose_city", language, options=options)
+        if action.options_from == "region":
+            region = action.text[:1].upper() + action.text[1:]  # "El Bajío es una región"
+            return _say("choose_region_city", language, text=region, options=options)
         return _say("clarify_city", language, text=action.text, options=options)
 
     def _clarify_currency(self, action: ClarifyCurrency, language: Language) -> str:

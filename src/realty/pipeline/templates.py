@@ -124,6 +124,10 @@ PHRASES: Mapping[str, _Texts] = _frozen(
             "en": "I search one city at a time: which one first, {options}?",
             "es": "Busco en una ciudad a la vez: ¿cuál primero, {options}?",
         },
+        "choose_region_city": {
+            "en": "{text} is a region, and I search one city at a time: which one, {options}?",
+            "es": "{text} es una región y busco en una ciudad a la vez: ¿cuál, {options}?",
+        },
         "unknown_city": {
             "en": 'I didn\'t recognise "{text}" as a city.',
             "es": "No reconocí «{text}» como ciudad.",
