@@ -316,6 +316,8 @@ def test_a_dont_know_around_a_figure_given_is_a_hedge(parser: Parser) -> None:
     ctx = ParseContext(asked=("budget", "size"), today="2026-11-22")
     found = parser.parse("no sé, unos 300?", ctx)
     assert "dont_know" not in found.signals
-    assert [(c.key, getattr(c.value, "m2", None)) for c in found.candidates] == [("size", 300)]
+    assert [(c.key, getattr(c.value, "amount", None)) for c in found.candidates] == [
+        ("budget", 300)
+    ]
     # Without a figure it still defers.
     assert "dont_know" in parser.parse("no sé todavía", ctx).signals

@@ -481,10 +481,9 @@ ASKED_CASES: list[tuple[str, tuple[str, ...], list[tuple[str, float]]]] = [
     ("the second one", ("size",), []),
     # a bare single digit answers another question (rooms, floor), never the budget
     ("3", ("budget", "size"), []),
-    # Asked both, a bare figure under a thousand is the size; from a thousand, the budget.
-    ("unos 300", ("budget", "size"), [("size", 300)]),
-    ("20000", ("budget", "size"), [("budget", 20000)]),
-    ("300 y 100 mil", ("budget", "size"), [("size", 300), ("budget", 100000)]),
+    # Asked both, bare figures answer in the order asked.
+    ("unos 300", ("budget", "size"), [("budget", 300)]),
+    ("20000 y 300", ("budget", "size"), [("budget", 20000), ("size", 300)]),
     ("3", ("budget",), []),
     ("5 mil", ("budget",), [("budget", 5000)]),
     ("50", ("budget",), [("budget", 50)]),

@@ -769,15 +769,11 @@ class QuantityFinder:
                 continue
             if _COUNTED.match(f, group.end):
                 continue  # "a 10 años", "20 personas": a count of something else
-            if wanted[0] == "budget" and "size" in wanted and _size_like(group.numbers[-1]):
-                wanted.remove("size")  # asked both, "unos 300" is square metres, not pesos
-                key = "size"
-            elif wanted[0] == "budget" and not self._amount_like(f, group):
+            if wanted[0] == "budget" and not self._amount_like(f, group):
                 continue  # "tengo 2 hijos" does not answer "what is your budget?"
-            elif wanted[0] == "budget" and not _plausible_bare_budget(group.numbers[-1]):
+            if wanted[0] == "budget" and not _plausible_bare_budget(group.numbers[-1]):
                 continue  # a bare "3" answers another question (rooms, floor), not the budget
-            else:
-                key = wanted.pop(0)
+            key = wanted.pop(0)
             group.kind = {"budget": "money", "size": "area"}.get(key, key)
             group.unit = "m2" if key == "size" else None
             group.confidence = _ASKED
@@ -959,16 +955,6 @@ _EACH = re.compile(r"\s*(?:each|cada\s+un[oa]|c/u|apiece)(?![a-z])")
 _MAX_EQUAL_SPACES = 50
 # "half an acre", "a quarter of an acre": the article is part of a fraction read elsewhere.
 _FRACTION_BEFORE = re.compile(r"(?:half|quarter|third|medi[oa]|cuarto|of)\s+$")
-
-
-_SIZE_NOT_BUDGET = 1000  # a bare number below this, asked budget and size, is the size
-
-
-def _size_like(n: Number) -> bool:
-    """A bare number more likely square metres than money: no multiplier ("mil", "k") and
-    under a thousand (a property budget that small would come with its currency); a single
-    digit is neither ("3" answers another question)."""
-    return n.scale == 1 and _MIN_BARE_BUDGET <= abs(n.value) < _SIZE_NOT_BUDGET
 
 
 def _plausible_bare_budget(n: Number) -> bool:
