@@ -218,7 +218,10 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _stop_on_signals() -> None:
-    """SIGTERM (``kill``) and SIGHUP (the terminal closed) stop the children like Ctrl-C."""
+    """SIGTERM (``kill``) and SIGHUP (the terminal closed) stop the children like Ctrl-C, and
+    Ctrl-C (SIGINT) does even when this process was started with it ignored (a parent that
+    ignores SIGINT passes that on, and Python then never raises KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
 

@@ -166,6 +166,9 @@ def test_ui_serves_the_app_against_a_given_api(
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # Started by a parent that ignores SIGINT (which children inherit): Ctrl-C must
+        # still stop it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     started.append(process)
     output = read_until(process, "realty app on")
