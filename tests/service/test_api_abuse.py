@@ -13,6 +13,8 @@ from websockets.sync.client import ClientConnection, connect
 
 from livesupport import MakeSettings, Opened, Serve, Server
 
+DAY = 86_400  # seconds: the longest rate-limit window the settings allow
+
 
 def _socket(server: Server, conv: Opened) -> ClientConnection:
     url = f"{server.ws_url}/v1/conversations/{conv.id}/ws"
@@ -32,7 +34,10 @@ def test_a_spoofed_forwarded_for_does_not_escape_the_per_client_limit(
 ) -> None:
     # The test client reaches the server from 127.0.0.1, a trusted proxy by default; the
     # proxy appended the client's real address (203.0.113.7) after what the client wrote.
-    settings = make_settings(sqlite_url, rate_limit_conversations=2, trust_forwarded_for=True)
+    # A day's window, so no fixed-window boundary falls inside the test (see ratelimit.py).
+    settings = make_settings(
+        sqlite_url, rate_limit_conversations=2, trust_forwarded_for=True, rate_limit_window_s=DAY
+    )
     server = serve(settings)
     with server.client() as http:
         codes = [

@@ -10,6 +10,8 @@ import pytest
 
 from livesupport import MakeSettings, Opened, Serve
 
+DAY = 86_400  # seconds: the longest rate-limit window the settings allow
+
 CANONICAL = ("I need an office in Mexico City.", "I can spend 20,000 USD for 500m².")
 
 
@@ -366,7 +368,8 @@ def test_messages_over_the_rate_limit_get_429_with_retry_after(
 def test_new_conversations_are_rate_limited_per_client(
     sqlite_url: str, make_settings: MakeSettings, serve: Serve
 ) -> None:
-    server = serve(make_settings(sqlite_url, rate_limit_conversations=2))
+    # A day's window, so no fixed-window boundary falls inside the test (see ratelimit.py).
+    server = serve(make_settings(sqlite_url, rate_limit_conversations=2, rate_limit_window_s=DAY))
     with server.client() as http:
         codes = [http.post("/v1/conversations", json={}).status_code for _ in range(3)]
         assert codes == [201, 201, 429]
