@@ -782,11 +782,8 @@ def _alternatives(msg: Message, scan: _Scan) -> None:
     cities = sorted(scan.cities, key=lambda c: c.span)
     run = cities[:1]
     for city in cities[1:]:
-        gap = re.findall(r"[a-z]+|[,/]", msg.folded[run[-1].span[1] : city.span[0]])
-        joined = (
-            bool(gap) and set(gap) & _CHOICE_WORDS and set(gap) <= _CHOICE_WORDS | (_CHOICE_FILLERS)
-        )
-        if joined:
+        gap = set(re.findall(r"[a-z]+|[,/]", msg.folded[run[-1].span[1] : city.span[0]]))
+        if gap & _CHOICE_WORDS and gap <= _CHOICE_WORDS | _CHOICE_FILLERS:
             run.append(city)
             continue
         if len({c.value.value for c in run if isinstance(c.value, City)}) > 1:

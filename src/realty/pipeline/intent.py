@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -286,7 +286,6 @@ class IntentClassifier:
             return True
         tables = self._tables
         openers = tables.question_openers
-        longest = max((len(p) for p in openers), default=0)
         starts = [
             i
             for i, word in enumerate(msg.words)
@@ -297,9 +296,7 @@ class IntentClassifier:
             )
         ]
         words = [w.text.replace("’", "'") for w in msg.words]
-        return any(
-            tuple(words[i : i + n]) in openers for i in starts for n in range(1, longest + 1)
-        )
+        return _contains(words, openers, starts)
 
     def classify(self, text: str, language: Language | None = None) -> TurnIntent:
         """The intent, its confidence and the sentiment of ``text``.
@@ -382,12 +379,14 @@ class IntentClassifier:
         return round(total / math.sqrt(total * total + _SQUASH), 3)
 
 
-def _contains(words: Sequence[str], phrases: frozenset[Phrase]) -> bool:
-    """Whether any of ``phrases`` (folded word tuples) appears in ``words``."""
+def _contains(
+    words: Sequence[str], phrases: frozenset[Phrase], starts: Iterable[int] | None = None
+) -> bool:
+    """Whether any of ``phrases`` (folded word tuples) starts at one of ``starts`` (default:
+    anywhere) in ``words``."""
     longest = max((len(p) for p in phrases), default=0)
-    return any(
-        tuple(words[i : i + n]) in phrases for i in range(len(words)) for n in range(1, longest + 1)
-    )
+    positions = range(len(words)) if starts is None else starts
+    return any(tuple(words[i : i + n]) in phrases for i in positions for n in range(1, longest + 1))
 
 
 def _clauses(msg: Message) -> list[int]:

@@ -110,6 +110,8 @@ class Router:
         its sentences marked as questions ("500 m2, 20k USD a month. How much would I pay to
         move in?" gives a budget). Returns ``update`` itself when nothing is dropped.
         """
+        if intent.intent not in ("simulate", "ask_question"):
+            return update
         sentences = asked_sentences(update.text)
 
         def asked(c: Candidate) -> bool:
@@ -117,14 +119,12 @@ class Router:
 
         if intent.intent == "simulate":
             kept = tuple(c for c in update.accepted if c.key not in _SIMULATED or not asked(c))
-        elif intent.intent == "ask_question":
+        else:
             kept = tuple(
                 c
                 for c in update.accepted
                 if c.key not in _IN_PASSING or brief.get(c.key) is None or not asked(c)
             )
-        else:
-            return update
         if len(kept) == len(update.accepted):
             return update
         return update.model_copy(update={"accepted": kept})

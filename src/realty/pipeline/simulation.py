@@ -227,6 +227,8 @@ class SimulationReader:
         """
         self._vocab = vocabulary or finance_vocabulary()
         self._default_rate = default_rate
+        # One-word currencies written after an amount ("20k USD a month").
+        self._currency_words = frozenset(p for p, _ in lexicon().currency_after if " " not in p)
 
     def read(self, text: str, brief: Brief) -> SimulationOutcome:
         """The simulation ``text`` asks for, completed from ``brief``.
@@ -304,7 +306,7 @@ class SimulationReader:
         Right after an amount it is the amount's rate ("20k a month"), not a duration."""
         out: list[_Quantity] = []
         covered = {i for q in found for i in range(q.first, q.last + 1)}
-        currencies = {p for p, _ in lexicon().currency_after if " " not in p}
+        currencies = self._currency_words
         rated = set()
         for q in found:
             if q.kind in ("money", "bare"):
