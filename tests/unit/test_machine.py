@@ -280,6 +280,30 @@ def test_repeating_a_value_after_completion_shows_summary_again() -> None:
 
 
 @pytest.mark.parametrize(
+    "again",
+    [
+        cand("property_type", PropertyType(value="office", text="offices")),
+        cand("size", Area(m2=500, original="500 square meters")),
+    ],
+    ids=["kind in other words", "size in other units"],
+)
+def test_a_value_said_again_in_other_words_is_no_change(again: Candidate) -> None:
+    (t,) = run(upd(again), state=complete_state())
+    assert not [a for a in t.actions if isinstance(a, Acknowledge)]
+    assert kinds(t) == ["summary"]
+
+
+def test_an_unlisted_kind_in_other_words_is_a_change() -> None:
+    held = cand("property_type", PropertyType(value="other", text="data center"))
+    (first,) = run(upd(held, city(), budget(20000), size(500)))
+    (t,) = run(
+        upd(cand("property_type", PropertyType(value="other", text="cold storage"))),
+        state=first.state,
+    )
+    assert "acknowledge" in kinds(t)
+
+
+@pytest.mark.parametrize(
     "contact",
     [
         cand("email", Scalar(kind="text", value="ana@example.com")),

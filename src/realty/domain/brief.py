@@ -8,7 +8,7 @@ decided by the field registry (required and core fields go to ``fields``).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Final, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -149,6 +149,19 @@ class Scalar(BaseModel):
 
 
 Value = Annotated[Money | Area | PropertyType | City | Scalar, Field(discriminator="kind")]
+
+
+# What only records the prospect's wording: "warehouses" and "bodega" name the same kind,
+# "500 m2" and "500 square meters" the same size.
+_WORDING: Final[set[str]] = {"text", "original"}
+
+
+def same_meaning(a: Value, b: Value) -> bool:
+    """Whether two values say the same, however they were worded. A kind outside the list
+    ("other") is what its words say, so they count for it."""
+    if isinstance(a, PropertyType) and a.value == "other":
+        return a == b
+    return a.model_dump(exclude=_WORDING) == b.model_dump(exclude=_WORDING)
 
 
 class Slot(BaseModel):

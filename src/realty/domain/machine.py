@@ -36,6 +36,7 @@ from realty.domain.brief import (
     PropertyType,
     Scalar,
     Slot,
+    same_meaning,
 )
 from realty.domain.fields import FieldRegistry
 from realty.domain.market import HOME_CURRENCIES, Market
@@ -647,7 +648,7 @@ def _changes(work: _Turn) -> list[Action]:
         if after is None:
             if before is not None:
                 out.append(Removed(key=key))
-        elif before is None or before.value != after.value:
+        elif before is None or not same_meaning(before.value, after.value):
             out.append(Acknowledge(key=key, slot=after, previous=before))
     return out
 
