@@ -117,6 +117,9 @@ ZONE_CASES = [
     ("nave en Metepec", "Toluca", "Metepec"),
     ("local en Angelópolis", "Puebla", "Angelópolis"),
     ("office in Buckhead", "Atlanta", "Buckhead"),
+    # The colonia, not Rome (Georgia or Italy); with the city named beside it too.
+    ("necesito un local pa una cafeteria en la roma", "Mexico City", "Roma Norte"),
+    ("oficina en la Roma, CDMX", "Mexico City", "Roma Norte"),
 ]
 
 
