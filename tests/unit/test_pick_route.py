@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from realty.channels.whatsapp import MAX_BODY_CHARS, bodies
-from realty.domain.brief import Brief, PropertyType, Scalar, Slot
+from realty.domain.brief import Brief, Money, PropertyType, Scalar, Slot
 from realty.domain.turn import Candidate, TurnUpdate
 from realty.parsing.questions import asked_sentences
 from realty.pipeline.intent import TurnIntent
@@ -92,6 +92,7 @@ def _intent(name: str, confidence: float = 0.9) -> TurnIntent:
         ("talk_to_person", Route("handoff", "person")),
         ("book_visit", Route("handoff", "visit")),
         ("search", Route("search")),
+        ("market", Route("market")),
         ("give_details", Route("brief")),
         ("greeting", Route("brief")),
         ("off_topic", Route("assist")),
@@ -162,6 +163,20 @@ def test_a_process_question_does_not_replace_what_the_brief_holds() -> None:
     # A detail, or nothing to drop, leaves the update as it was.
     assert Router().hypothetical(update, brief, _intent("give_details")) is update
     assert Router().hypothetical(_update("city"), brief, _intent("ask_question")).accepted
+
+
+def test_renting_named_in_a_process_question_is_no_budget() -> None:
+    text = "¿qué documentos necesito para rentar?"
+    rent = Candidate(key="budget", value=Money(modality="rent"), span=(29, 36))
+    amount = Candidate(key="budget", value=Money(amount=70000, modality="rent"), span=(29, 36))
+    update = TurnUpdate(text=text, accepted=(rent,))
+    assert Router().hypothetical(update, Brief(), _intent("ask_question")).accepted == ()
+    # An amount said in the same question stands, and so does renting in a statement.
+    kept = TurnUpdate(text=text, accepted=(amount,))
+    assert Router().hypothetical(kept, Brief(), _intent("ask_question")) is kept
+    stated = rent.model_copy(update={"span": (7, 13)})
+    said = TurnUpdate(text="Quiero rentar. ¿Qué documentos piden?", accepted=(stated,))
+    assert Router().hypothetical(said, Brief(), _intent("ask_question")) is said
 
 
 def test_a_budget_stated_beside_a_cost_question_stays() -> None:

@@ -18,7 +18,13 @@ from realty.catalog.seed import SOURCE
 from realty.domain.brief import LANGUAGES, PROPERTY_KINDS, Language, PropertyKind
 from realty.domain.fields import FieldRegistry
 from realty.domain.listing import Listing, Offer
-from realty.domain.market_check import BudgetCheck, MarketCheck, OfferQuestion
+from realty.domain.market_check import (
+    MIN_SAMPLE,
+    BudgetCheck,
+    MarketCheck,
+    OfferQuestion,
+    PriceBenchmark,
+)
 from realty.domain.matching import (
     ExtraFact,
     Fact,
@@ -396,6 +402,56 @@ class MatchWords:
         if check.question is not None:
             parts.append(self.question(check.question, language))
         return "\n".join(parts) or None
+
+    def prices(
+        self,
+        want: Want,
+        medians: Sequence[PriceBenchmark],
+        check: MarketCheck,
+        language: Language,
+    ) -> str:
+        """What ``want``'s kind costs in its city: the medians per m² (only the offer the
+        prospect chose, when they did) and what its size comes to, or the budget against the
+        median of its offer."""
+        chosen = want.offer_source != "assumed"
+        shown = [
+            b for b in medians if b.count >= MIN_SAMPLE and (not chosen or b.offer == want.offer)
+        ]
+        if not shown:
+            return self.say(
+                "note_no_data",
+                language,
+                kinds=self.kind(want.kind, language, 2),
+                city=self.city(want.city.value, language),
+            )
+        parts: list[str] = []
+        budget = check.budget
+        for median in shown:
+            if budget is not None and budget.offer == median.offer:
+                continue  # the budget's check below quotes this median
+            per_m2 = "per_m2_rent" if median.offer == "rent" else "per_m2_sale"
+            parts.append(
+                self.say(
+                    f"prices_{median.offer}",
+                    language,
+                    kinds=self.kind(want.kind, language, 2),
+                    city=self.city(want.city.value, language),
+                    median=self.say(
+                        per_m2, language, amount=figure(median.median_m2), currency=median.currency
+                    ),
+                    count=median.count,
+                )
+            )
+            if want.size_m2:
+                total = self._money(
+                    median.median_m2 * want.size_m2, median.currency, median.offer, language
+                )
+                parts.append(
+                    self.say("prices_size", language, size=number(want.size_m2), total=total)
+                )
+        if budget is not None:
+            parts.append(self.budget(budget, language))
+        return " ".join(parts)
 
     def budget(self, check: BudgetCheck, language: Language) -> str:
         """``20,000 USD a month for 500 m² of office in Mexico City is about 720 MXN/m²…``."""

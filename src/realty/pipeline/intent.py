@@ -39,6 +39,7 @@ from realty.parsing.text import Message
 Intent = Literal[
     "give_details",
     "ask_question",
+    "market",
     "search",
     "simulate",
     "book_visit",
@@ -343,8 +344,10 @@ class IntentClassifier:
         scores = {
             i: strong[i] + weak[i] if strong[i] >= tables.min_evidence else 0.0 for i in INTENTS
         }
-        # A greeting wins only when the message says little else.
-        if scores["greeting"] and len(words) > 4:
+        # A greeting wins only when the message says little else ("¿cómo están los precios?"
+        # asks about prices).
+        other = any(scores[i] >= tables.min_evidence for i in INTENTS if i != "greeting")
+        if scores["greeting"] and (len(words) > 4 or other):
             scores["greeting"] /= 2
         # In a question the property or amount named is its subject, not a detail given.
         if question:

@@ -6,6 +6,9 @@
   ``handoff`` and the reply says who will get in touch and how;
 - ``search`` shows the listings that fit so far (a preview while the brief fills), or says what
   a search still needs;
+- ``market`` answers what property costs: the catalog's medians for the brief's kind and city,
+  and its budget against them (figures the question names are the prospect's: "¿me alcanza
+  con 60 mil al mes?" gives a budget);
 - everything else (details, greetings, off-topic) follows the brief's policy alone.
 
 An intent below :data:`MIN_CONFIDENCE` is a guess and routes nowhere. Pure.
@@ -17,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from realty.domain.brief import Brief, Language
+from realty.domain.brief import Brief, Language, Money
 from realty.domain.state import Handoff
 from realty.domain.turn import Candidate, TurnUpdate
 from realty.parsing.questions import asked_sentences
@@ -26,7 +29,7 @@ from realty.pipeline.intent import TurnIntent
 # Below this confidence the intent is a guess: the turn follows the brief's policy alone.
 MIN_CONFIDENCE: Final = 0.6
 
-RouteKind = Literal["brief", "assist", "handoff", "search"]
+RouteKind = Literal["brief", "assist", "handoff", "search", "market"]
 
 _HANDOFFS: Final[Mapping[str, Handoff]] = {"talk_to_person": "person", "book_visit": "visit"}
 _ASSISTED: Final = frozenset({"ask_question", "simulate"})
@@ -60,7 +63,23 @@ _WORDS: Final[Mapping[str, Words]] = {
         "en": "To show you listings I need at least the property type and the city.",
         "es": "Para mostrarte inmuebles necesito al menos el tipo de inmueble y la ciudad.",
     },
+    "prices_need": {
+        "en": "To tell you what prices are like I need the property type and the city.",
+        "es": "Para decirte cómo están los precios necesito el tipo de inmueble y la ciudad.",
+    },
 }
+
+
+def _in_passing(candidate: Candidate, brief: Brief) -> bool:
+    """Whether a process question names ``candidate`` in passing: a kind the brief already
+    holds ("…to rent a warehouse?"), or renting or buying alone ("¿qué documentos necesito
+    para rentar?" says nothing of the budget)."""
+    if candidate.key in _IN_PASSING:
+        return brief.get(candidate.key) is not None
+    money = candidate.value
+    if not isinstance(money, Money) or money.modality is None:
+        return False
+    return (money.amount, money.currency, money.period, money.min, money.max) == (None,) * 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +88,8 @@ class Route:
 
     Attributes:
         kind: ``brief`` (the policy alone), ``assist`` (answer the question), ``handoff``
-            (to a broker) or ``search`` (show listings).
+            (to a broker), ``search`` (show listings) or ``market`` (say what property
+            costs).
         handoff: What the prospect asked for, on a handoff.
     """
 
@@ -95,8 +115,8 @@ class Router:
             return Route("assist")
         if intent.intent in _HANDOFFS:
             return Route("handoff", _HANDOFFS[intent.intent])
-        if intent.intent == "search":
-            return Route("search")
+        if intent.intent in ("search", "market"):
+            return Route(intent.intent)
         return Route("brief")
 
     def hypothetical(self, update: TurnUpdate, brief: Brief, intent: TurnIntent) -> TurnUpdate:
@@ -104,11 +124,12 @@ class Router:
 
         A cost question ("how much a month with 20% down on 5 million?") names amounts to
         simulate, not the prospect's budget; a question about the process ("what papers do
-        they ask to rent a warehouse?") names a kind in passing, which must not replace the
-        kind the brief already holds. Anything else a question says stands ("can we look in
-        Monterrey instead?" moves the search), and so does what the message states outside
-        its sentences marked as questions ("500 m2, 20k USD a month. How much would I pay to
-        move in?" gives a budget). Returns ``update`` itself when nothing is dropped.
+        they ask to rent a warehouse?") names in passing a kind, which must not replace the
+        kind the brief already holds, or renting or buying alone, which says nothing of the
+        budget. Anything else a question says stands ("can we look in Monterrey instead?"
+        moves the search), and so does what the message states outside its sentences marked
+        as questions ("500 m2, 20k USD a month. How much would I pay to move in?" gives a
+        budget). Returns ``update`` itself when nothing is dropped.
         """
         if intent.intent not in ("simulate", "ask_question"):
             return update
@@ -120,11 +141,7 @@ class Router:
         if intent.intent == "simulate":
             kept = tuple(c for c in update.accepted if c.key not in _SIMULATED or not asked(c))
         else:
-            kept = tuple(
-                c
-                for c in update.accepted
-                if c.key not in _IN_PASSING or brief.get(c.key) is None or not asked(c)
-            )
+            kept = tuple(c for c in update.accepted if not (_in_passing(c, brief) and asked(c)))
         if len(kept) == len(update.accepted):
             return update
         return update.model_copy(update={"accepted": kept})
@@ -148,3 +165,7 @@ class Router:
     def search_needs(self, language: Language) -> str:
         """What a search still needs, when the brief lacks the type or the city."""
         return _WORDS["search_needs"][language]
+
+    def prices_need(self, language: Language) -> str:
+        """What a question about prices needs, when the brief lacks the type or the city."""
+        return _WORDS["prices_need"][language]

@@ -704,6 +704,8 @@ class ConversationService:
             if intent is not None:
                 span.set_attribute("realty.intent", intent.intent)
         with self._stage("matches") as span:
+            if route.kind == "market":
+                transition = await self._priced(transition)
             transition, found = await self._listed(
                 transition, search=route.kind == "search", changed=bool(update.accepted)
             )
@@ -844,6 +846,23 @@ class ConversationService:
         transition = answer(transition, Answered(topic=route.handoff, text=text))
         return _with_state(transition, handoff=route.handoff)
 
+    async def _priced(self, transition: Transition) -> Transition:
+        """A question about prices: the catalog's medians for the brief's kind and city, and
+        its budget against them, or what that answer needs. A failure to read the catalog
+        leaves the turn as it was (logged)."""
+        state = transition.state
+        if self._matcher is None:
+            return transition
+        if state.brief.get("property_type") is None or state.brief.get("city") is None:
+            text = self._router.prices_need(state.language)
+            return answer(transition, Answered(topic="market", text=text))
+        try:
+            words = await self._matcher.prices(state.brief, modality=state.modality)
+        except RealtyError as exc:
+            logger.warning("no prices for a brief: %s", exc)
+            return transition
+        return answer(transition, Answered(topic="market", text=words[state.language]))
+
     async def _listed(
         self, transition: Transition, *, search: bool, changed: bool
     ) -> tuple[Transition, MatchResult | None]:
@@ -873,7 +892,11 @@ class ConversationService:
             text = found.chat_text(state.language, preview=preview)
             transition = answer(transition, Answered(topic="listings", text=text))
             transition = _with_state(transition, shown=_ids(found))
-        elif not confirmed and any(isinstance(a, BriefCompleted) for a in transition.actions):
+        elif (
+            not confirmed
+            and any(isinstance(a, BriefCompleted) for a in transition.actions)
+            and not any(isinstance(a, Answered) and a.topic == "market" for a in transition.actions)
+        ):
             # The summary comes with what the market says of a budget far from it, or the
             # question of rent or purchase, while the prospect can still change it.
             note = found.market_note(state.language)

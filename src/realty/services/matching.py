@@ -459,16 +459,46 @@ class MatchService:
         want, check = await self._decide(self.want(brief, modality=modality))
         return self._market_words(check, want)
 
+    async def prices(
+        self, brief: Brief | Mapping[str, Any], *, modality: Modality | None = None
+    ) -> Words:
+        """What the brief's kind costs in its city, in words: the catalog's median price per
+        m² to rent and to buy (only the one the prospect chose, when they did), what the
+        brief's size comes to, and its budget against them.
+
+        Raises:
+            BriefNotMatchableError: no property type or no city yet.
+            StorageError: the catalog cannot be read.
+        """
+        asked = self.want(brief, modality=modality)
+        medians = await self._read_medians(asked)
+        want, check = self._decided(asked, *medians)
+        shown = tuple(m for m in medians if m is not None)
+        return {
+            language: self._words.prices(want, shown, check, language) for language in LANGUAGES
+        }
+
     # ---- steps --------------------------------------------------------------------------
 
-    async def _decide(self, want: Want) -> tuple[Want, MarketCheck]:
-        """Read both medians, settle an unsaid offer by the amount, check the budget."""
+    async def _read_medians(
+        self, want: Want
+    ) -> tuple[PriceBenchmark | None, PriceBenchmark | None]:
+        """The rent and the sale median of ``want``'s kind and city."""
         rent, sale = await asyncio.gather(
             *(
                 self._benchmark(want.kind, offer, want.city.value, want.city.country)
                 for offer in OFFERS
             )
         )
+        return rent, sale
+
+    async def _decide(self, want: Want) -> tuple[Want, MarketCheck]:
+        """Read both medians, settle an unsaid offer by the amount, check the budget."""
+        return self._decided(want, *await self._read_medians(want))
+
+    def _decided(
+        self, want: Want, rent: PriceBenchmark | None, sale: PriceBenchmark | None
+    ) -> tuple[Want, MarketCheck]:
         if want.offer_source == "assumed":
             likely = likely_offer(want, rent, sale)
             if likely is not None:
