@@ -66,7 +66,7 @@ from realty.pipeline.respond import Responder
 from realty.pipeline.route import Route, Router
 from realty.pipeline.validate import Validator
 from realty.services.events import EventBus, NullEventBus
-from realty.services.matching import MatchResult, MatchService
+from realty.services.matching import BriefNotMatchableError, MatchResult, MatchService
 from realty.services.slots import CallSlots
 from realty.services.tracing import Stages
 from realty.store.base import (
@@ -853,11 +853,11 @@ class ConversationService:
         state = transition.state
         if self._matcher is None:
             return transition
-        if state.brief.get("property_type") is None or state.brief.get("city") is None:
-            text = self._router.prices_need(state.language)
-            return answer(transition, Answered(topic="market", text=text))
         try:
             words = await self._matcher.prices(state.brief, modality=state.modality)
+        except BriefNotMatchableError:  # no kind or city yet, or only one still proposed
+            text = self._router.prices_need(state.language)
+            return answer(transition, Answered(topic="market", text=text))
         except RealtyError as exc:
             logger.warning("no prices for a brief: %s", exc)
             return transition
