@@ -112,6 +112,11 @@ QUESTION_CASES = [
     ("I'd also prefer if it was furnished.", [("furnished", "set", True)]),
     ("¿Tienen oficinas con estacionamiento?", [("parking", "set", True)]),
     ("Busco oficina amueblada?", [("furnished", "set", True)]),
+    # A suggestion is a wish, not a question about a listing.
+    ("what about parking?", [("parking", "set", True)]),
+    ("And how about a garage?", [("garage", "set", True)]),
+    ("¿y con estacionamiento?", [("parking", "set", True)]),
+    ("with parking?", [("parking", "set", True)]),
 ]
 
 

@@ -57,14 +57,17 @@ _SEARCH_WORDS = frozenset(
 )
 _ARTICLES = frozenset({"a", "an", "any", "some", "other", "another", "more"})
 # A sentence ending in "?" with none of these words asks about the property ("A garage?",
-# "The apartment is furnished?"); with them it is a request ("Anything with a garage?").
+# "The apartment is furnished?"); with them it is a request ("Anything with a garage?",
+# "¿con estacionamiento?").
 _REQUEST_WORDS = frozenset(
     {"i", "we", "me", "my", "us", "our", "you", "any", "anything", "something", "other"}
     | {"another", "more", "else", "some", "need", "want", "find", "show", "look", "looking"}
     | {"busco", "buscamos", "necesito", "necesitamos", "quiero", "queremos", "quisiera", "me"}
     | {"mi", "nos", "yo", "algo", "alguna", "alguno", "algun", "otra", "otro", "otras", "otros"}
-    | {"tienen", "hay", "puedes", "puede", "pueden", "buscar", "encontrar"}
+    | {"tienen", "hay", "puedes", "puede", "pueden", "buscar", "encontrar", "with", "con"}
 )
+# "What about parking?", "how about a terrace?": a suggestion, not a question about a property.
+_SUGGESTIONS = (("what", "about"), ("how", "about"), ("que", "tal"))
 _SENTENCE_BREAK = re.compile(r"[.;:!?\n¿¡]")
 
 
@@ -118,6 +121,9 @@ def _bare_question(msg: Message, texts: Sequence[str], clause: Sequence[int]) ->
         return False
     words = [texts[i].replace("'", "") for i in clause]
     if any(w in _REQUEST_WORDS for w in words):
+        return False
+    lead = 1 if words[0] in ("and", "y") else 0
+    if tuple(words[lead : lead + 2]) in _SUGGESTIONS:
         return False
     return not any(w in _ARTICLES and _searches(words[i:]) for i, w in enumerate(words))
 
