@@ -306,6 +306,11 @@ def test_a_type_ruled_out_is_not_taken(parser: Parser) -> None:
         # Said as a change of mind, the later kind is still the wish.
         ("I wanted an office but now I'm looking for a warehouse", "warehouse"),
         ("una oficina, no, mejor para una bodega", "warehouse"),
+        # A kind after "with" is a feature of the place.
+        ("una nave de 3 mil metros en Apodaca, con 2 andenes y oficinas", "industrial"),
+        ("warehouse with offices in Monterrey", "warehouse"),
+        ("oficina con bodega en Guadalajara", "office"),
+        ("I need a warehouse. Actually an office with parking", "office"),
     ],
 )
 def test_a_kind_named_as_the_use_of_another_is_not_the_property(

@@ -260,10 +260,16 @@ class TypeFinder:
         found = [f for f in self._known_kinds(texts) if not _negated(msg, texts, f.first)]
         # "land in Tulum for a hotel project", "un local para restaurante": after a kind, one
         # named as its purpose is what the place is for, not a second wish.
+        # "una nave con 2 andenes y oficinas", "a warehouse with offices": a kind named after
+        # "with" is a feature of the place, not a second wish.
         found = [
             f
             for i, f in enumerate(found)
-            if not (i and _purpose(texts, f.first) and _one_clause(msg, found[i - 1].last, f.first))
+            if not (
+                i
+                and (_purpose(texts, f.first) or _featured(texts, found[i - 1].last, f.first))
+                and _one_clause(msg, found[i - 1].last, f.first)
+            )
         ]
         if any(not f.proposed for f in found):
             found = [f for f in found if not f.proposed]  # a named type beats a business
@@ -390,6 +396,15 @@ def _purpose(texts: Sequence[str], first: int) -> bool:
     if before < 0 or texts[before] not in _PURPOSE:
         return False
     return before == 0 or texts[before - 1] not in _SEEKING
+
+
+_WITH = frozenset({"with", "con", "including", "incluye", "incluyendo", "plus", "mas"})
+
+
+def _featured(texts: Sequence[str], last: int, first: int) -> bool:
+    """Whether "with" (or "including") sits between the kind ending at ``last`` and the one
+    starting at ``first``."""
+    return any(t in _WITH for t in texts[last + 1 : first])
 
 
 def _one_clause(msg: Message, last: int, first: int) -> bool:
