@@ -162,6 +162,9 @@ PRICE_CASES = [
         42000,
     ),
     ("Dallas, 50,000 sf at $0.85/sf/month", (9.15, None, "month"), 42500),
+    # "psf": the link and the unit in one word.
+    ("Chicago, 40k sf, $1.20 psf/month", (12.92, None, "month"), 48000),
+    ("Phoenix, 2,500 SF, $28 PSF per year NNN", (25.08, None, "month"), 5833.33),
     ("Terreno para compra, 5,000 m2, a 1,800 pesos el metro", (1800, "MXN", "total"), 9_000_000),
     ("Oficina, 300 m2, a 28 dólares el metro mensual", (28, "USD", "month"), 8400),
     ("warehouse in Tijuana around 5.10 USD/m2/month?", (5.1, "USD", "month"), None),

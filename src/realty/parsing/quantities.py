@@ -53,6 +53,8 @@ _NOT_AREA_AFTER: tuple[str, ...] = (
 
 # A price per unit of area: "4.5 USD por m2", "$0.85/sf", "350 pesos el metro cuadrado".
 _PER_AREA_LINK: tuple[str, ...] = ("/", "por", "per", "el", "x", "a", "each", "the", "por cada")
+# The link and the unit in one word, as US brokers write them: "$7 psf", "$1.20 psf/month".
+_PER_AREA_FUSED: tuple[tuple[str, str], ...] = (("psf", "ft2"), ("p.s.f.", "ft2"), ("psm", "m2"))
 _LENGTH_UNITS: tuple[tuple[str, str], ...] = (
     ("metros", "m"), ("metro", "m"), ("meters", "m"), ("metres", "m"), ("meter", "m"),
     ("mts", "m"), ("mt", "m"), ("m", "m"), ("feet", "ft"), ("foot", "ft"), ("ft", "ft"),
@@ -258,6 +260,7 @@ class QuantityFinder:
         self._lex = lex = lex or lexicon()
         self._area = _Vocab(lex.area_units)
         self._per_area = _Vocab((*lex.area_units, *lex.per_area_units))
+        self._per_area_fused = _Vocab(_PER_AREA_FUSED)
         self._cur_after = _Vocab(lex.currency_after)
         self._cur_before = _Vocab(lex.currency_before)
         self._cur_alone = _Vocab(lex.currency_alone)
@@ -276,6 +279,7 @@ class QuantityFinder:
         # "a 2,500-square-foot office": a hyphen may join the number and its unit.
         self._re_area = c(r"\s*-?\s*" + self._area.body + _END)
         self._re_per_area = c(r"\s*" + _alt(_PER_AREA_LINK) + r"\s*" + self._per_area.body + _END)
+        self._re_per_area_fused = c(r"\s*" + self._per_area_fused.body + _END)
         self._re_not_area = c(r"\s*" + _alt(_NOT_AREA_AFTER) + _END)
         self._re_cur_after = c(r"\s*(?:de\s+|of\s+|en\s+|in\s+)?" + self._cur_after.body + _END)
         self._re_cur_before = c(_START + self._cur_before.body + r"\s*$")
@@ -631,6 +635,12 @@ class QuantityFinder:
         if group.kind == "money" and (per := self._re_per_area.match(f, group.end)) is not None:
             group.per_area, group.end = self._per_area.value(per.group(1)), per.end()
             self._period_after(f, group)
+        elif (
+            group.kind == "money"
+            and (fused := self._re_per_area_fused.match(f, group.end)) is not None
+        ):
+            group.per_area, group.end = self._per_area_fused.value(fused.group(1)), fused.end()
+            self._period_after(f, group)
         return group
 
     def _period_after(self, f: str, group: _Group) -> None:
@@ -863,7 +873,12 @@ class QuantityFinder:
         if areas and rate.amount is not None:
             area = areas[-1]
             m2 = area.numbers[-1].value * self._m2[area.unit or "m2"]
-            total = _round(rate.amount * per_m2 * m2)
+            # From the figure as written: a yearly rate's monthly equivalent is rounded ("$28
+            # psf a year" is 2.33 a month, and 2,500 sf of it 5,833.33, not 5,825).
+            said_period = group.period or (bits.period[0] if bits.period else None)
+            written = group.numbers[0].value if group.bound == "max" else group.numbers[-1].value
+            monthly = written / 12 if said_period == "year" else written
+            total = _round(monthly * per_m2 * m2)
             budget = rate.model_copy(update={"amount": total, "min": None, "max": None})
             out.append(said.model_copy(update={"value": budget}))
         return out
