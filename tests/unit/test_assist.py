@@ -125,6 +125,26 @@ def test_details_with_a_question_beside_them_fill_the_brief_and_get_the_answer(
     assert result.brief["fields"]["city"]["value"] == "Monterrey"
 
 
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        (
+            "es",
+            "Hola! Busco bodega en Guadalajara de 2000 metros cuadrados. ¿Me podrías ayudar? "
+            "Mi presupuesto es de 3 mil dólares mensuales.",
+        ),
+        ("en", "I need a 300 m2 office in Monterrey, can you help? Budget 5k USD a month."),
+    ],
+)
+def test_a_courtesy_question_beside_the_details_is_not_put_to_the_guides(
+    parser: Parser, language: str, text: str
+) -> None:
+    (result,) = _chat(parser, language, text)
+    assert "Fuente:" not in result.reply
+    assert "Source:" not in result.reply
+    assert result.brief["complete"] is True
+
+
 def test_a_budget_stated_beside_a_cost_question_fills_the_brief_and_is_simulated(
     parser: Parser,
 ) -> None:

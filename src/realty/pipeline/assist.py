@@ -22,6 +22,8 @@ from realty.pipeline.simulation_reply import SimulationReplier
 
 # Below this confidence the intent is a guess: the reply stays as the brief's policy made it.
 MIN_CONFIDENCE = 0.6
+# A question beside the details this short that no intent claims is a courtesy.
+ASIDE_MIN_WORDS = 4
 
 
 class Assistant:
@@ -82,12 +84,16 @@ class Assistant:
 
         Only sentences marked as questions ("?", "¿") are read, each on its own: the guides
         answer when they cover it (no "I don't know" next to the details the message gave),
-        the simulator when it asks a cost. ``None`` when no such question is answered.
+        the simulator when it asks a cost. A question of at most ``ASIDE_MIN_WORDS`` words
+        that no intent claims ("¿Me podrías ayudar?", "can you help?") is a courtesy and is
+        not put to the guides. ``None`` when no such question is answered.
         """
         for start, end in asked_sentences(text):
             question = text[start:end]
             intent = self._intents.classify(question, state.language)
             if intent.intent == "off_topic":
+                if len(question.split()) <= ASIDE_MIN_WORDS:
+                    continue  # "¿Me podrías ayudar?": a courtesy, no question for the guides
                 intent = TurnIntent("ask_question", MIN_CONFIDENCE, intent.sentiment)
             if intent.intent in ("ask_question", "simulate"):
                 answered = self.answer(question, state, intent, filled=True)
