@@ -166,6 +166,10 @@ def test_withdrawals(facts: FactFinder, text: str, key: str) -> None:
         ("ya no necesito los andenes", "loading_docks"),
         ("remove the floor requirement", "floor"),
         ("olvida la altura libre", "ceiling_height"),
+        # Required fields too: withdrawn, they are asked for again.
+        ("olvídate del presupuesto", "budget"),
+        ("forget the budget", "budget"),
+        ("quita el tamaño", "size"),
     ],
 )
 def test_withdrawals_of_counted_extras(facts: FactFinder, text: str, key: str) -> None:

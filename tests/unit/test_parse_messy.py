@@ -332,3 +332,21 @@ def test_a_dont_know_around_a_figure_given_is_a_hedge(parser: Parser) -> None:
     ]
     # Without a figure it still defers.
     assert "dont_know" in parser.parse("no sé todavía", ctx).signals
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("olvida el presupuesto anterior, son 10 mil", 10_000),
+        ("remove parking and my budget is 18k", 18_000),
+    ],
+)
+def test_a_withdrawal_followed_by_a_new_value_replaces_it(
+    parser: Parser, text: str, amount: float
+) -> None:
+    found = parser.parse(text, ParseContext()).candidates
+    budgets = [c for c in found if c.key == "budget"]
+    assert [(c.op, getattr(c.value, "amount", None)) for c in budgets] == [("set", amount)]
+    # A value said before the withdrawal is withdrawn.
+    later = parser.parse("my budget is 18k. no, forget the budget", ParseContext()).candidates
+    assert [c.op for c in later if c.key == "budget"][-1] == "remove"

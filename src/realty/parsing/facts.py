@@ -157,6 +157,9 @@ _REMOVABLE: dict[str, tuple[str, ...]] = {
     "ceiling_height": ("ceiling height", "altura libre", "altura"),
     "lease_term_months": ("lease term", "plazo del contrato", "plazo"),
     "employees": ("employees", "empleados"),
+    # The required ones too: withdrawn, they are asked for again.
+    "budget": ("budget", "presupuesto"),
+    "size": ("size", "tamano", "superficie", "square meters", "metros cuadrados"),
 }
 
 _NEED_VERBS = (

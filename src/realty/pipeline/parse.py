@@ -131,7 +131,7 @@ class Parser:
         facts = self.facts.find(msg, ctx)
         claimed = [c.span for c in (*cities, *facts)] + [u.span for u in unknown]
         quantities = self.quantities.find(msg, ctx, claimed)
-        candidates = _drop_overlapping_guesses([*cities, *kinds, *facts, *quantities])
+        candidates = _replaced(_drop_overlapping_guesses([*cities, *kinds, *facts, *quantities]))
         if contacts:
             candidates = sorted(
                 [*candidates, *(_contact(c) for c in contacts)], key=lambda c: c.span
@@ -156,3 +156,20 @@ class Parser:
             coverage=_coverage(msg, spans),
             choice=found.choice,
         )
+
+
+def _replaced(candidates: list[Candidate]) -> list[Candidate]:
+    """Without a withdrawal that the same message follows with a new value for that field:
+    "olvida el presupuesto anterior, son 10 mil" and "remove parking and my budget is 18k"
+    replace the budget (a correction, which keeps what the new words leave unsaid, such as
+    "a month"); they do not withdraw it."""
+    return [
+        c
+        for c in candidates
+        if not (
+            c.op == "remove"
+            and any(
+                o.key == c.key and o.op != "remove" and o.span[1] > c.span[0] for o in candidates
+            )
+        )
+    ]
