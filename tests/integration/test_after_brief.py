@@ -98,3 +98,62 @@ def test_golden_conversation_after_the_brief(
     service = make_service(matcher=matcher)
     problems = asyncio.run(_run(service, conversation))
     assert not problems, "\n".join(problems)
+
+
+UNTIL_THE_END = "any more?"  # sent again until the reply says there are no more
+
+
+async def _chat(service: ConversationService, *texts: str) -> list[Any]:
+    """Each message's result, in one new English conversation."""
+    start = await service.start("en")
+    said: list[Any] = []
+    for text in texts:
+        while True:
+            said.append(await service.handle_turn(start.conversation_id, text, access=start.access))
+            if text != UNTIL_THE_END or "Those are all" in said[-1].reply or len(said) > 20:
+                break
+    return said
+
+
+def test_more_after_a_list_pages_the_ranking_and_picks_from_the_new_page(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, confirmed, more, again, picked = asyncio.run(
+        _chat(
+            service,
+            "Looking for office space in Mexico City, 200 m2, budget 80k MXN monthly",
+            "yes",
+            "show me more",
+            "more",
+            "2",
+        )
+    )
+    ranking = asyncio.run(matcher.matches(confirmed.brief, limit=9)).listings
+    ids = [m.listing.id for m in ranking]
+    first = [m.listing.id for m in confirmed.matches.listings[:3]]
+    assert first == ids[:3]
+    assert "Here are 3 more that fit your brief:" in more.reply
+    assert [m.listing.id for m in more.matches.listings[:3]] == ids[3:6]
+    assert [m.listing.id for m in again.matches.listings[:3]] == ids[6:9]
+    # A number now opens the listing of the page last shown.
+    assert picked.reply.startswith("2. ")
+    assert again.matches.listings[1].summary["en"].split(" · ")[0] in picked.reply
+
+
+def test_more_past_the_last_listing_says_so(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    said = asyncio.run(
+        _chat(
+            service,
+            "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month",
+            "yes",
+            UNTIL_THE_END,
+        )
+    )
+    total = said[1].matches.total
+    # Every page of three, then the end of the list.
+    assert len(said) == 2 + -(-(total - 3) // 3) + 1
+    assert "Those are all the listings that fit this brief" in said[-1].reply

@@ -10,7 +10,7 @@ from realty.domain.brief import Brief, Money, PropertyType, Scalar, Slot
 from realty.domain.turn import Candidate, TurnUpdate
 from realty.parsing.questions import asked_sentences
 from realty.pipeline.intent import TurnIntent
-from realty.pipeline.pick import ListingPicker, Pick
+from realty.pipeline.pick import ListingPicker, Pick, wants_more
 from realty.pipeline.route import Route, Router
 
 
@@ -206,3 +206,24 @@ def test_a_budget_stated_beside_a_cost_question_stays() -> None:
 )
 def test_sentences_marked_as_questions(text: str, questions: list[str]) -> None:
     assert [text[a:b] for a, b in asked_sentences(text)] == questions
+
+
+@pytest.mark.parametrize(
+    ("text", "more"),
+    [
+        ("show me more", True),
+        ("muéstrame más opciones", True),
+        ("any more?", True),
+        ("what else do you have?", True),
+        ("¿tienes otros?", True),
+        ("siguientes", True),
+        # Something else than the next listings of the same search.
+        ("any cheaper?", False),
+        ("¿hay algo más barato?", False),
+        ("I need more space", False),
+        ("otra ciudad", False),
+        ("more than 500 m2", False),
+    ],
+)
+def test_wants_more_reads_a_request_for_the_next_listings(text: str, more: bool) -> None:
+    assert wants_more(text) is more

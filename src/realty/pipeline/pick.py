@@ -161,6 +161,31 @@ _POINTING: Final = frozenset(
 )
 
 
+# "show me more", "otras opciones", "what else?", "siguientes": the next listings of the list
+# shown ("more space", "más barato" and "other city" ask something else).
+_MORE: Final = frozenset(
+    {"more", "mas", "otras", "otros", "others", "other", "else", "next", "siguientes", "anymore"}
+)
+_NOT_MORE_AFTER: Final = frozenset(
+    {"barato", "barata", "baratos", "baratas", "economico", "economica", "grande", "grandes"}
+    | {"chico", "chica", "pequeno", "pequena", "amplio", "amplia", "caro", "cara", "cerca"}
+    | {"cheap", "cheaper", "affordable", "big", "bigger", "large", "larger", "small", "smaller"}
+    | {"expensive", "space", "room", "espacio", "metros", "m2", "sqft", "parking", "city"}
+    | {"ciudad", "zona", "zone", "area", "than", "que", "de", "of", "budget", "presupuesto"}
+)
+
+
+def wants_more(text: str) -> bool:
+    """Whether ``text`` asks for more listings of the same search ("show me more", "¿tienes
+    otras?", "what else?"), not for different ones ("something cheaper", "more space")."""
+    words = [w.text for w in Message.of(text).words]
+    for i, word in enumerate(words):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word in _MORE and following not in _NOT_MORE_AFTER and not following.isdigit():
+            return True
+    return False
+
+
 @dataclass(frozen=True, slots=True)
 class Pick:
     """A choice read from a message.

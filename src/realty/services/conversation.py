@@ -61,7 +61,7 @@ from realty.pipeline.guard import Guard, GuardVerdict
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.llm_extract import LLMExtractor, LLMOutcome
 from realty.pipeline.parse import Parser
-from realty.pipeline.pick import ListingPicker, Pick
+from realty.pipeline.pick import ListingPicker, Pick, wants_more
 from realty.pipeline.respond import Responder
 from realty.pipeline.route import Route, Router
 from realty.pipeline.validate import Validator
@@ -94,6 +94,8 @@ _BACKOFF_S = 0.005
 _BACKOFF_CAP_S = 0.2
 # Listings a chat list shows (the numbered list a reply of "2" picks from).
 LISTED = 3
+# How far down the ranking "show me more" pages (a broker takes it from there).
+PAGED = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,8 +708,18 @@ class ConversationService:
         with self._stage("matches") as span:
             if route.kind == "market":
                 transition = await self._priced(transition)
+            # After a list, "more" / "¿tienes otros?" pages it, whatever the intent read.
+            more = (
+                bool(state.shown)
+                and route.kind != "handoff"
+                and not update.accepted
+                and wants_more(verdict.text)
+            )
             transition, found = await self._listed(
-                transition, search=route.kind == "search", changed=bool(update.accepted)
+                transition,
+                search=route.kind == "search" or more,
+                changed=bool(update.accepted),
+                more=more,
             )
             if found is not None:
                 span.set_attribute("realty.matches.count", len(found.listings))
@@ -864,14 +876,16 @@ class ConversationService:
         return answer(transition, Answered(topic="market", text=words[state.language]))
 
     async def _listed(
-        self, transition: Transition, *, search: bool, changed: bool
+        self, transition: Transition, *, search: bool, changed: bool, more: bool = False
     ) -> tuple[Transition, MatchResult | None]:
         """The listings that fit the brief after this turn, and the turn with them.
 
         Matching runs once the brief names a type and a city, on a turn that changed the
         brief, confirmed it or asked for listings. Asked for (``search``), the list becomes
         the answer of the turn (a preview while the brief fills), or the answer says what a
-        search needs. Matching only reads: a failure leaves the turn as it was (logged).
+        search needs; asked for ``more`` after a list, the answer is the next listings of the
+        ranking (up to :data:`PAGED` in all), or that there are no more. Matching only reads:
+        a failure leaves the turn as it was (logged).
         """
         state = transition.state
         confirmed = any(isinstance(a, Confirmed) for a in transition.actions)
@@ -882,12 +896,20 @@ class ConversationService:
                 text = self._router.search_needs(state.language)
                 transition = answer(transition, Answered(topic="listings", text=text))
             return transition, None
+        limit = PAGED if more else LISTED
         try:
-            found = await self._matcher.matches(state.brief, limit=LISTED, modality=state.modality)
+            found = await self._matcher.matches(state.brief, limit=limit, modality=state.modality)
         except RealtyError as exc:
             logger.warning("no matches for a brief: %s", exc)
             return transition, None
-        if search and not confirmed:
+        if more and not confirmed:
+            found = found.after(state.shown)
+            preview = bool(state.brief.missing(self._registry.required))
+            text = found.chat_text(state.language, preview=preview, market=False, more=True)
+            transition = answer(transition, Answered(topic="listings", text=text))
+            if found.listings:
+                transition = _with_state(transition, shown=_ids(found))
+        elif search and not confirmed:
             preview = bool(state.brief.missing(self._registry.required))
             text = found.chat_text(state.language, preview=preview)
             transition = answer(transition, Answered(topic="listings", text=text))

@@ -87,6 +87,20 @@ _CHAT: Mapping[str, Words] = {
         "en": "Reply with a number to see one in detail.",
         "es": "Responde con un número para ver uno a detalle.",
     },
+    "more": {
+        "en": "Here are {n} more that fit your brief:",
+        "es": "Aquí tienes otros {n} que coinciden con tu búsqueda:",
+    },
+    "more_one": {
+        "en": "One more fits your brief:",
+        "es": "Uno más coincide con tu búsqueda:",
+    },
+    "no_more": {
+        "en": "Those are all the listings that fit this brief; changing a requirement (the "
+        "size, the budget or the zone) would show others.",
+        "es": "Esos son todos los inmuebles que coinciden con esta búsqueda; cambiar un "
+        "requisito (la superficie, el presupuesto o la zona) mostraría otros.",
+    },
     # One listing: its own wording, not "these 1 listings".
     "found_one": {
         "en": "This listing fits your brief:",
@@ -209,7 +223,13 @@ class MatchResult(BaseModel):
     market: MarketCheckResult | None = None
 
     def chat_text(
-        self, language: Language, limit: int = 3, *, preview: bool = False, market: bool = True
+        self,
+        language: Language,
+        limit: int = 3,
+        *,
+        preview: bool = False,
+        market: bool = True,
+        more: bool = False,
     ) -> str:
         """The matches as a chat message: a numbered list (a reply of "2" opens the second),
         what was relaxed when nothing fitted exactly, and the market check.
@@ -219,15 +239,20 @@ class MatchResult(BaseModel):
             limit: At most this many listings.
             preview: The brief is not complete yet (the list says "so far").
             market: End with the market check.
+            more: The listings are a next page (:meth:`after`): "3 more that fit", or that
+                there are no more.
         """
         shown = self.listings[:limit]
         lines: list[str] = []
-        if not shown:
+        if not shown and more:
+            lines.append(_CHAT["no_more"][language])
+        elif not shown:
             lines.append(_CHAT["none"][language])
             if self.relaxation_text:
                 lines.append(self.relaxation_text[language])
         else:
             lead = "relaxed" if self.relaxed is not None else "preview" if preview else "found"
+            lead = "more" if more else lead
             one = "_one" if len(shown) == 1 else ""
             lines.append(_CHAT[lead + one][language].format(n=len(shown)))
             if self.relaxed is not None and self.relaxation_text:
@@ -237,6 +262,13 @@ class MatchResult(BaseModel):
         if market and self.market is not None and self.market.text.get(language):
             lines.append(str(self.market.text[language]))
         return "\n".join(lines)
+
+    def after(self, shown: Sequence[str]) -> MatchResult:
+        """The listings ranked after the last of ``shown`` (the ids of a list shown before):
+        the next page of that list, or the whole ranking when none of them is in it."""
+        ids = [m.listing.id for m in self.listings]
+        last = max((ids.index(i) for i in shown if i in ids), default=-1)
+        return self.model_copy(update={"listings": self.listings[last + 1 :]})
 
     def market_note(self, language: Language) -> str | None:
         """The market check in words when it says something worth hearing before the brief
