@@ -157,3 +157,25 @@ def test_more_past_the_last_listing_says_so(
     # Every page of three, then the end of the list.
     assert len(said) == 2 + -(-(total - 3) // 3) + 1
     assert "Those are all the listings that fit this brief" in said[-1].reply
+
+
+def test_asked_for_something_cheaper_the_listings_that_fit_come_cheapest_first(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    *_, cheaper = asyncio.run(
+        _chat(
+            service,
+            "Busco oficina en Monterrey de 300 m2, 100 mil al mes",
+            "sí",
+            "¿hay algo más barato?",
+        )
+    )
+    assert "Los 3 más económicos que coinciden con tu búsqueda:" in cheaper.reply
+    market = Market.default("MX")
+    shown = cheaper.matches.listings[:3]
+    prices = [market.to_home(m.listing.price, m.listing.currency) for m in shown]
+    assert prices == sorted(prices)
+    fits = asyncio.run(matcher.matches(cheaper.brief, limit=30)).listings
+    cheapest = min(market.to_home(m.listing.price, m.listing.currency) for m in fits)
+    assert prices[0] == cheapest

@@ -10,7 +10,7 @@ from realty.domain.brief import Brief, Money, PropertyType, Scalar, Slot
 from realty.domain.turn import Candidate, TurnUpdate
 from realty.parsing.questions import asked_sentences
 from realty.pipeline.intent import TurnIntent
-from realty.pipeline.pick import ListingPicker, Pick, wants_more
+from realty.pipeline.pick import ListingPicker, Pick, wants_cheaper, wants_more
 from realty.pipeline.route import Route, Router
 
 
@@ -227,3 +227,19 @@ def test_sentences_marked_as_questions(text: str, questions: list[str]) -> None:
 )
 def test_wants_more_reads_a_request_for_the_next_listings(text: str, more: bool) -> None:
     assert wants_more(text) is more
+
+
+@pytest.mark.parametrize(
+    ("text", "cheaper"),
+    [
+        ("any cheaper?", True),
+        ("¿hay algo más barato?", True),
+        ("something more affordable please", True),
+        ("algo menos caro", True),
+        ("show me more", False),
+        ("the cheapest", False),  # a pick of the list shown
+        ("más grande", False),
+    ],
+)
+def test_wants_cheaper_reads_a_request_for_lower_prices(text: str, cheaper: bool) -> None:
+    assert wants_cheaper(text) is cheaper

@@ -186,6 +186,43 @@ def wants_more(text: str) -> bool:
     return False
 
 
+# "any cheaper?", "¿hay algo más barato?", "something more affordable": the listings that
+# fit, cheapest first (folded words, each phrase in a row).
+_CHEAPER: Final = (
+    ("cheaper",),
+    ("less", "expensive"),
+    ("more", "affordable"),
+    ("lower", "price"),
+    ("lower", "prices"),
+    ("lower", "rent"),
+    ("mas", "barato"),
+    ("mas", "barata"),
+    ("mas", "baratos"),
+    ("mas", "baratas"),
+    ("mas", "economico"),
+    ("mas", "economica"),
+    ("mas", "economicos"),
+    ("mas", "economicas"),
+    ("menos", "caro"),
+    ("menos", "cara"),
+    ("menos", "caros"),
+    ("menos", "caras"),
+    ("menor", "precio"),
+    ("menor", "renta"),
+)
+
+
+def wants_cheaper(text: str) -> bool:
+    """Whether ``text`` asks for cheaper listings than those shown ("any cheaper?", "¿algo
+    más barato?")."""
+    words = [w.text for w in Message.of(text).words]
+    return any(
+        tuple(words[i : i + len(phrase)]) == phrase
+        for phrase in _CHEAPER
+        for i in range(len(words))
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Pick:
     """A choice read from a message.

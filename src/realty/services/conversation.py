@@ -61,7 +61,7 @@ from realty.pipeline.guard import Guard, GuardVerdict
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.llm_extract import LLMExtractor, LLMOutcome
 from realty.pipeline.parse import Parser
-from realty.pipeline.pick import ListingPicker, Pick, wants_more
+from realty.pipeline.pick import ListingPicker, Pick, wants_cheaper, wants_more
 from realty.pipeline.respond import Responder
 from realty.pipeline.route import Route, Router
 from realty.pipeline.validate import Validator
@@ -715,11 +715,13 @@ class ConversationService:
                 and not update.accepted
                 and wants_more(verdict.text)
             )
+            cheaper = route.kind == "search" and wants_cheaper(verdict.text)
             transition, found = await self._listed(
                 transition,
                 search=route.kind == "search" or more,
                 changed=bool(update.accepted),
-                more=more,
+                more=more and not cheaper,
+                cheaper=cheaper,
             )
             if found is not None:
                 span.set_attribute("realty.matches.count", len(found.listings))
@@ -876,7 +878,13 @@ class ConversationService:
         return answer(transition, Answered(topic="market", text=words[state.language]))
 
     async def _listed(
-        self, transition: Transition, *, search: bool, changed: bool, more: bool = False
+        self,
+        transition: Transition,
+        *,
+        search: bool,
+        changed: bool,
+        more: bool = False,
+        cheaper: bool = False,
     ) -> tuple[Transition, MatchResult | None]:
         """The listings that fit the brief after this turn, and the turn with them.
 
@@ -884,8 +892,9 @@ class ConversationService:
         brief, confirmed it or asked for listings. Asked for (``search``), the list becomes
         the answer of the turn (a preview while the brief fills), or the answer says what a
         search needs; asked for ``more`` after a list, the answer is the next listings of the
-        ranking (up to :data:`PAGED` in all), or that there are no more. Matching only reads:
-        a failure leaves the turn as it was (logged).
+        ranking (up to :data:`PAGED` in all), or that there are no more; asked for something
+        ``cheaper``, the cheapest of them. Matching only reads: a failure leaves the turn as
+        it was (logged).
         """
         state = transition.state
         confirmed = any(isinstance(a, Confirmed) for a in transition.actions)
@@ -896,7 +905,7 @@ class ConversationService:
                 text = self._router.search_needs(state.language)
                 transition = answer(transition, Answered(topic="listings", text=text))
             return transition, None
-        limit = PAGED if more else LISTED
+        limit = PAGED if more or cheaper else LISTED
         try:
             found = await self._matcher.matches(state.brief, limit=limit, modality=state.modality)
         except RealtyError as exc:
@@ -911,7 +920,9 @@ class ConversationService:
                 transition = _with_state(transition, shown=_ids(found))
         elif search and not confirmed:
             preview = bool(state.brief.missing(self._registry.required))
-            text = found.chat_text(state.language, preview=preview)
+            if cheaper:
+                found = self._matcher.cheapest_first(found)
+            text = found.chat_text(state.language, preview=preview, cheapest=cheaper)
             transition = answer(transition, Answered(topic="listings", text=text))
             transition = _with_state(transition, shown=_ids(found))
         elif (

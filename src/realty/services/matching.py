@@ -95,6 +95,14 @@ _CHAT: Mapping[str, Words] = {
         "en": "One more fits your brief:",
         "es": "Uno más coincide con tu búsqueda:",
     },
+    "cheapest_first": {
+        "en": "The {n} cheapest that fit your brief:",
+        "es": "Los {n} más económicos que coinciden con tu búsqueda:",
+    },
+    "cheapest_first_one": {
+        "en": "The only one that fits your brief:",
+        "es": "El único que coincide con tu búsqueda:",
+    },
     "no_more": {
         "en": "Those are all the listings that fit this brief; changing a requirement (the "
         "size, the budget or the zone) would show others.",
@@ -230,6 +238,7 @@ class MatchResult(BaseModel):
         preview: bool = False,
         market: bool = True,
         more: bool = False,
+        cheapest: bool = False,
     ) -> str:
         """The matches as a chat message: a numbered list (a reply of "2" opens the second),
         what was relaxed when nothing fitted exactly, and the market check.
@@ -241,6 +250,7 @@ class MatchResult(BaseModel):
             market: End with the market check.
             more: The listings are a next page (:meth:`after`): "3 more that fit", or that
                 there are no more.
+            cheapest: The listings are sorted by price (:meth:`MatchService.cheapest_first`).
         """
         shown = self.listings[:limit]
         lines: list[str] = []
@@ -252,7 +262,7 @@ class MatchResult(BaseModel):
                 lines.append(self.relaxation_text[language])
         else:
             lead = "relaxed" if self.relaxed is not None else "preview" if preview else "found"
-            lead = "more" if more else lead
+            lead = "more" if more else "cheapest_first" if cheapest else lead
             one = "_one" if len(shown) == 1 else ""
             lines.append(_CHAT[lead + one][language].format(n=len(shown)))
             if self.relaxed is not None and self.relaxation_text:
@@ -391,6 +401,15 @@ class MatchService:
         else:
             position = min(present, key=lambda p: p[1].size_m2)[0]
         return position, _CHAT[which][language].format(n=position)
+
+    def cheapest_first(self, found: MatchResult) -> MatchResult:
+        """``found`` with its listings cheapest first (prices compared in the home currency;
+        equal prices keep their rank)."""
+        market = self._market
+        ordered = sorted(
+            found.listings, key=lambda m: market.to_home(m.listing.price, m.listing.currency)
+        )
+        return found.model_copy(update={"listings": tuple(ordered)})
 
     def want(self, brief: Brief | Mapping[str, Any], *, modality: Modality | None = None) -> Want:
         """What ``brief`` (a :class:`Brief` or its canonical JSON) asks, before market data.
