@@ -179,3 +179,29 @@ def test_asked_for_something_cheaper_the_listings_that_fit_come_cheapest_first(
     fits = asyncio.run(matcher.matches(cheaper.brief, limit=30)).listings
     cheapest = min(market.to_home(m.listing.price, m.listing.currency) for m in fits)
     assert prices[0] == cheapest
+
+
+def test_a_question_about_the_features_of_the_listings_shown_is_answered_from_them(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, confirmed, one, every = asyncio.run(
+        _chat(
+            service,
+            "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month",
+            "yes",
+            "does the first one have parking?",
+            "do they have loading docks and three phase power?",
+        )
+    )
+    shown = confirmed.matches.listings[:3]
+    first = shown[0].listing.amenities.parking_spaces
+    said = f"{first} parking spaces" if first is not None else "parking spaces: not stated"
+    assert (
+        one.reply.splitlines()[0] == f"1. warehouse in {shown[0].listing.zone}, Guadalajara: {said}"
+    )
+    assert len(one.reply.splitlines()) == 1
+    lines = every.reply.splitlines()
+    assert [line[:3] for line in lines] == [f"{n}. " for n in range(1, len(shown) + 1)]
+    assert all("loading dock" in line and "three-phase" in line for line in lines)
+    assert one.brief == confirmed.brief  # a question fills nothing

@@ -120,6 +120,29 @@ QUESTION_CASES = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("does the first one have parking?", ("parking_spaces",)),
+        ("¿tiene estacionamiento?", ("parking_spaces",)),
+        (
+            "do they have loading docks and three phase power?",
+            ("loading_docks", "three_phase_power"),
+        ),
+        ("¿qué altura libre tiene?", ("ceiling_height",)),
+        ("Is it furnished?", ("furnished",)),
+        # A wish or a request asks nothing about a listing.
+        ("we need parking", ()),
+        ("what about parking?", ()),
+        ("Anything with a garage?", ()),
+    ],
+)
+def test_the_features_a_question_about_a_listing_names(
+    facts: FactFinder, text: str, keys: tuple[str, ...]
+) -> None:
+    assert facts.asked(Message.of(text)) == keys
+
+
 @pytest.mark.parametrize(("text", "expected"), QUESTION_CASES)
 def test_questions_about_features_set_nothing(
     facts: FactFinder, text: str, expected: list[object]

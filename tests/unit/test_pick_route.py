@@ -10,7 +10,13 @@ from realty.domain.brief import Brief, Money, PropertyType, Scalar, Slot
 from realty.domain.turn import Candidate, TurnUpdate
 from realty.parsing.questions import asked_sentences
 from realty.pipeline.intent import TurnIntent
-from realty.pipeline.pick import ListingPicker, Pick, wants_cheaper, wants_more
+from realty.pipeline.pick import (
+    ListingPicker,
+    Pick,
+    named_position,
+    wants_cheaper,
+    wants_more,
+)
 from realty.pipeline.route import Route, Router
 
 
@@ -243,3 +249,19 @@ def test_wants_more_reads_a_request_for_the_next_listings(text: str, more: bool)
 )
 def test_wants_cheaper_reads_a_request_for_lower_prices(text: str, cheaper: bool) -> None:
     assert wants_cheaper(text) is cheaper
+
+
+@pytest.mark.parametrize(
+    ("text", "position"),
+    [
+        ("does the first one have parking?", 1),
+        ("¿la 2 tiene andenes?", 2),
+        ("does #3 have docks?", 3),
+        ("the last one, is it furnished?", 3),
+        ("do they have 2 docks?", None),  # a count, not a position
+        ("¿tiene estacionamiento?", None),
+        ("is the fifth one furnished?", None),  # past the list
+    ],
+)
+def test_named_position_inside_a_longer_message(text: str, position: int | None) -> None:
+    assert named_position(text, 3) == position

@@ -238,18 +238,38 @@ class MatchWords:
         want = number(fact.want) if float(fact.want).is_integer() else f"{fact.want:g}"
         return self.say("extra_short", language, have=have, want=want)
 
-    def listing(self, listing: Listing, position: int, language: Language, today: dt.date) -> str:
-        """One listing in detail, for a chat: where, price, size and price per m², when it is
-        available, what it has, and a link to a map at its coordinates."""
+    def place(self, listing: Listing, language: Language) -> str:
+        """``office in Polanco, Mexico City`` (the zone when the listing states one)."""
         where = {
             "kind": self.kind(listing.property_type, language),
             "city": self.city(listing.city.value, language),
         }
-        place = (
-            self.say("place_zone", language, zone=listing.zone, **where)
-            if listing.zone
-            else self.say("place_city", language, **where)
-        )
+        if listing.zone:
+            return self.say("place_zone", language, zone=listing.zone, **where)
+        return self.say("place_city", language, **where)
+
+    def features(
+        self, listing: Listing, position: int, keys: Sequence[str], language: Language
+    ) -> str:
+        """What one listing of a list states about ``keys`` (amenity keys), on one line:
+        ``1. warehouse in Arcos Vallarta, Guadalajara: 3 parking spaces, not furnished``."""
+        stated = listing.amenities.stated()
+        items = []
+        for key in keys:
+            value = stated.get(key)
+            if value is None:
+                items.append(self.say("extra_unknown", language, label=self._label(key, language)))
+            elif value is False:
+                items.append(self.say("extra_no", language, label=self._label(key, language)))
+            else:
+                items.append(self._amenity(key, value, language))
+        place = self.place(listing, language)
+        return self.say("features_line", language, n=position, place=place, items=", ".join(items))
+
+    def listing(self, listing: Listing, position: int, language: Language, today: dt.date) -> str:
+        """One listing in detail, for a chat: where, price, size and price per m², when it is
+        available, what it has, and a link to a map at its coordinates."""
+        place = self.place(listing, language)
         unit = listing.price / listing.size_m2
         facts = [
             self.price(listing.price, listing.currency, listing.offer, language),

@@ -162,6 +162,9 @@ _REMOVABLE: dict[str, tuple[str, ...]] = {
     "size": ("size", "tamano", "superficie", "square meters", "metros cuadrados"),
 }
 
+# A fact asked about under the key a listing states it by.
+_ASKED_AS: dict[str, str] = {"parking": "parking_spaces"}
+
 _NEED_VERBS = (
     "need",
     "require",
@@ -498,6 +501,27 @@ class FactFinder:
             out.append(date)
         out.extend(_companion_removals(out))
         return sorted(out, key=lambda c: (c.span[0], c.key))
+
+    def asked(self, msg: Message) -> tuple[str, ...]:
+        """The features a question about a property names ("does it have parking?", "¿cuántos
+        andenes tiene?"), by key and in order: what :meth:`find` leaves unread there.
+
+        Yes/no facts and the counted extras (parking spaces, docks, heights…) are read;
+        "parking" is asked as ``parking_spaces``.
+        """
+        texts = _texts(msg)
+        if not texts:
+            return ()
+        asked = question_words(msg, texts)
+        if not asked:
+            return ()
+        found = [(m.first, m.key) for m in self._mentions(texts) if m.first in asked]
+        found += [
+            (pos, self._removable[tokens])
+            for pos in asked
+            if (tokens := self._removable_cues.at(texts, pos)) is not None
+        ]
+        return tuple(dict.fromkeys(_ASKED_AS.get(k, k) for _, k in sorted(found)))
 
     # ---- yes/no extras -------------------------------------------------------------------
 

@@ -186,6 +186,25 @@ def wants_more(text: str) -> bool:
     return False
 
 
+# Words before a number that make it a position in the list ("number 2", "la 3", "#1").
+_POSITION_LEADS: Final = frozenset(
+    {"number", "num", "no", "numero", "option", "opcion", "listing", "inmueble", "el", "la"}
+)
+
+
+def named_position(text: str, count: int) -> int | None:
+    """The position in a list of ``count`` that ``text`` points at inside a longer message
+    ("does the first one have parking?", "¿la 2 tiene andenes?"), or ``None``."""
+    words = [w.text for w in Message.of(text.replace("#", " number ")).words]
+    for i, word in enumerate(words):
+        if word in _ORDINALS:
+            position = _ORDINALS[word]
+            return count if position == -1 else position if position <= count else None
+        if word.isdigit() and i and words[i - 1] in _POSITION_LEADS and 1 <= int(word) <= count:
+            return int(word)
+    return None
+
+
 # "any cheaper?", "¿hay algo más barato?", "something more affordable": the listings that
 # fit, cheapest first (folded words, each phrase in a row).
 _CHEAPER: Final = (

@@ -25,7 +25,7 @@ import random
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -61,7 +61,7 @@ from realty.pipeline.guard import Guard, GuardVerdict
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.llm_extract import LLMExtractor, LLMOutcome
 from realty.pipeline.parse import Parser
-from realty.pipeline.pick import ListingPicker, Pick, wants_cheaper, wants_more
+from realty.pipeline.pick import ListingPicker, Pick, named_position, wants_cheaper, wants_more
 from realty.pipeline.respond import Responder
 from realty.pipeline.route import Route, Router
 from realty.pipeline.validate import Validator
@@ -723,6 +723,8 @@ class ConversationService:
                 more=more and not cheaper,
                 cheaper=cheaper,
             )
+            if state.shown and not update.accepted and route.kind != "handoff":
+                transition = await self._featured(transition, state.shown, verdict.text)
             if found is not None:
                 span.set_attribute("realty.matches.count", len(found.listings))
         with self._stage("respond"):
@@ -859,6 +861,28 @@ class ConversationService:
         )
         transition = answer(transition, Answered(topic=route.handoff, text=text))
         return _with_state(transition, handoff=route.handoff)
+
+    async def _featured(
+        self, transition: Transition, shown: Sequence[str], text: str
+    ) -> Transition:
+        """A question about the features of the listings shown ("does the first one have
+        parking?", "¿tienen andenes?"): what each of them (or the one it names) states, from
+        the catalog. A failure to read it leaves the turn as it was (logged)."""
+        if self._matcher is None:
+            return transition
+        keys = self._parser.facts.asked(Message.of(text))
+        if not keys:
+            return transition
+        language = transition.state.language
+        position = named_position(text, len(shown))
+        try:
+            words = await self._matcher.features(shown, keys, language, position)
+        except RealtyError as exc:
+            logger.warning("no features for a list: %s", exc)
+            return transition
+        if words is None:
+            return transition
+        return answer(transition, Answered(topic="listings", text=words))
 
     async def _priced(self, transition: Transition) -> Transition:
         """A question about prices: the catalog's medians for the brief's kind and city, and

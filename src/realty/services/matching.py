@@ -30,7 +30,7 @@ from realty.catalog.seed import CatalogSeeder
 from realty.catalog.wording import MatchWords, load_policy
 from realty.domain.brief import LANGUAGES, Brief, Language, Modality, PropertyKind
 from realty.domain.fields import FieldRegistry
-from realty.domain.listing import OFFERS, Listing, Offer
+from realty.domain.listing import AMENITY_KEYS, OFFERS, Listing, Offer
 from realty.domain.market import Market
 from realty.domain.market_check import (
     MarketCheck,
@@ -401,6 +401,30 @@ class MatchService:
         else:
             position = min(present, key=lambda p: p[1].size_m2)[0]
         return position, _CHAT[which][language].format(n=position)
+
+    async def features(
+        self,
+        listing_ids: Sequence[str],
+        keys: Sequence[str],
+        language: Language,
+        position: int | None = None,
+    ) -> str | None:
+        """What the listings of a list shown (``listing_ids``, in order) state about the
+        amenities ``keys``, one line each (only the one at 1-based ``position`` when given);
+        ``None`` when no key is an amenity a listing states or the catalog has none of them
+        any more."""
+        keys = [k for k in keys if k in AMENITY_KEYS]
+        if not keys:
+            return None
+        numbered = list(enumerate(listing_ids, 1))
+        if position is not None:
+            numbered = numbered[position - 1 : position]
+        lines = []
+        for number, lid in numbered:
+            listing = await self._catalog.get(lid)
+            if listing is not None:
+                lines.append(self._words.features(listing, number, keys, language))
+        return "\n".join(lines) or None
 
     def cheapest_first(self, found: MatchResult) -> MatchResult:
         """``found`` with its listings cheapest first (prices compared in the home currency;
