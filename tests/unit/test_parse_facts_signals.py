@@ -281,6 +281,8 @@ VISIT_CASES = [
     ("Me gustaría visitarla. ¿Qué tal el 15 de marzo?", "2026-03-15"),
     ("Yeah, I'd like to plan a trip on the 13th.", "2026-03-13"),
     ("I want to go the day after tomorrow.", "2026-03-12"),
+    ("me gusta la 1, ¿la puedo ver el lunes?", "2026-03-16"),
+    ("quiero conocerla mañana", "2026-03-11"),
 ]
 
 

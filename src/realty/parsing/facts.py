@@ -382,6 +382,19 @@ _VISIT_CUES = _Cues.of(
     ("verla",),
     ("cita",),
     ("recorrido",),
+    # "¿la puedo ver el lunes?", "quiero conocerla mañana", "la vemos el jueves".
+    ("la", "puedo", "ver"),
+    ("lo", "puedo", "ver"),
+    ("la", "podemos", "ver"),
+    ("lo", "podemos", "ver"),
+    ("ir", "a", "ver"),
+    ("pasar", "a", "ver"),
+    ("la", "vemos"),
+    ("lo", "vemos"),
+    ("conocerla",),
+    ("conocerlo",),
+    ("conocer", "el"),
+    ("conocer", "la"),
 )
 # How far after a visit cue its date may start ("visit the apartment on the 9th").
 _VISIT_REACH = 8
