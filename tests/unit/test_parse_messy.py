@@ -314,6 +314,9 @@ def test_a_type_ruled_out_is_not_taken(parser: Parser) -> None:
         ("warehouse with offices in Monterrey", "warehouse"),
         ("oficina con bodega en Guadalajara", "office"),
         ("I need a warehouse. Actually an office with parking", "office"),
+        # A count stands in for the determiner an ambiguous word needs.
+        ("buscamos 5 locales en Monterrey de 150 m2 cada uno", "retail"),
+        ("busco dos locales en Puebla", "retail"),
     ],
 )
 def test_a_kind_named_as_the_use_of_another_is_not_the_property(

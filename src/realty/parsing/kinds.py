@@ -30,6 +30,7 @@ from realty.domain.brief import PropertyKind, PropertyType
 from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.facts import fact_vocabulary
 from realty.parsing.lexicon import Lexicon, lexicon
+from realty.parsing.numbers import number_vocabulary
 from realty.parsing.signals import vocabulary
 from realty.parsing.text import Message, fold
 
@@ -422,7 +423,9 @@ def _guard_ok(texts: Sequence[str], pos: int) -> bool:
         return False
     if guard.determiner:
         window = texts[max(0, pos - guard.reach) : pos]
-        opened = guard.opens and (pos == 0 or before in _OPENERS)
+        # "5 locales", "dos oficinas": a count stands in for a determiner too.
+        counted = before.isdigit() or (before in number_vocabulary() and before not in ("y", "and"))
+        opened = counted or (guard.opens and (pos == 0 or before in _OPENERS))
         if not opened and not any(w in _DETERMINERS for w in window):
             return False
     if guard.only_after is not None:
