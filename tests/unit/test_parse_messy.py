@@ -309,6 +309,18 @@ def test_a_type_ruled_out_is_not_taken(parser: Parser) -> None:
         # Said as a change of mind, the later kind is still the wish.
         ("I wanted an office but now I'm looking for a warehouse", "warehouse"),
         ("una oficina, no, mejor para una bodega", "warehouse"),
+    ],
+)
+def test_a_kind_named_as_the_use_of_another_is_not_the_property(
+    parser: Parser, text: str, kind: str
+) -> None:
+    value = _values(parser, text)["property_type"]
+    assert getattr(value, "value", None) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
         # A kind after "with" is a feature of the place.
         ("una nave de 3 mil metros en Apodaca, con 2 andenes y oficinas", "industrial"),
         ("warehouse with offices in Monterrey", "warehouse"),
@@ -319,7 +331,7 @@ def test_a_type_ruled_out_is_not_taken(parser: Parser) -> None:
         ("busco dos locales en Puebla", "retail"),
     ],
 )
-def test_a_kind_named_as_the_use_of_another_is_not_the_property(
+def test_the_kind_is_the_place_not_a_feature_and_a_count_names_it(
     parser: Parser, text: str, kind: str
 ) -> None:
     value = _values(parser, text)["property_type"]
