@@ -205,3 +205,20 @@ def test_a_question_about_the_features_of_the_listings_shown_is_answered_from_th
     assert [line[:3] for line in lines] == [f"{n}. " for n in range(1, len(shown) + 1)]
     assert all("loading dock" in line and "three-phase" in line for line in lines)
     assert one.brief == confirmed.brief  # a question fills nothing
+
+
+def test_how_big_a_listing_shown_is_answered_from_it_not_from_the_guides(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, confirmed, size = asyncio.run(
+        _chat(
+            service,
+            "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month",
+            "yes",
+            "how big is the first one?",
+        )
+    )
+    first = confirmed.matches.listings[0].listing
+    assert size.reply.splitlines()[0].endswith(f": {first.size_m2:,.0f} m²")
+    assert "Source:" not in size.reply

@@ -131,6 +131,8 @@ QUESTION_CASES = [
         ),
         ("¿qué altura libre tiene?", ("ceiling_height",)),
         ("Is it furnished?", ("furnished",)),
+        ("how big is the first one?", ("size",)),
+        ("¿cuánto mide la 3?", ("size",)),
         # A wish or a request asks nothing about a listing.
         ("we need parking", ()),
         ("what about parking?", ()),

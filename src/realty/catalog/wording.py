@@ -256,6 +256,9 @@ class MatchWords:
         stated = listing.amenities.stated()
         items = []
         for key in keys:
+            if key == "size":
+                items.append(f"{number(listing.size_m2)} m²")
+                continue
             value = stated.get(key)
             if value is None:
                 items.append(self.say("extra_unknown", language, label=self._label(key, language)))

@@ -164,6 +164,8 @@ _REMOVABLE: dict[str, tuple[str, ...]] = {
 
 # A fact asked about under the key a listing states it by.
 _ASKED_AS: dict[str, str] = {"parking": "parking_spaces"}
+# Words that ask about a listing's size without naming a unit ("how big is it?").
+_ASKED_SIZE = _Cues.of(("how", "big"), ("que", "tan", "grande"), ("cuanto", "mide"), ("tamano",))
 
 _NEED_VERBS = (
     "need",
@@ -534,6 +536,7 @@ class FactFinder:
             for pos in asked
             if (tokens := self._removable_cues.at(texts, pos)) is not None
         ]
+        found += [(pos, "size") for pos in asked if _ASKED_SIZE.at(texts, pos) is not None]
         return tuple(dict.fromkeys(_ASKED_AS.get(k, k) for _, k in sorted(found)))
 
     # ---- yes/no extras -------------------------------------------------------------------

@@ -882,6 +882,13 @@ class ConversationService:
             return transition
         if words is None:
             return transition
+        # About the listings shown, not the guides' general advice ("¿qué tamaño tiene?").
+        kept = tuple(
+            a
+            for a in transition.actions
+            if not (isinstance(a, Answered) and a.topic == "knowledge")
+        )
+        transition = transition.model_copy(update={"actions": kept})
         return answer(transition, Answered(topic="listings", text=words))
 
     async def _priced(self, transition: Transition) -> Transition:

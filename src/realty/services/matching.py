@@ -410,10 +410,10 @@ class MatchService:
         position: int | None = None,
     ) -> str | None:
         """What the listings of a list shown (``listing_ids``, in order) state about the
-        amenities ``keys``, one line each (only the one at 1-based ``position`` when given);
-        ``None`` when no key is an amenity a listing states or the catalog has none of them
-        any more."""
-        keys = [k for k in keys if k in AMENITY_KEYS]
+        amenities ``keys`` (``size`` too), one line each (only the one at 1-based ``position``
+        when given); ``None`` when no key is one a listing states or the catalog has none of
+        them any more."""
+        keys = [k for k in keys if k in AMENITY_KEYS or k == "size"]
         if not keys:
             return None
         numbered = list(enumerate(listing_ids, 1))
