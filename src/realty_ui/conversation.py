@@ -18,7 +18,7 @@ def apply_turn(session: ChatSession, turn: Turn, lines: Sequence[ChatLine]) -> N
     session.last_seq = max(session.last_seq, turn.seq)
     session.refining = turn.refining
     if not turn.blocked:
-        session.confirmed = "confirmed" in turn.actions
+        session.confirmed = confirms(turn.actions)
 
 
 def message_lines(sent: str, turn: Turn) -> list[ChatLine]:
@@ -56,7 +56,7 @@ def resumed(session: ChatSession, access: Access, conversation: Conversation) ->
     session.last_seq = max((entry.seq for entry in conversation.history), default=0)
     session.refining = False
     answered = [entry for entry in conversation.history if not entry.blocked]
-    session.confirmed = bool(answered) and "confirmed" in answered[-1].actions
+    session.confirmed = bool(answered) and confirms(answered[-1].actions)
 
 
 def caught_up(session: ChatSession, conversation: Conversation) -> bool:
@@ -74,7 +74,7 @@ def caught_up(session: ChatSession, conversation: Conversation) -> bool:
         session.refining = False
     answered = [entry for entry in fresh if not entry.blocked]
     if answered:
-        session.confirmed = "confirmed" in answered[-1].actions
+        session.confirmed = confirms(answered[-1].actions)
     return True
 
 
@@ -105,3 +105,9 @@ def _switches_language(patch: str) -> bool:
     except ValueError:
         return False
     return isinstance(members, dict) and set(members) == {"language"}
+
+
+def confirms(actions: Sequence[str]) -> bool:
+    """Whether a turn with these action kinds leaves the brief confirmed (a "yes" to a brief
+    already confirmed says so)."""
+    return "confirmed" in actions or "already_confirmed" in actions

@@ -222,3 +222,17 @@ def test_how_big_a_listing_shown_is_answered_from_it_not_from_the_guides(
     first = confirmed.matches.listings[0].listing
     assert size.reply.splitlines()[0].endswith(f": {first.size_m2:,.0f} m²")
     assert "Source:" not in size.reply
+
+
+def test_a_second_yes_does_not_repeat_the_confirmation_and_the_list(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, confirmed, again = asyncio.run(
+        _chat(
+            service, "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month", "yes", "correct"
+        )
+    )
+    assert "listings fit your brief:" in confirmed.reply
+    assert again.reply.startswith("Your brief is already confirmed.")
+    assert "listings fit" not in again.reply

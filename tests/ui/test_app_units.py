@@ -15,7 +15,7 @@ from realty.pipeline.templates import KIND_NAMES as API_KIND_NAMES
 from realty.store import base as store
 from realty_ui import client
 from realty_ui.client import HistoryEntry
-from realty_ui.conversation import entry_lines
+from realty_ui.conversation import confirms, entry_lines
 from realty_ui.i18n import KIND_NAMES, LANGUAGES, PROPERTY_KINDS, TEXTS, text
 from realty_ui.markup import verbatim
 from realty_ui.settings import UiSettings
@@ -165,3 +165,9 @@ def test_the_clients_models_read_only_what_the_api_sends(
     # The app keeps its own copy of the wire models (it is deployed apart from the API): every
     # member it reads must exist in the API's model of the same document.
     assert set(ours.model_fields) <= set(theirs.model_fields)
+
+
+def test_a_yes_to_a_brief_already_confirmed_keeps_it_confirmed() -> None:
+    assert confirms(["confirmed"])
+    assert confirms(["already_confirmed"])
+    assert not confirms(["summary", "brief_completed"])

@@ -564,6 +564,21 @@ def test_affirming_the_summary_confirms_assumptions() -> None:
     assert second.state.brief.slots["budget"].meta.confidence == 0.8
 
 
+def test_a_second_yes_says_the_brief_is_already_confirmed_until_it_changes() -> None:
+    yes = upd(signals=["affirm"])
+    email = cand("email", Scalar(kind="text", value="ana@example.com"))
+    first, again, noted, still, changed, anew = run(
+        yes, yes, upd(email), yes, upd(size(600)), yes, state=complete_state()
+    )
+    assert kinds(first) == ["confirmed"]
+    assert kinds(again) == ["already_confirmed"]
+    assert noted.state.confirmed  # a contact changes nothing that was confirmed
+    assert kinds(still) == ["already_confirmed"]
+    assert not changed.state.confirmed  # a change is summarised for a new confirmation
+    assert kinds(anew) == ["confirmed"]
+    assert Responder(REGISTRY).render(again).startswith("Your brief is already confirmed.")
+
+
 def test_modality_before_budget_is_held() -> None:
     first, second = run(
         upd(cand("budget", Money(modality="rent"), "merge")),

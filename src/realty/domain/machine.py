@@ -21,6 +21,7 @@ The order of the actions is the order of the reply:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import assert_never
 
@@ -43,6 +44,7 @@ from realty.domain.market import HOME_CURRENCIES, Market
 from realty.domain.state import (
     Acknowledge,
     Action,
+    AlreadyConfirmed,
     Answered,
     AskFields,
     Blocked,
@@ -804,8 +806,17 @@ def _finish(work: _Turn, actions: list[Action], pending: Pending | None) -> Tran
         shown=work.base.shown,
         handoff=work.base.handoff,
         simulating=work.base.simulating,
+        confirmed=_still_confirmed(work, actions),
     )
     return Transition(state=state, actions=tuple(actions))
+
+
+def _still_confirmed(work: _Turn, actions: Sequence[Action]) -> bool:
+    """Whether the brief stands confirmed after this turn: confirmed now, or before and not
+    summarised again since (a change asks for a new confirmation)."""
+    if any(isinstance(a, Confirmed | AlreadyConfirmed) for a in actions):
+        return True
+    return work.base.confirmed and not any(isinstance(a, Summary | AskFields) for a in actions)
 
 
 def _complete(work: _Turn, so_far: list[Action]) -> list[Action]:
@@ -827,7 +838,7 @@ def _complete(work: _Turn, so_far: list[Action]) -> list[Action]:
     signals = work.update.signals
     if work.base.pending is None and "affirm" in signals and "deny" not in signals:
         work.brief = _confirm_all(work.brief)
-        return [Confirmed()]
+        return [AlreadyConfirmed() if work.base.confirmed else Confirmed()]
     if work.base.pending is None and "deny" in signals:
         return [AskFields(keys=())]  # "what would you like to change?"
     if any(_renders(a) for a in so_far):

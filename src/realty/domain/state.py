@@ -68,6 +68,8 @@ class ConversationState(BaseModel):
     handoff: Handoff | None = None
     # The message(s) of a cost simulation still missing inputs, which the reply asked for.
     simulating: str | None = None
+    # The prospect confirmed the brief as it stands (a change asks for a new confirmation).
+    confirmed: bool = False
 
 
 # ---- actions: a closed union of frozen types; the responder renders each one ----
@@ -198,6 +200,14 @@ class Confirmed(BaseModel):
     kind: Literal["confirmed"] = "confirmed"
 
 
+class AlreadyConfirmed(BaseModel):
+    """A "yes" to a brief already confirmed as it stands: the reply says so instead of
+    confirming again (no second list, no second count)."""
+
+    model_config = _FROZEN
+    kind: Literal["already_confirmed"] = "already_confirmed"
+
+
 # Why the guard refused a message: an explicit limit (``empty``, ``too_long``) or a category of
 # attack or abuse (see docs/guard.md).
 LimitReason = Literal["empty", "too_long"]
@@ -257,6 +267,7 @@ Action = (
     | Thanks
     | Summary
     | Confirmed
+    | AlreadyConfirmed
     | Blocked
     | BriefCompleted
     | Refined

@@ -30,6 +30,7 @@ from realty.domain.fields import FieldRegistry
 from realty.domain.state import (
     Acknowledge,
     Action,
+    AlreadyConfirmed,
     Answered,
     AskFields,
     Blocked,
@@ -503,27 +504,30 @@ def _amountless(slot: Slot) -> bool:
     )
 
 
+# Actions said with one fixed template each.
+_FIXED: dict[type[Action], str] = {
+    Greet: "greet",
+    Thanks: "thanks",
+    Redirect: "redirect",
+    Reprompt: "reprompt",
+    Restarted: "restarted",
+    Confirmed: "confirmed",
+    AlreadyConfirmed: "confirmed_again",
+}
+
+
 def _simple(action: Action, transition: Transition, language: Language) -> str | None:
     """Fixed sentences; ``None`` for actions whose text depends on their content."""
+    fixed = _FIXED.get(type(action))
+    if fixed is not None:
+        return _say(fixed, language)
     match action:
-        case Greet():
-            return _say("greet", language)
-        case Thanks():
-            return _say("thanks", language)
         case Help():
             complete = transition.state.phase == "complete"
             extra = f" {_say('help_complete', language)}" if complete else ""
             return _say("help", language) + extra
-        case Redirect():
-            return _say("redirect", language)
         case Answered():
             return action.text
-        case Reprompt():
-            return _say("reprompt", language)
-        case Restarted():
-            return _say("restarted", language)
-        case Confirmed():
-            return _say("confirmed", language)
         case BriefCompleted():
             return ""
         case Blocked():

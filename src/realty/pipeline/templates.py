@@ -59,6 +59,12 @@ PHRASES: Mapping[str, _Texts] = _frozen(
             "en": "Great, your brief is confirmed.",
             "es": "Excelente, tu búsqueda quedó confirmada.",
         },
+        "confirmed_again": {
+            "en": "Your brief is already confirmed. Reply with a number to see one of the "
+            "listings, ask me for more, or tell me what to change.",
+            "es": "Tu búsqueda ya está confirmada. Responde con un número para ver uno de los "
+            "inmuebles, pídeme más opciones o dime qué cambiar.",
+        },
         "change_what": {
             "en": "What would you like to change?",
             "es": "¿Qué te gustaría cambiar?",
