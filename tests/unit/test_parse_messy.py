@@ -199,6 +199,15 @@ def test_price_per_m2_and_a_later_size_give_the_budget(
     )
     budget = brief["fields"]["budget"]
     assert (budget["amount"], budget["currency"], budget["period"]) == (15300, "USD", "month")
+    # Per square foot, in two messages: the total is the figure said, not the product of the
+    # rounded per-m² price and the rounded m² (9,996.36).
+    brief = _chat(
+        make_service(),
+        "en",
+        "I need a warehouse in Laredo, 10,000 sqft",
+        "budget is 1 dollar per square foot per month",
+    )
+    assert brief["fields"]["budget"]["amount"] == 10_000
 
 
 # ---- glued and spelled-out numbers, Mexican vocabulary ----
