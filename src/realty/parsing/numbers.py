@@ -237,8 +237,14 @@ _FRACTIONS: Mapping[str, float] = MappingProxyType(
         "a third": 1 / 3,
         "one third": 1 / 3,
         "two thirds": 2 / 3,
+        # written in digits: "1/2 hectárea", "3/4 de acre"
+        "1/2": 0.5,
+        "1/4": 0.25,
+        "3/4": 0.75,
     }
 )
+# "4 millones y medio", "2.5k and a half" is no number: a half after a scale word.
+_AND_A_HALF = re.compile(r"\s+(?:y\s+medio|y\s+media|and\s+a\s+half)(?![a-z])")
 _FRACTION_UNITS = (
     "hectareas",
     "hectarea",
@@ -443,6 +449,8 @@ def _digit_number(msg: Message, start: int, end: int, previous: Number | None) -
     if value is None:
         return None
     scale, currency, end = _suffix(msg, end)
+    if scale > 1 and (half := _AND_A_HALF.match(folded, end)) is not None:
+        value, end = value + 0.5, half.end()  # "4 millones y medio"
     plus = folded.startswith("+", end)
     if plus:
         end += 1
