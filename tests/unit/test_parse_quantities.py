@@ -87,6 +87,8 @@ NUMBER_CASES: list[tuple[str, list[float]]] = [
     ("un millón", [1000000]),
     ("un millón y medio", [1500000]),
     ("4 millones y medio", [4500000]),
+    ("2 and a half million", [2500000]),
+    ("3 y medio millones", [3500000]),
     ("2 mil y media", [2500]),
     ("1/2 hectárea", [0.5]),
     ("3/4 de acre", [0.75]),

@@ -243,7 +243,7 @@ _FRACTIONS: Mapping[str, float] = MappingProxyType(
         "3/4": 0.75,
     }
 )
-# "4 millones y medio", "2.5k and a half" is no number: a half after a scale word.
+# "4 millones y medio" (a half after a scale word), "2 and a half million" (before it).
 _AND_A_HALF = re.compile(r"\s+(?:y\s+medio|y\s+media|and\s+a\s+half)(?![a-z])")
 _FRACTION_UNITS = (
     "hectareas",
@@ -451,6 +451,11 @@ def _digit_number(msg: Message, start: int, end: int, previous: Number | None) -
     scale, currency, end = _suffix(msg, end)
     if scale > 1 and (half := _AND_A_HALF.match(folded, end)) is not None:
         value, end = value + 0.5, half.end()  # "4 millones y medio"
+    elif scale == 1 and (half := _AND_A_HALF.match(folded, end)) is not None:
+        # "2 and a half thousand", "3 y medio millones": the half comes before the scale.
+        half_scale, half_currency, half_end = _scale_words(folded, half.end())
+        if half_scale > 1:
+            value, scale, currency, end = value + 0.5, half_scale, half_currency, half_end
     plus = folded.startswith("+", end)
     if plus:
         end += 1
