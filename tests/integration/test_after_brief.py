@@ -236,3 +236,19 @@ def test_a_second_yes_does_not_repeat_the_confirmation_and_the_list(
     assert "listings fit your brief:" in confirmed.reply
     assert again.reply.startswith("Your brief is already confirmed.")
     assert "listings fit" not in again.reply
+
+
+def test_a_contact_left_with_the_request_for_a_broker_is_not_asked_for_again(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, handed = asyncio.run(
+        _chat(
+            service,
+            "I need an office in Miami, 1200 sf, 5k a month",
+            "can someone call me? my number is 305 555 0199",
+        )
+    )
+    assert handed.brief["extras"]["phone"]["value"] == "+13055550199"
+    assert "at +13055550199" in handed.reply
+    assert "leave a phone number" not in handed.reply

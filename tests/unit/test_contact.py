@@ -16,6 +16,9 @@ from realty.pipeline.parse import Parser
         ("mi cel es 33-1234-5678", "MX", [("phone", "+523312345678")]),
         ("llámame al 5512345678 porfa", "MX", [("phone", "+525512345678")]),
         ("call me at (512) 555-0142", "US", [("phone", "+15125550142")]),
+        # The other country the product serves, without its code.
+        ("my number is 305 555 0199", "MX", [("phone", "+13055550199")]),
+        ("mi cel es 442 123 4567", "US", [("phone", "+524421234567")]),
         ("write to Ana.Lopez@Example.com.mx", "MX", [("email", "ana.lopez@example.com.mx")]),
         (
             "ana@example.com or +1 512 555 0142",

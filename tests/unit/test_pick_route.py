@@ -123,6 +123,11 @@ def test_the_handoff_says_how_the_broker_will_reach_the_prospect() -> None:
         "A broker already has your conversation"
     )
     assert "visita" in router.handoff_text("visit", "es", contact_known=True, again=True)
+    # A contact the prospect left is the one the broker will use: nothing is asked.
+    left = router.handoff_text(
+        "person", "en", contact_known=False, again=False, contact="+13055550199"
+    )
+    assert left.endswith("will get in touch with you at +13055550199.")
 
 
 def test_a_short_reply_is_one_whatsapp_message() -> None:

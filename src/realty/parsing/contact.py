@@ -1,7 +1,9 @@
 """Phone numbers and email addresses a prospect leaves so a broker can reach them.
 
 Phone numbers are found by ``phonenumbers`` (libphonenumber's rules: a number valid for the
-market's country, or any country when written with ``+``); an amount written with spaces as
+market's country, then for the other country the product serves — a Mexican deployment also
+reads "305 867 5309" as a US number —, or any country when written with ``+``); an amount
+written with spaces as
 thousands separators ("2 000 000 000") is not a phone number. Emails by a plain pattern.
 What is found is taken out of the text before the other finders read it, so the digits of a
 phone number never become a budget or a size. Pure.
@@ -24,6 +26,8 @@ _EMAIL: Final = re.compile(
 _GROUPS: Final = re.compile(r"[\s().-]+")
 # The fewest digits a phone number valid anywhere has (a country code and a short number).
 MIN_PHONE_DIGITS: Final = 7
+# The other country the product serves: its numbers are read too, after the market's own.
+_NEIGHBOUR: Final = {"MX": "US", "US": "MX"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +48,8 @@ class ContactFinder:
 
     def __init__(self, country: str = "MX") -> None:
         self._region = country.upper()
+        neighbour = _NEIGHBOUR.get(self._region)
+        self._regions = (self._region, neighbour) if neighbour else (self._region,)
 
     def find(self, text: str) -> list[Contact]:
         """Every phone number and email in ``text``, in text order."""
@@ -53,16 +59,19 @@ class ContactFinder:
         ]
         if sum(ch.isdigit() for ch in text) < MIN_PHONE_DIGITS:
             return found  # too few digits for any phone number: skip the costly matcher
-        taken = [c.span for c in found]
-        matcher = phonenumbers.PhoneNumberMatcher(
-            text, self._region, leniency=phonenumbers.Leniency.VALID
-        )
-        for match in matcher:
-            span = (match.start, match.end)
-            if _thousands(match.raw_string) or any(_overlap(span, t) for t in taken):
-                continue
-            number = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
-            found.append(Contact("phone", number, span))
+        for region in self._regions:
+            taken = [c.span for c in found]
+            matcher = phonenumbers.PhoneNumberMatcher(
+                text, region, leniency=phonenumbers.Leniency.VALID
+            )
+            for match in matcher:
+                span = (match.start, match.end)
+                if _thousands(match.raw_string) or any(_overlap(span, t) for t in taken):
+                    continue
+                number = phonenumbers.format_number(
+                    match.number, phonenumbers.PhoneNumberFormat.E164
+                )
+                found.append(Contact("phone", number, span))
         return sorted(found, key=lambda c: c.span)
 
     @staticmethod

@@ -51,6 +51,7 @@ _WORDS: Final[Mapping[str, Words]] = {
         "es": "Con gusto organizamos una visita: un asesor acordará contigo el día y la hora{how}.",
     },
     "how_channel": {"en": " on this number", "es": " a este número"},
+    "how_left": {"en": " at {contact}", "es": " en {contact}"},
     "how_ask": {
         "en": "; leave a phone number or an email here so they can reach you",
         "es": "; déjame aquí un teléfono o un correo para que te localice",
@@ -147,7 +148,13 @@ class Router:
         return update.model_copy(update={"accepted": kept})
 
     def handoff_text(
-        self, handoff: Handoff, language: Language, *, contact_known: bool, again: bool
+        self,
+        handoff: Handoff,
+        language: Language,
+        *,
+        contact_known: bool,
+        again: bool,
+        contact: str | None = None,
     ) -> str:
         """The reply to a handoff.
 
@@ -157,8 +164,15 @@ class Router:
             contact_known: The channel already identifies the prospect (a WhatsApp number);
                 otherwise the reply asks how to reach them.
             again: The conversation was handed off before.
+            contact: A phone number or an email the prospect left (in this message or
+                before): the reply says the broker will use it instead of asking.
         """
-        how = _WORDS["how_channel" if contact_known else "how_ask"][language]
+        if contact_known:
+            how = _WORDS["how_channel"][language]
+        elif contact is not None:
+            how = _WORDS["how_left"][language].format(contact=contact)
+        else:
+            how = _WORDS["how_ask"][language]
         key = "again" if again and handoff == "person" else handoff
         return _WORDS[key][language].format(how=how)
 

@@ -858,6 +858,7 @@ class ConversationService:
             state.language,
             contact_known=stored.channel_key is not None,
             again=stored.state.handoff is not None,
+            contact=_contact(state.brief),
         )
         transition = answer(transition, Answered(topic=route.handoff, text=text))
         return _with_state(transition, handoff=route.handoff)
