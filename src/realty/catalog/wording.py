@@ -262,8 +262,6 @@ class MatchWords:
             value = stated.get(key)
             if value is None:
                 items.append(self.say("extra_unknown", language, label=self._label(key, language)))
-            elif value is False:
-                items.append(self.say("extra_no", language, label=self._label(key, language)))
             else:
                 items.append(self._amenity(key, value, language))
         place = self.place(listing, language)
@@ -312,7 +310,8 @@ class MatchWords:
 
     def _amenity(self, key: str, value: int | float | bool, language: Language) -> str:
         if isinstance(value, bool):
-            return self.say("extra_yes", language, label=self._label(key, language))
+            said = "extra_yes" if value else "extra_no"
+            return self.say(said, language, label=self._label(key, language))
         return self._amount(key, value, language)
 
     # ---- relaxations --------------------------------------------------------------------

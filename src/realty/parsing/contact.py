@@ -3,8 +3,8 @@
 Phone numbers are found by ``phonenumbers`` (libphonenumber's rules: a number valid for the
 market's country, then for the other country the product serves — a Mexican deployment also
 reads "305 867 5309" as a US number —, or any country when written with ``+``); an amount
-written with spaces as
-thousands separators ("2 000 000 000") is not a phone number. Emails by a plain pattern.
+written with spaces as thousands separators ("2 000 000 000") is not a phone number. Emails
+by a plain pattern.
 What is found is taken out of the text before the other finders read it, so the digits of a
 phone number never become a budget or a size. Pure.
 """

@@ -449,13 +449,13 @@ def _digit_number(msg: Message, start: int, end: int, previous: Number | None) -
     if value is None:
         return None
     scale, currency, end = _suffix(msg, end)
-    if scale > 1 and (half := _AND_A_HALF.match(folded, end)) is not None:
-        value, end = value + 0.5, half.end()  # "4 millones y medio"
-    elif scale == 1 and (half := _AND_A_HALF.match(folded, end)) is not None:
-        # "2 and a half thousand", "3 y medio millones": the half comes before the scale.
-        half_scale, half_currency, half_end = _scale_words(folded, half.end())
-        if half_scale > 1:
-            value, scale, currency, end = value + 0.5, half_scale, half_currency, half_end
+    if (half := _AND_A_HALF.match(folded, end)) is not None:
+        if scale > 1:
+            value, end = value + 0.5, half.end()  # "4 millones y medio"
+        else:  # "2 and a half thousand", "3 y medio millones": the half before the scale
+            half_scale, half_currency, half_end = _scale_words(folded, half.end())
+            if half_scale > 1:
+                value, scale, currency, end = value + 0.5, half_scale, half_currency, half_end
     plus = folded.startswith("+", end)
     if plus:
         end += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,3 +72,15 @@ class Message:
     def within(self, span: tuple[int, int]) -> list[int]:
         """Indices of the words that lie wholly inside ``span``."""
         return [i for i, w in enumerate(self.words) if span[0] <= w.start and w.end <= span[1]]
+
+
+def contains_phrase(
+    words: Sequence[str],
+    phrases: Collection[tuple[str, ...]],
+    starts: Iterable[int] | None = None,
+) -> bool:
+    """Whether any of ``phrases`` (word tuples, folded like ``words``) starts at one of
+    ``starts`` (default: anywhere) in ``words``."""
+    longest = max((len(p) for p in phrases), default=0)
+    positions = range(len(words)) if starts is None else starts
+    return any(tuple(words[i : i + n]) in phrases for i in positions for n in range(1, longest + 1))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -34,7 +34,7 @@ from realty.domain.brief import Language
 from realty.errors import ConfigurationError
 from realty.parsing.lexicon import lexicon
 from realty.parsing.numbers import find_numbers
-from realty.parsing.text import Message
+from realty.parsing.text import Message, contains_phrase
 
 Intent = Literal[
     "give_details",
@@ -297,7 +297,7 @@ class IntentClassifier:
             )
         ]
         words = [w.text.replace("’", "'") for w in msg.words]
-        return _contains(words, openers, starts)
+        return contains_phrase(words, openers, starts)
 
     def classify(self, text: str, language: Language | None = None) -> TurnIntent:
         """The intent, its confidence and the sentiment of ``text``.
@@ -327,7 +327,7 @@ class IntentClassifier:
         strong: dict[Intent, float] = dict.fromkeys(INTENTS, 0.0)
         weak: dict[Intent, float] = dict.fromkeys(INTENTS, 0.0)
         question = self.is_question(msg)
-        asking = question or _contains(words, tables.embedded_askers)
+        asking = question or contains_phrase(words, tables.embedded_askers)
         for phrase, (name, weight), at in self._found(words):
             if name in ("vocabulary", "modality"):
                 strong["give_details"] += weight
@@ -380,16 +380,6 @@ class IntentClassifier:
                 value *= _INTENSIFIED
             total += value
         return round(total / math.sqrt(total * total + _SQUASH), 3)
-
-
-def _contains(
-    words: Sequence[str], phrases: frozenset[Phrase], starts: Iterable[int] | None = None
-) -> bool:
-    """Whether any of ``phrases`` (folded word tuples) starts at one of ``starts`` (default:
-    anywhere) in ``words``."""
-    longest = max((len(p) for p in phrases), default=0)
-    positions = range(len(words)) if starts is None else starts
-    return any(tuple(words[i : i + n]) in phrases for i in positions for n in range(1, longest + 1))
 
 
 def _clauses(msg: Message) -> list[int]:

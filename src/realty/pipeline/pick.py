@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from realty.parsing.numbers import find_numbers
-from realty.parsing.text import Message
+from realty.parsing.text import Message, contains_phrase
 
 # Longer than this, a message says more than a choice.
 MAX_PICK_CHARS: Final = 60
@@ -207,39 +207,36 @@ def named_position(text: str, count: int) -> int | None:
 
 # "any cheaper?", "¿hay algo más barato?", "something more affordable": the listings that
 # fit, cheapest first (folded words, each phrase in a row).
-_CHEAPER: Final = (
-    ("cheaper",),
-    ("less", "expensive"),
-    ("more", "affordable"),
-    ("lower", "price"),
-    ("lower", "prices"),
-    ("lower", "rent"),
-    ("mas", "barato"),
-    ("mas", "barata"),
-    ("mas", "baratos"),
-    ("mas", "baratas"),
-    ("mas", "economico"),
-    ("mas", "economica"),
-    ("mas", "economicos"),
-    ("mas", "economicas"),
-    ("menos", "caro"),
-    ("menos", "cara"),
-    ("menos", "caros"),
-    ("menos", "caras"),
-    ("menor", "precio"),
-    ("menor", "renta"),
+_CHEAPER: Final = frozenset(
+    {
+        ("cheaper",),
+        ("less", "expensive"),
+        ("more", "affordable"),
+        ("lower", "price"),
+        ("lower", "prices"),
+        ("lower", "rent"),
+        ("mas", "barato"),
+        ("mas", "barata"),
+        ("mas", "baratos"),
+        ("mas", "baratas"),
+        ("mas", "economico"),
+        ("mas", "economica"),
+        ("mas", "economicos"),
+        ("mas", "economicas"),
+        ("menos", "caro"),
+        ("menos", "cara"),
+        ("menos", "caros"),
+        ("menos", "caras"),
+        ("menor", "precio"),
+        ("menor", "renta"),
+    }
 )
 
 
 def wants_cheaper(text: str) -> bool:
     """Whether ``text`` asks for cheaper listings than those shown ("any cheaper?", "¿algo
     más barato?")."""
-    words = [w.text for w in Message.of(text).words]
-    return any(
-        tuple(words[i : i + len(phrase)]) == phrase
-        for phrase in _CHEAPER
-        for i in range(len(words))
-    )
+    return contains_phrase([w.text for w in Message.of(text).words], _CHEAPER)
 
 
 @dataclass(frozen=True, slots=True)

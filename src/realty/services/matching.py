@@ -389,8 +389,7 @@ class MatchService:
         """Which of ``listing_ids`` (a list shown, in order) is the cheapest, the largest or
         the smallest — prices compared in the home currency — as its 1-based position and a
         line saying so; ``None`` when the catalog has none of them any more."""
-        found = [(i, await self._catalog.get(lid)) for i, lid in enumerate(listing_ids, 1)]
-        present = [(i, listing) for i, listing in found if listing is not None]
+        present = await self._present(listing_ids)
         if not present:
             return None
         if which == "cheapest":
@@ -416,15 +415,20 @@ class MatchService:
         keys = [k for k in keys if k in AMENITY_KEYS or k == "size"]
         if not keys:
             return None
+        present = await self._present(listing_ids, position)
+        lines = [self._words.features(listing, n, keys, language) for n, listing in present]
+        return "\n".join(lines) or None
+
+    async def _present(
+        self, listing_ids: Sequence[str], position: int | None = None
+    ) -> list[tuple[int, Listing]]:
+        """The listings of a list shown that the catalog still has, with their 1-based
+        positions (only the one at ``position`` when given)."""
         numbered = list(enumerate(listing_ids, 1))
         if position is not None:
             numbered = numbered[position - 1 : position]
-        lines = []
-        for number, lid in numbered:
-            listing = await self._catalog.get(lid)
-            if listing is not None:
-                lines.append(self._words.features(listing, number, keys, language))
-        return "\n".join(lines) or None
+        found = [(n, await self._catalog.get(lid)) for n, lid in numbered]
+        return [(n, listing) for n, listing in found if listing is not None]
 
     def cheapest_first(self, found: MatchResult) -> MatchResult:
         """``found`` with its listings cheapest first (prices compared in the home currency;
