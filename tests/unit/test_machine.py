@@ -914,6 +914,29 @@ def test_a_kind_proposed_for_a_business_waits_for_its_yes_while_other_values_arr
     assert kinds(third) == ["summary", "brief_completed"]
 
 
+def test_a_kind_proposed_waits_behind_a_currency_question_without_being_asked_for() -> None:
+    """A "restaurant" proposes retail; "120 m2, 60 mil al mes" raises the currency question:
+    that one is asked alone (the kind is not asked for as if it were missing), then the kind's
+    yes, then the summary."""
+    first, second, third, fourth = run(
+        upd(RESTAURANT, city(), language="en"),
+        upd(size(120), budget(60_000, None, period="month"), language="en"),
+        upd(cand("budget", Money(currency="MXN"), "merge")),
+        upd(signals=["affirm"]),
+    )
+    assert first.actions[-2:] == (
+        ConfirmType(text="restaurant", proposal="retail"),
+        AskFields(keys=("budget", "size")),
+    )
+    assert kinds(second)[-1] == "clarify_currency"
+    assert not any(isinstance(a, AskFields) for a in second.actions)
+    assert second.state.pending == PendingCurrency(options=("MXN", "USD"))
+    assert second.actions[-1] == ClarifyCurrency(amount=60_000, options=("MXN", "USD"))
+    assert kinds(third) == ["acknowledge", "confirm_type"]
+    assert third.state.pending == PendingType(text="restaurant", proposal="retail")
+    assert kinds(fourth) == ["summary", "brief_completed"]
+
+
 def test_a_business_named_again_keeps_the_kind_already_settled() -> None:
     retail = cand("property_type", PropertyType(value="retail", text="commercial space"))
     first, second = run(

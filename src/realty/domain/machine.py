@@ -728,6 +728,17 @@ def _awaits_yes(work: _Turn) -> bool:
     )
 
 
+def _proposed(work: _Turn, key: str) -> bool:
+    """Whether ``key`` holds a kind proposed for a described business, awaiting its yes."""
+    slot = work.brief.get(key)
+    return (
+        key == PROPERTY_TYPE
+        and slot is not None
+        and isinstance(slot.value, PropertyType)
+        and slot.value.proposed
+    )
+
+
 def _reask(work: _Turn, pending: Pending) -> Action | None:
     if isinstance(pending, PendingCity):
         work.clarified.append(CITY)
@@ -782,8 +793,17 @@ def _reaction(work: _Turn) -> Action | None:
     return None
 
 
-def _ask_keys(work: _Turn, missing: list[str], noted: bool) -> tuple[str, ...]:
-    askable = [k for k in missing if k not in work.clarified]
+def _ask_keys(
+    work: _Turn, missing: list[str], noted: bool, pending: Pending | None
+) -> tuple[str, ...]:
+    # A kind proposed for a business, while another question is open, is not missing: its
+    # yes is asked once that question is answered ("restaurant" → retail, then "60 mil" asks
+    # the currency first, then whether retail is right).
+    askable = [
+        k
+        for k in missing
+        if k not in work.clarified and not (pending is not None and _proposed(work, k))
+    ]
     fresh = [k for k in askable if k not in work.deferred]
     if fresh:
         return tuple(fresh)
@@ -804,7 +824,7 @@ def _finish(work: _Turn, actions: list[Action], pending: Pending | None) -> Tran
         actions.extend(follow)
     else:
         noted = any(isinstance(a, NotedUnknown) for a in actions)
-        ask = _ask_keys(work, missing, noted)
+        ask = _ask_keys(work, missing, noted, pending)
         if ask:
             actions.append(AskFields(keys=ask))
         asked = _in_order(work.registry, [*work.clarified, *ask])
