@@ -252,3 +252,34 @@ def test_a_contact_left_with_the_request_for_a_broker_is_not_asked_for_again(
     assert handed.brief["extras"]["phone"]["value"] == "+13055550199"
     assert "at +13055550199" in handed.reply
     assert "leave a phone number" not in handed.reply
+
+
+def test_no_budget_yet_is_answered_with_what_the_market_asks_for_the_brief(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, flexible, sized = asyncio.run(
+        _chat(
+            service,
+            "I need a warehouse in Guadalajara",
+            "the budget is flexible",
+            "about 500 m2",
+        )
+    )
+    prices = asyncio.run(matcher.prices(flexible.brief))["en"]
+    assert flexible.reply.startswith("No problem, we can settle the budget later. For reference, ")
+    assert prices[:1].lower() + prices[1:] in flexible.reply
+    assert flexible.reply.endswith("What is the total size you need in m²?")
+    assert "budget" not in flexible.brief["fields"]
+    # Only when the prospect says so: the next turn asks for the budget gently, no prices.
+    assert "For reference" not in sized.reply
+    assert "budget" in sized.reply
+
+
+def test_no_budget_before_the_kind_and_city_are_known_is_just_noted(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, unknown = asyncio.run(_chat(service, "hi, I need some space", "no idea about the budget"))
+    assert unknown.reply.startswith("No problem, we can settle the budget later.")
+    assert "For reference" not in unknown.reply

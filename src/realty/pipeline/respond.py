@@ -276,8 +276,12 @@ class Responder:
     def _noted(self, action: NotedUnknown, transition: Transition, language: Language) -> str:
         subjects = [self._subject(k, language) for k in action.keys]
         text = _say("noted_unknown", language, items=join(subjects, language))
-        if not any(isinstance(a, AskFields) for a in transition.actions):
-            # Nothing else is asked in this reply: leave the door open instead.
+        if not any(
+            isinstance(a, AskFields) or (isinstance(a, Answered) and a.topic == "market")
+            for a in transition.actions
+        ):
+            # Nothing else is asked in this reply (a price reference ends with its own
+            # invitation): leave the door open instead.
             text = f"{text} {_say('noted_unknown_tail', language)}"
         return text
 

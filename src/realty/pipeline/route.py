@@ -68,6 +68,10 @@ _WORDS: Final[Mapping[str, Words]] = {
         "en": "To tell you what prices are like I need the property type and the city.",
         "es": "Para decirte cómo están los precios necesito el tipo de inmueble y la ciudad.",
     },
+    "budget_reference": {
+        "en": "For reference, {prices} Tell me whenever you have a figure in mind.",
+        "es": "Como referencia, {prices} Dime cuando tengas una cifra en mente.",
+    },
 }
 
 
@@ -183,3 +187,7 @@ class Router:
     def prices_need(self, language: Language) -> str:
         """What a question about prices needs, when the brief lacks the type or the city."""
         return _WORDS["prices_need"][language]
+
+    def budget_reference(self, prices: str, language: Language) -> str:
+        """What the market asks, offered to a prospect who has no budget yet."""
+        return _WORDS["budget_reference"][language].format(prices=prices[:1].lower() + prices[1:])

@@ -37,7 +37,15 @@ from pydantic import ValidationError
 from realty import logs
 from realty.domain.brief import CONTACT_KEYS, CORE_FIELDS, Brief, Language, Scalar
 from realty.domain.fields import FieldRegistry
-from realty.domain.machine import DEFAULT_MARKET, LOCK_CONFIDENCE, advance, answer, refine, refuse
+from realty.domain.machine import (
+    BUDGET,
+    DEFAULT_MARKET,
+    LOCK_CONFIDENCE,
+    advance,
+    answer,
+    refine,
+    refuse,
+)
 from realty.domain.market import Market
 from realty.domain.state import (
     Answered,
@@ -47,6 +55,7 @@ from realty.domain.state import (
     ConversationState,
     Greet,
     Handoff,
+    NotedUnknown,
     Transition,
 )
 from realty.domain.storable import storable, storable_data
@@ -708,6 +717,8 @@ class ConversationService:
         with self._stage("matches") as span:
             if route.kind == "market":
                 transition = await self._priced(transition)
+            else:
+                transition = await self._referenced(transition)
             # After a list, "more" / "¿tienes otros?" pages it, whatever the intent read.
             more = (
                 bool(state.shown)
@@ -908,6 +919,33 @@ class ConversationService:
             logger.warning("no prices for a brief: %s", exc)
             return transition
         return answer(transition, Answered(topic="market", text=words[state.language]))
+
+    async def _referenced(self, transition: Transition) -> Transition:
+        """A "no sé el presupuesto" once the kind and city are known: what the market asks for
+        them, right after the "no problem", so that a figure is easier to name. Nothing more
+        when the brief cannot be priced yet or the catalog cannot be read (logged)."""
+        state = transition.state
+        noted = next(
+            (
+                i
+                for i, a in enumerate(transition.actions)
+                if isinstance(a, NotedUnknown) and BUDGET in a.keys
+            ),
+            None,
+        )
+        if noted is None or self._matcher is None:
+            return transition
+        try:
+            words = await self._matcher.prices(state.brief, modality=state.modality)
+        except BriefNotMatchableError:
+            return transition
+        except RealtyError as exc:
+            logger.warning("no prices for a brief: %s", exc)
+            return transition
+        text = self._router.budget_reference(words[state.language], state.language)
+        actions = list(transition.actions)
+        actions.insert(noted + 1, Answered(topic="market", text=text))
+        return transition.model_copy(update={"actions": tuple(actions)})
 
     async def _listed(
         self,
