@@ -371,14 +371,21 @@ def test_the_market_check_in_words_with_worked_numbers() -> None:
     assert checked.budget.ratio == pytest.approx(1.8)  # 360,000 / (400 × 500)
     assert checked.question is None
     assert WORDS.market(checked, want(), "en") == (
-        "20,000 USD a month for 500 m² of office in Mexico City is about 720 MXN/m² a month; "
-        "the median there is 400, so it is well above what that size usually costs "
-        "(about 200,000 MXN a month)."
+        "20,000 USD a month for 500 m² of office in Mexico City is about 40 USD/m² a month; "
+        "the median there is 22, so it is well above what that size usually costs "
+        "(about 11,100 USD a month)."
     )
     assert WORDS.market(checked, want(), "es") == (
-        "20,000 USD al mes por 500 m² de oficina en Ciudad de México son unos 720 MXN/m² al "
-        "mes; la mediana ahí es 400, así que está muy por encima de lo que suele costar esa "
-        "superficie (unos 200,000 MXN al mes)."
+        "20,000 USD al mes por 500 m² de oficina en Ciudad de México son unos 40 USD/m² al "
+        "mes; la mediana ahí es 22, así que está muy por encima de lo que suele costar esa "
+        "superficie (unos 11,100 USD al mes)."
+    )
+    # A budget in the home currency is quoted in it.
+    pesos = want(office_brief(budget=Money(amount=360_000, currency="MXN", period="month")))
+    checked = check_market(pesos, bench(400), bench(50_000, "sale"), POLICY, "MXN")
+    assert WORDS.market(checked, pesos, "en").startswith(
+        "360,000 MXN a month for 500 m² of office in Mexico City is about 720 MXN/m² a month; "
+        "the median there is 400,"
     )
 
 
@@ -398,6 +405,18 @@ def test_an_amount_that_only_makes_sense_as_a_purchase_gets_a_question() -> None
         "Do you want to rent or to buy? For 500 m² of office in Mexico City, 25,000,000 MXN "
         "reads as a purchase price: rents there run about 200,000 MXN a month and purchases "
         "about 25,000,000 MXN."
+    )
+
+
+def test_the_rent_or_buy_question_quotes_the_market_in_the_amounts_currency() -> None:
+    dollars = want(office_brief(budget=Money(amount=20_000, currency="USD")))  # 18 MXN per USD
+    question = offer_question(dollars, bench(400), bench(50_000, "sale"), POLICY, "MXN")
+    assert question is not None
+    assert question.rate == pytest.approx(18)
+    assert WORDS.question(question, "en") == (
+        "Do you want to rent or to buy? For 500 m² of office in Mexico City, 20,000 USD "
+        "reads as a monthly rent: rents there run about 11,100 USD a month and purchases "
+        "about 1,390,000 USD."
     )
 
 

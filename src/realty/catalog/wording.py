@@ -476,8 +476,16 @@ class MatchWords:
         return " ".join(parts)
 
     def budget(self, check: BudgetCheck, language: Language) -> str:
-        """``20,000 USD a month for 500 m² of office in Mexico City is about 720 MXN/m²…``."""
+        """``20,000 USD a month for 500 m² of office in Mexico City is about 40 USD/m²…``.
+
+        The figures are in the budget's currency (a budget in dollars is compared in
+        dollars), converted at the rate the check itself used.
+        """
         per_m2 = "per_m2_rent" if check.offer == "rent" else "per_m2_sale"
+        # Home-currency units per unit of the budget's currency (1 when they are the same).
+        rate = check.implied_m2 * check.size_m2 / check.budget if check.budget > 0 else 1.0
+        currency = check.budget_currency if rate > 0 else check.currency
+        rate = rate if rate > 0 else 1.0
         text = self.say(
             "check",
             language,
@@ -486,11 +494,11 @@ class MatchWords:
             kind=self.kind(check.kind, language),
             city=self.city(check.city, language),
             implied=self.say(
-                per_m2, language, amount=figure(check.implied_m2), currency=check.currency
+                per_m2, language, amount=figure(check.implied_m2 / rate), currency=currency
             ),
-            median=figure(check.median_m2),
+            median=figure(check.median_m2 / rate),
         )
-        expected = self._money(check.expected, check.currency, check.offer, language)
+        expected = self._money(check.expected / rate, currency, check.offer, language)
         return text + self.say(f"check_{check.verdict}", language, expected=expected)
 
     def question(self, question: OfferQuestion, language: Language) -> str:
@@ -515,8 +523,9 @@ class MatchWords:
             "amount": amount,
             "currency": question.currency,
             "likely": self.say(f"offer_{question.likely}", language),
-            "rent": f"{figure(question.rent_expected)} {question.home_currency}",
-            "sale": f"{figure(question.sale_expected)} {question.home_currency}",
+            # In the prospect's currency: a budget in dollars is answered in dollars.
+            "rent": f"{figure(question.rent_expected / question.rate)} {question.currency}",
+            "sale": f"{figure(question.sale_expected / question.rate)} {question.currency}",
         }
         if question.reason == "implausible" and question.said is not None:
             said = self.say(f"offer_{question.said}", language)

@@ -69,7 +69,8 @@ class OfferQuestion(BaseModel):
     ``reason``: ``unsaid`` (the prospect said neither) or ``implausible`` (they said one,
     but the amount only makes sense as the other). ``likely`` is what the amount reads as
     (``None``: no data to tell). ``rent_expected``/``sale_expected`` are median × size in the
-    home currency, when known.
+    home currency, when known; ``rate`` is what one unit of ``currency`` is worth in it (the
+    rate the amount was compared at), to quote them in the prospect's currency.
     """
 
     model_config = _FROZEN
@@ -85,6 +86,7 @@ class OfferQuestion(BaseModel):
     rent_expected: float | None = None
     sale_expected: float | None = None
     home_currency: str
+    rate: float = Field(default=1.0, gt=0)
 
 
 class MarketCheck(BaseModel):
@@ -138,6 +140,7 @@ def offer_question(
         "rent_expected": rent.median_m2 * size if rent and size else None,
         "sale_expected": sale.median_m2 * size if sale and size else None,
         "home_currency": home_currency,
+        "rate": want.budget_home / want.budget if want.budget_home and want.budget else 1.0,
     }
     if want.offer_source == "assumed":
         return OfferQuestion.model_validate({**question, "reason": "unsaid"})
