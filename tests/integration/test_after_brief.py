@@ -283,3 +283,26 @@ def test_no_budget_before_the_kind_and_city_are_known_is_just_noted(
     _, unknown = asyncio.run(_chat(service, "hi, I need some space", "no idea about the budget"))
     assert unknown.reply.startswith("No problem, we can settle the budget later.")
     assert "For reference" not in unknown.reply
+
+
+def test_prices_are_quoted_in_the_prospects_currency(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    """Offices in Miami in dollars (the city's own currency), offices in Mexico City in pesos,
+    and in dollars once the budget is in dollars."""
+    service = make_service(matcher=matcher)
+    _, miami = asyncio.run(_chat(service, "office in Miami", "how much do offices cost there?"))
+    _, cdmx, dollars = asyncio.run(
+        _chat(
+            service,
+            "office in Mexico City",
+            "how much do offices cost there?",
+            "our budget is 10,000 USD a month, how much do offices cost there?",
+        )
+    )
+    assert "Rents for offices in Miami run about" in miami.reply
+    assert "USD/m² a month" in miami.reply
+    assert "MXN" not in miami.reply
+    assert "MXN/m² a month" in cdmx.reply
+    assert "USD/m² a month" in dollars.reply
+    assert "MXN" not in dollars.reply

@@ -31,7 +31,7 @@ from realty.catalog.wording import MatchWords, load_policy
 from realty.domain.brief import LANGUAGES, Brief, Language, Modality, PropertyKind
 from realty.domain.fields import FieldRegistry
 from realty.domain.listing import AMENITY_KEYS, OFFERS, Listing, Offer
-from realty.domain.market import Market
+from realty.domain.market import HOME_CURRENCIES, Market
 from realty.domain.market_check import (
     MarketCheck,
     PriceBenchmark,
@@ -552,10 +552,19 @@ class MatchService:
         asked = self.want(brief, modality=modality)
         medians = await self._read_medians(asked)
         want, check = self._decided(asked, *medians)
-        shown = tuple(m for m in medians if m is not None)
+        shown = tuple(self._quoted(m, want) for m in medians if m is not None)
         return {
             language: self._words.prices(want, shown, check, language) for language in LANGUAGES
         }
+
+    def _quoted(self, median: PriceBenchmark, want: Want) -> PriceBenchmark:
+        """``median`` in the prospect's currency: their budget's, else the city's own (offices
+        in Austin are quoted in dollars), when the market can convert to it."""
+        currency = want.budget_currency or HOME_CURRENCIES.get(want.city.country)
+        if currency is None or currency == median.currency or not self._market.knows(currency):
+            return median
+        amount = self._market.convert(median.median_m2, median.currency, currency)
+        return median.model_copy(update={"median_m2": amount, "currency": currency})
 
     # ---- steps --------------------------------------------------------------------------
 
