@@ -103,6 +103,22 @@ def want(b: Brief | None = None) -> Want:
     return found
 
 
+@pytest.mark.parametrize(
+    ("area", "target", "limits"),
+    [
+        (Area(m2=60, min_m2=60, max_m2=80), 70, (60, 80)),  # "60 to 80 m²": the middle
+        (Area(m2=300, min_m2=300), 300, (300, None)),  # "at least 300 m²"
+        (Area(m2=500), 500, (None, None)),
+    ],
+)
+def test_a_search_aims_at_the_middle_of_a_size_range(
+    area: Area, target: float, limits: tuple[float | None, float | None]
+) -> None:
+    found = want(office_brief(size=area))
+    assert found.size_m2 == target
+    assert (found.size_min, found.size_max) == limits
+
+
 # ---- the market ---------------------------------------------------------------------------
 
 
