@@ -403,3 +403,20 @@ def test_a_region_named_instead_of_a_city_offers_its_cities(
 def test_a_city_named_with_its_region_is_the_city(cities: CityFinder) -> None:
     assert _cities(cities, "una bodega en Querétaro, en el Bajío")[0][0] == "Santiago de Querétaro"
     assert _cities(cities, "office in Houston, Texas") == [("Houston", "US")]
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("terreno en las afueras de Mérida", "Mérida"),
+        ("una bodega en la periferia de Puebla", "Puebla"),
+        ("en las orillas de Monterrey", "Monterrey"),
+        ("land on the outskirts of Merida", "Mérida"),
+    ],
+)
+@pytest.mark.parametrize("ctx", [CTX, ASKED_CITY], ids=["unasked", "asked"])
+def test_the_outskirts_of_a_city_are_that_city(
+    cities: CityFinder, text: str, city: str, ctx: ParseContext
+) -> None:
+    assert _cities(cities, text, ctx) == [(city, "MX")]
+    assert cities.find(Message.of(text), ctx)[1] == []  # no unknown place

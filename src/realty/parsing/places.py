@@ -147,6 +147,7 @@ _PLACE_PREPOSITIONS = frozenset({"in", "at", "near", "around", "en", "por", "zon
 # by the preposition; "la ciudad de Puebla", "zona de Polanco").
 _DE_HEADS = frozenset(
     {"cerca", "zona", "ciudad", "colonia", "rumbo", "area", "alrededores", "municipio"}
+    | {"afueras", "periferia", "inmediaciones", "orillas"}
     | {"oficina", "oficinas", "bodega", "bodegas", "local", "locales", "nave", "terreno"}
     | {"casa", "departamento", "consultorio", "despacho"}
 )
@@ -205,8 +206,10 @@ _NOT_PLACES = frozenset(
 _PHRASE_STOPS = frozenset(
     {"for", "para", "con", "with", "and", "y", "or", "o", "por", "to", "que", "that"}
     | {"near", "cerca", "around", "in", "en", "at", "of", "from", "desde", "but", "pero"}
-    # Words that introduce a place ("la zona de Angelópolis") are not part of its name.
+    # Words that introduce a place ("la zona de Angelópolis", "las afueras de Mérida") are
+    # not part of its name.
     | {"zona", "colonia", "rumbo", "municipio", "fraccionamiento", "barrio"}
+    | {"afueras", "periferia", "alrededores", "inmediaciones", "orillas", "outskirts"}
 )
 _CONNECTORS = frozenset({"de", "del", "la", "las", "los", "el", "of"})
 _MAX_PHRASE = 4
