@@ -306,3 +306,39 @@ def test_prices_are_quoted_in_the_prospects_currency(
     assert "MXN/m² a month" in cdmx.reply
     assert "USD/m² a month" in dollars.reply
     assert "MXN" not in dollars.reply
+
+
+@pytest.mark.parametrize(
+    ("texts", "expected"),
+    [
+        (
+            (
+                "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month",
+                "yes",
+                "can I visit the second one on Tuesday?",
+                "my email is ops@example.com",
+            ),
+            "Thank you: the broker will get in touch with you at ops@example.com to agree the "
+            "day and time of the visit.",
+        ),
+        (
+            (
+                "I need an office in Miami, 1200 sf, 5k a month",
+                "I'd like to talk to a broker",
+                "you can call me at 305 555 0199",
+            ),
+            "A broker already has your conversation and will get in touch at +13055550199.",
+        ),
+    ],
+)
+def test_the_contact_a_broker_was_waiting_for_is_taken_with_thanks(
+    make_service: Callable[..., ConversationService],
+    matcher: MatchService,
+    texts: tuple[str, ...],
+    expected: str,
+) -> None:
+    service = make_service(matcher=matcher)
+    *_, asked, left = asyncio.run(_chat(service, *texts))
+    assert "leave a phone number or an email" in asked.reply
+    assert left.reply == expected
+    assert set(left.brief["extras"]) & {"email", "phone"}

@@ -60,6 +60,16 @@ _WORDS: Final[Mapping[str, Words]] = {
         "en": "A broker already has your conversation and will get in touch{how}.",
         "es": "Un asesor ya tiene tu conversación y se pondrá en contacto contigo{how}.",
     },
+    "contact_person": {
+        "en": "Thank you: the broker will get in touch with you at {contact}.",
+        "es": "Gracias: el asesor se pondrá en contacto contigo en {contact}.",
+    },
+    "contact_visit": {
+        "en": "Thank you: the broker will get in touch with you at {contact} to agree the day "
+        "and time of the visit.",
+        "es": "Gracias: el asesor se pondrá en contacto contigo en {contact} para acordar el día "
+        "y la hora de la visita.",
+    },
     "search_needs": {
         "en": "To show you listings I need at least the property type and the city.",
         "es": "Para mostrarte inmuebles necesito al menos el tipo de inmueble y la ciudad.",
@@ -179,6 +189,10 @@ class Router:
             how = _WORDS["how_ask"][language]
         key = "again" if again and handoff == "person" else handoff
         return _WORDS[key][language].format(how=how)
+
+    def contact_taken(self, handoff: Handoff, language: Language, contact: str) -> str:
+        """The reply to the contact a handoff asked for, once the prospect leaves it."""
+        return _WORDS[f"contact_{handoff}"][language].format(contact=contact)
 
     def search_needs(self, language: Language) -> str:
         """What a search still needs, when the brief lacks the type or the city."""

@@ -48,6 +48,7 @@ from realty.domain.machine import (
 )
 from realty.domain.market import Market
 from realty.domain.state import (
+    Acknowledge,
     Answered,
     AskFields,
     BriefCompleted,
@@ -844,7 +845,21 @@ class ConversationService:
             aside = self._assistant.aside(text, transition.state)
             if aside is not None:
                 transition = answer(transition, aside)
+        if route.kind != "handoff":
+            transition = self._reachable(stored, transition)
         return update, _with_state(transition, simulating=simulating), intent, route
+
+    def _reachable(self, stored: StoredConversation, transition: Transition) -> Transition:
+        """The contact a broker or a visit was waiting for ("my email is …", after "can I
+        visit it?"): say the broker will use it (instead of "Noted: email: …")."""
+        handoff = stored.state.handoff
+        if handoff is None or stored.channel_key is not None or _contact(stored.state.brief):
+            return transition
+        contact = _contact(transition.state.brief)
+        if contact is None:
+            return transition
+        text = self._router.contact_taken(handoff, transition.state.language, contact)
+        return answer(_unnoted_contact(transition), Answered(topic=handoff, text=text))
 
     def _followed(
         self, state: ConversationState, text: str, transition: Transition, route: Route
@@ -864,13 +879,16 @@ class ConversationService:
         the conversation (its lead becomes ``handoff``)."""
         assert route.handoff is not None
         state = transition.state
+        contact = _contact(state.brief)
         text = self._router.handoff_text(
             route.handoff,
             state.language,
             contact_known=stored.channel_key is not None,
             again=stored.state.handoff is not None,
-            contact=_contact(state.brief),
+            contact=contact,
         )
+        if contact is not None and stored.channel_key is None:
+            transition = _unnoted_contact(transition)  # the reply says it already
         transition = answer(transition, Answered(topic=route.handoff, text=text))
         return _with_state(transition, handoff=route.handoff)
 
@@ -1341,6 +1359,14 @@ def _contact(brief: Brief) -> str | None:
             if len(text) <= CONTACT_MAX_CHARS:  # a longer one stays in the brief only
                 return text
     return None
+
+
+def _unnoted_contact(transition: Transition) -> Transition:
+    """``transition`` without "Noted: email: …", for a reply that names the contact itself."""
+    kept = tuple(
+        a for a in transition.actions if not (isinstance(a, Acknowledge) and a.key in CONTACT_KEYS)
+    )
+    return transition.model_copy(update={"actions": kept})
 
 
 def _with_state(transition: Transition, **changes: Any) -> Transition:
