@@ -165,6 +165,8 @@ PRICE_CASES = [
     # "psf": the link and the unit in one word.
     ("Chicago, 40k sf, $1.20 psf/month", (12.92, None, "month"), 48000),
     ("Phoenix, 2,500 SF, $28 PSF per year NNN", (25.08, None, "month"), 5833.33),
+    # A price per sq ft for a size in m²: the total as prices are said, not to the cent.
+    ("5000 sqm warehouse in Tijuana. Budget: USD 0.55/sqft/month.", (5.92, "USD", "month"), 29600),
     ("Terreno para compra, 5,000 m2, a 1,800 pesos el metro", (1800, "MXN", "total"), 9_000_000),
     ("Oficina, 300 m2, a 28 dólares el metro mensual", (28, "USD", "month"), 8400),
     ("warehouse in Tijuana around 5.10 USD/m2/month?", (5.1, "USD", "month"), None),

@@ -40,6 +40,7 @@ from realty.domain.brief import (
     same_meaning,
 )
 from realty.domain.fields import FieldRegistry
+from realty.domain.figures import roundest
 from realty.domain.market import HOME_CURRENCIES, Market
 from realty.domain.state import (
     Acknowledge,
@@ -525,7 +526,7 @@ def _budget_from_price(work: _Turn) -> None:
     rate, area = price.value, size.value
     if not isinstance(rate, Money) or not isinstance(area, Area) or rate.amount is None:
         return
-    total = _roundest(rate.amount * area.m2, _ROUNDED * (rate.amount + area.m2))
+    total = roundest(rate.amount * area.m2, _ROUNDED * (rate.amount + area.m2))
     money = rate.model_copy(update={"amount": total, "min": None, "max": None, "original": None})
     meta = price.meta.model_copy(update={"turn": work.turn, "span": None})
     if not money.is_complete():
@@ -537,19 +538,6 @@ def _budget_from_price(work: _Turn) -> None:
 # Half a cent, or half a hundredth of a m²: how far a stored figure may be from the one said
 # (both are kept to two decimals).
 _ROUNDED = 0.005
-
-
-def _roundest(value: float, error: float) -> float:
-    """The roundest figure within ``error`` of ``value`` (to two decimals at least): "1 USD
-    per sq ft" for 10,000 sq ft is 10.76 USD/m² × 929.03 m² = 9,996.36, but that product can
-    be off by 4.6 either way, and 10,000 is within it."""
-    best = round(value, 2)
-    for digits in range(13):
-        rounder = float(round(value, -digits))
-        if abs(rounder - value) > error or rounder == 0:
-            break
-        best = rounder
-    return best
 
 
 def _price_currency(work: _Turn) -> None:

@@ -25,6 +25,7 @@ from typing import Literal, overload
 import pint
 
 from realty.domain.brief import Area, Modality, Money, Period, Scalar
+from realty.domain.figures import roundest
 from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.lexicon import Lexicon, lexicon
 from realty.parsing.numbers import Number, find_numbers
@@ -227,6 +228,10 @@ def _overlaps(a: Span, b: Span) -> bool:
 
 def _free(span: Span, taken: Iterable[Span]) -> bool:
     return not any(_overlaps(span, t) for t in taken)
+
+
+# How far a total computed across area units may be rounded: half a percent.
+_CONVERTED = 0.005
 
 
 def _round(value: float) -> float:
@@ -879,6 +884,11 @@ class QuantityFinder:
             written = group.numbers[0].value if group.bound == "max" else group.numbers[-1].value
             monthly = written / 12 if said_period == "year" else written
             total = _round(monthly * per_m2 * m2)
+            if (group.per_area or "m2") != (area.unit or "m2"):
+                # A price per sq ft for a size in m² (or the other way round): the product of
+                # a conversion, as exact as prices are said ("USD 0.55/sqft" for 5,000 m² is
+                # 29,600, not 29,600.75).
+                total = roundest(total, _CONVERTED * total)
             budget = rate.model_copy(update={"amount": total, "min": None, "max": None})
             out.append(said.model_copy(update={"value": budget}))
         return out
