@@ -342,3 +342,45 @@ def test_the_contact_a_broker_was_waiting_for_is_taken_with_thanks(
     assert "leave a phone number or an email" in asked.reply
     assert left.reply == expected
     assert set(left.brief["extras"]) & {"email", "phone"}
+
+
+def _zones(service: ConversationService, matcher: MatchService, kind: str) -> dict[str, float]:
+    """The zones of Mexico City with a listing of ``kind`` for rent, and one's size."""
+    (opened,) = asyncio.run(_chat(service, f"{kind} for rent in Mexico City"))
+    found = asyncio.run(matcher.matches(opened.brief, limit=300)).listings
+    return {m.listing.zone: m.listing.size_m2 for m in found if m.listing.zone}
+
+
+def test_a_zone_with_nothing_that_fits_is_said_before_the_listings_elsewhere(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    listed = _zones(service, matcher, "office")
+    zone = next(z.name for z in load_zones() if z.city == "Mexico City" and z.name not in listed)
+    _, confirmed = asyncio.run(
+        _chat(
+            service, f"I need an office in {zone}, Mexico City, 300 m2, 150k pesos a month", "yes"
+        )
+    )
+    assert confirmed.brief["extras"]["zone"]["value"] == zone
+    shown = confirmed.matches.listings[:3]
+    assert shown
+    assert (
+        f"None in {zone} for now; these {len(shown)} in other parts of the city fit the rest "
+        "of your brief:" in confirmed.reply
+    )
+    assert "listings fit your brief" not in confirmed.reply
+
+
+def test_a_zone_with_listings_that_fit_shows_them_without_excuses(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    zone, size = sorted(_zones(service, matcher, "office").items())[0]
+    _, confirmed = asyncio.run(
+        _chat(
+            service, f"office in {zone}, Mexico City, {size:.0f} m2, 2 million pesos a month", "yes"
+        )
+    )
+    assert any(m.listing.zone == zone for m in confirmed.matches.listings[:3])
+    assert "None in" not in confirmed.reply

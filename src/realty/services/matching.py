@@ -42,6 +42,7 @@ from realty.domain.matching import (
     NORMALISED_CURRENCY,
     Fact,
     Fit,
+    PlaceFact,
     Policy,
     Relax,
     Relaxation,
@@ -82,6 +83,24 @@ _CHAT: Mapping[str, Words] = {
     "none": {
         "en": "I have no listings that fit this brief yet; a broker will look for more.",
         "es": "Aún no tengo inmuebles para esta búsqueda; un asesor buscará más opciones.",
+    },
+    # A zone asked for with no listing of it among those shown: instead of "found", or after
+    # another lead.
+    "found_elsewhere": {
+        "en": "None in {zone} for now; these {n} in other parts of the city fit the rest of "
+        "your brief:",
+        "es": "Por ahora ninguno en {zone}; estos {n} en otras zonas de la ciudad coinciden con "
+        "el resto de tu búsqueda:",
+    },
+    "found_elsewhere_one": {
+        "en": "None in {zone} for now; this one in another part of the city fits the rest of "
+        "your brief:",
+        "es": "Por ahora ninguno en {zone}; este en otra zona de la ciudad coincide con el "
+        "resto de tu búsqueda:",
+    },
+    "elsewhere": {
+        "en": "None of them is in {zone}.",
+        "es": "Ninguno está en {zone}.",
     },
     "pick": {
         "en": "Reply with a number to see one in detail.",
@@ -191,6 +210,11 @@ class MatchedListing(BaseModel):
     summary: Words
 
 
+def _in_zone(match: MatchedListing) -> bool:
+    """Whether ``match`` is in the zone the brief asked for."""
+    return any(isinstance(f, PlaceFact) and f.zone_matches for f in match.facts)
+
+
 class MarketCheckResult(BaseModel):
     """The market check and its words (``None`` in a language when there is nothing to say)."""
 
@@ -264,9 +288,15 @@ class MatchResult(BaseModel):
             lead = "relaxed" if self.relaxed is not None else "preview" if preview else "found"
             lead = "more" if more else "cheapest_first" if cheapest else lead
             one = "_one" if len(shown) == 1 else ""
-            lines.append(_CHAT[lead + one][language].format(n=len(shown)))
+            zone = self.want.zone
+            elsewhere = zone is not None and not any(_in_zone(m) for m in shown)
+            if elsewhere and lead == "found":
+                lead = "found_elsewhere"
+            lines.append(_CHAT[lead + one][language].format(n=len(shown), zone=zone))
             if self.relaxed is not None and self.relaxation_text:
                 lines.append(self.relaxation_text[language])
+            if elsewhere and lead != "found_elsewhere":
+                lines.append(_CHAT["elsewhere"][language].format(zone=zone))
             lines += [f"{i}. {m.summary[language]}" for i, m in enumerate(shown, start=1)]
             lines.append(_CHAT["pick" + one][language])
         if market and self.market is not None and self.market.text.get(language):
