@@ -235,6 +235,8 @@ def test_small_gazetteer_prefers_large_home_city() -> None:
 # ---- property types ----------------------------------------------------------------------
 
 TYPE_CASES = [
+    ("I want to buy an office building in Monterrey", [("office", "office building")]),
+    ("necesitamos un edificio corporativo", [("office", "edificio corporativo")]),
     ("I need an office in Mexico City.", [("office", "office")]),
     ("Busco oficinas en renta", [("office", "oficinas")]),
     ("office space downtown", [("office", "office space")]),
@@ -258,7 +260,7 @@ TYPE_CASES = [
     ("un consultorio", [("medical", "consultorio")]),
     ("a medical office", [("medical", "medical office")]),
     ("un hotel", [("hotel", "hotel")]),
-    ("mixed-use building", [("mixed_use", "mixed-use")]),
+    ("mixed-use building", [("mixed_use", "mixed-use building")]),
     ("de uso mixto", [("mixed_use", "uso mixto")]),
     ("un depa", [("apartment", "depa")]),
     ("a condo", [("apartment", "condo")]),
