@@ -384,3 +384,22 @@ def test_a_zone_with_listings_that_fit_shows_them_without_excuses(
     )
     assert any(m.listing.zone == zone for m in confirmed.matches.listings[:3])
     assert "None in" not in confirmed.reply
+
+
+def test_an_ok_before_a_request_for_a_broker_is_not_a_second_confirmation(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, _, handed = asyncio.run(
+        _chat(
+            service,
+            "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month",
+            "yes",
+            "ok, can a broker call me? 33 1234 5678",
+        )
+    )
+    assert handed.reply == (
+        "Of course: I'm passing your conversation to one of our brokers, who will get in touch "
+        "with you at +523312345678."
+    )
+    assert handed.state.confirmed

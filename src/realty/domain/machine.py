@@ -210,11 +210,14 @@ def refuse(
 def answer(transition: Transition, answered: Answered) -> Transition:
     """``transition`` with a question answered outside the brief.
 
-    The answer takes the place of the generic help, redirect or re-prompt line and comes first
-    (after a greeting); what the message also said, and the question still open, follow as
-    usual. The state is unchanged: answering a question fills nothing.
+    The answer takes the place of the generic help, redirect or re-prompt line, and of the
+    reminder that the brief is already confirmed (the "ok" of "ok, can a broker call me?"
+    confirms nothing new), and comes first (after a greeting); what the message also said,
+    and the question still open, follow as usual. The state is unchanged: answering a
+    question fills nothing.
     """
-    kept = [a for a in transition.actions if not isinstance(a, Help | Redirect | Reprompt)]
+    generic = Help | Redirect | Reprompt | AlreadyConfirmed
+    kept = [a for a in transition.actions if not isinstance(a, generic)]
     at = 1 if kept and isinstance(kept[0], Greet) else 0
     return transition.model_copy(update={"actions": (*kept[:at], answered, *kept[at:])})
 
