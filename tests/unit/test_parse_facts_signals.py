@@ -445,7 +445,7 @@ def test_language_of_clear_sentences(signals: SignalFinder, text: str, language:
     assert found.language_confidence >= 0.8
 
 
-@pytest.mark.parametrize("text", ["500 m2", "CDMX", "ok", "Monterrey", "", "🙂"])
+@pytest.mark.parametrize("text", ["500 m2", "CDMX", "ok", "Monterrey", "", "🙂", "pesos"])
 def test_no_language_without_clues(signals: SignalFinder, text: str) -> None:
     found = signals.find(Message.of(text), ParseContext())
     assert (found.language, found.language_confidence) == (None, 0.0)

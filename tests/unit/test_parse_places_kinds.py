@@ -207,6 +207,25 @@ def test_zone_implies_its_city(cities: CityFinder, text: str, zone: str, city: s
     assert implied[0].confidence == pytest.approx(0.8)
 
 
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("a restaurant in cdmx colonia del valle around 100 m2", "Del Valle"),
+        ("local en cdmx colonia roma", "Roma Norte"),
+    ],
+)
+def test_a_lower_case_zone_after_its_city_or_with_its_place_word(
+    cities: CityFinder, text: str, zone: str
+) -> None:
+    """Not "Colonia del Valle" the town: the zone of the city just named."""
+    found, unknown = cities.find(Message.of(text), CTX)
+    assert [(c.key, getattr(c.value, "value", None)) for c in found] == [
+        ("city", "Mexico City"),
+        ("zone", zone),
+    ]
+    assert unknown == []
+
+
 def test_zone_with_named_city_keeps_the_named_city(cities: CityFinder) -> None:
     found, _ = cities.find(Message.of("oficina en Polanco, CDMX"), CTX)
     assert [(c.key, c.confidence) for c in found] == [("zone", 0.9), ("city", 0.95)]

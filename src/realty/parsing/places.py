@@ -152,6 +152,8 @@ _DE_HEADS = frozenset(
     | {"casa", "departamento", "consultorio", "despacho"}
 )
 _NAME_HEADS = frozenset({"ciudad", "city"})
+# Words that open a zone's own name and say it is a place ("Colonia del Valle").
+_ZONE_HEADS = frozenset({"colonia", "col", "fraccionamiento", "fracc", "barrio", "zona"})
 # Words right before a city that rule it out ("Dayton, not Toledo", "no en Puebla").
 _RULED_OUT = (
     ("not",),
@@ -583,7 +585,7 @@ class CityFinder:
             key = " ".join(texts[pos : pos + size])
             span = (msg.words[pos].start, msg.words[pos + size - 1].end)
             zone = self._zones.get(key)
-            if zone is not None and self._zone_ok(msg, texts, pos, zone):
+            if zone is not None and self._zone_ok(msg, texts, pos, zone, scan):
                 scan.zones.append((zone, span))
                 return pos + size
             if self._names_state(msg, key, pos, scan):
@@ -617,8 +619,21 @@ class CityFinder:
             return False
         return key == fold(city.admin1).strip()
 
-    def _zone_ok(self, msg: Message, texts: Sequence[str], pos: int, zone: Zone) -> bool:
-        return zone.plain or _capitalised(msg, msg.words[pos]) or _after_place_word(texts, pos)
+    def _zone_ok(
+        self, msg: Message, texts: Sequence[str], pos: int, zone: Zone, scan: _Scan
+    ) -> bool:
+        """A zone whose name is also an ordinary word counts with a capital, after a place
+        word, when its own words say it is a place ("colonia del valle"), or right after its
+        city ("cdmx colonia del valle")."""
+        if zone.plain or _capitalised(msg, msg.words[pos]) or _after_place_word(texts, pos):
+            return True
+        if texts[pos] in _ZONE_HEADS:
+            return True
+        before = msg.words[pos - 1].end if pos > 0 else -1
+        return any(
+            c.span[1] == before and isinstance(c.value, City) and c.value.value == zone.city
+            for c in scan.cities
+        )
 
     def _accept(
         self,

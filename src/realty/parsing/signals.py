@@ -271,7 +271,8 @@ _VOTE_ES = _STOP_ES | frozenset(
     {"busco", "buscamos", "buscando", "necesito", "necesitamos", "quiero", "queremos"}
     | {"requiero", "ocupo", "oficina", "oficinas", "bodega", "bodegas", "local", "terreno"}
     | {"renta", "rentar", "comprar", "compra", "venta", "presupuesto", "metros", "cuadrados"}
-    | {"ciudad", "zona", "hola", "gracias", "claro", "perfecto", "correcto", "ayuda", "pesos"}
+    # ("pesos" is no vote: English speakers in Mexico say it too, "20k pesos a month".)
+    | {"ciudad", "zona", "hola", "gracias", "claro", "perfecto", "correcto", "ayuda"}
     | {"dolares", "mensual", "mensuales", "al mes", "casa", "departamento", "nave", "puedo"}
     | {"gastar", "pagar", "estacionamiento", "mascotas", "amueblado", "empezar", "nuevo"}
     | {"todavia", "aun", "se", "si", "buenos", "dias", "buenas", "tardes", "noches", "mes"}
