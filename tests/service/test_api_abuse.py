@@ -206,6 +206,38 @@ def test_whole_floats_past_2_53_stay_floats_in_the_brief(
         assert type(shown_extras["past"]["value"]) is float  # reads 9007199254740992.0
 
 
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        (
+            "office in Mexico City, budget 20000000000000000000000 USD, 500 m2",
+            "A budget can't be above one trillion (1,000,000,000,000).",
+        ),
+        (
+            "office in Mexico City, 30k USD a month, 50000000000000000000000 m2",
+            "The size must be between 1 and 1,000,000 m².",
+        ),
+    ],
+)
+def test_a_figure_of_twenty_digits_and_more_is_refused_by_name_not_dropped(
+    text: str,
+    refusal: str,
+    sqlite_url: str,
+    make_settings: MakeSettings,
+    serve: Serve,
+    open_conv: Callable[..., Opened],
+) -> None:
+    server = serve(make_settings(sqlite_url))
+    with server.client() as http:
+        conv = open_conv(http)
+        said = http.post(
+            f"/v1/conversations/{conv.id}/messages", json={"text": text}, headers=conv.auth
+        )
+        assert said.status_code == 200, said.text
+        assert refusal in said.json()["reply"]
+        assert "reject" in said.json()["actions"]
+
+
 NUL_TEXT = "I need an office\x00 in Monterrey"
 CLEAN_TEXT = "I need an office in Monterrey"
 

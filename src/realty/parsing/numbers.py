@@ -264,7 +264,7 @@ _FRACTION = re.compile(
 )
 _SKIP_AFTER = re.compile(r"[:/][0-9]|%|\s?(?:am|pm|hrs?)(?![a-z])")
 _SCALE_WORD = re.compile(r"\s*([a-z]+)")  # glued too: "20mil"
-_MAX_CHARS = 20  # longer digit strings are not amounts (phone numbers, ids)
+_MAX_CHARS = 40  # longer digit strings are not amounts (ids); shorter huge ones are refused later
 _MAX_RUN = 12
 
 
