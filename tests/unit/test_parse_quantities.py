@@ -699,3 +699,28 @@ def test_a_budget_and_how_far_it_stretches_is_a_range(
     (budget,) = [c.value for c in parser.parse(text, ParseContext()).candidates]
     assert isinstance(budget, Money)
     assert (budget.min, budget.max) == (low, high)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "low", "high"),
+    [
+        ("por ahí de 20 o 25 mil al mes", "budget", 20_000, 25_000),
+        ("20 or 25k a month", "budget", 20_000, 25_000),
+        ("unos 50 o 60 metros", "size", 50, 60),
+        ("500 or 600 m2", "size", 500, 600),
+    ],
+)
+def test_a_figure_or_another_is_a_range(
+    parser: Parser, text: str, key: str, low: float, high: float
+) -> None:
+    (found,) = parser.parse(text, ParseContext()).candidates
+    assert found.key == key
+    bounds = (found.value.min, found.value.max) if isinstance(found.value, Money) else None
+    if isinstance(found.value, Area):
+        bounds = (found.value.min_m2, found.value.max_m2)
+    assert bounds == (low, high)
+
+
+def test_a_count_or_another_is_no_range(parser: Parser) -> None:
+    found = parser.parse("2 o 3 oficinas", ParseContext()).candidates
+    assert [c.key for c in found] == ["property_type"]

@@ -111,6 +111,8 @@ _RANGE_STRETCH = re.compile(
     r"(?:llegar|subir|estirarme|estirarnos)\s+(?:a|hasta)\s*$"
 )
 _RANGE_PAIR_JOIN: tuple[str, ...] = ("y", "and")  # only after "entre"/"between"
+# "20 o 25 mil", "500 or 600 m2": a bare figure, "or", then an amount or an area.
+_RANGE_OR_JOIN: tuple[str, ...] = ("o", "or", "u")
 _RANGE_LEAD: tuple[str, ...] = ("entre", "between", "from", "desde", "de")
 _CORRECTIONS: tuple[str, ...] = (
     "no wait", "wait", "actually", "i mean", "rather", "sorry", "correction", "make it", "better",
@@ -385,6 +387,7 @@ class QuantityFinder:
         self._re_lower_after = c(r"\s*" + _alt(lex.lower_after) + _END)
         self._re_join = c(r"\s*" + _alt(_RANGE_JOIN) + r"\s*$")
         self._re_pair_join = c(r"\s*" + _alt(_RANGE_PAIR_JOIN) + r"\s*$")
+        self._re_or_join = c(r"\s*" + _alt(_RANGE_OR_JOIN) + r"\s*$")
         self._re_lead = c(_START + _alt(_RANGE_LEAD) + r"\s*$")
         self._re_pair_lead = c(_START + _alt(("entre", "between")) + r"\s*$")
         self._re_correction = c(_START + _alt(_CORRECTIONS) + _END)
@@ -671,6 +674,8 @@ class QuantityFinder:
             return True
         if self._re_pair_join.match(between):
             return self._re_pair_lead.search(f, max(0, left.start - 12), left.start) is not None
+        if self._re_or_join.match(between):
+            return left.kind is None and right.kind in ("money", "area")
         return False
 
     def _bounds(self, f: str, group: _Group) -> None:
