@@ -1001,3 +1001,34 @@ def test_without_the_switch_signal_an_empty_message_still_gets_a_redirect() -> N
     state = run(upd(office(), city(), language="en"))[-1].state
     (plain,) = run(upd(language="es", confidence=1.0), state=state)
     assert kinds(plain) == ["redirect", "ask"]
+
+
+# ---- "the size is wrong": a value to ask for again ----
+
+
+def test_a_value_said_to_be_wrong_is_asked_for_again_and_a_bare_answer_replaces_it() -> None:
+    wrong, fixed = run(
+        upd(to_change=frozenset({"size"})),  # "the size is wrong"
+        upd(size(300)),  # "300", read as the size asked for
+        state=complete_state(),
+    )
+    assert wrong.actions == (AskFields(keys=("size",)),)
+    assert wrong.state.asked == ("size",)
+    assert value(wrong, "size") == Area(m2=500)  # kept until the new one comes
+    assert kinds(fixed) == ["acknowledge", "summary", "brief_completed"]
+    assert value(fixed, "size") == Area(m2=300)
+
+
+def test_a_wrong_value_with_its_replacement_is_simply_replaced() -> None:
+    (fixed,) = run(upd(size(300), to_change=frozenset({"size"})), state=complete_state())
+    assert kinds(fixed) == ["acknowledge", "summary", "brief_completed"]
+
+
+def test_a_wrong_value_while_collecting_is_asked_with_what_is_missing() -> None:
+    first, wrong = run(
+        upd(office(), city(), language="en"),
+        upd(to_change=frozenset({"city"})),  # "wrong city"
+    )
+    assert first.state.asked == ("budget", "size")
+    assert wrong.actions == (AskFields(keys=("city", "budget", "size")),)
+    assert wrong.state.asked == ("city", "budget", "size")

@@ -564,3 +564,23 @@ def test_never_raises_on_random_text(facts: FactFinder, signals: SignalFinder, t
     msg = Message.of(text)
     facts.find(msg, TODAY)
     signals.find(msg, ParseContext(options=OPTIONS))
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        ("the size is wrong", {"size"}),
+        ("la superficie está mal", {"size"}),
+        ("wrong city", {"city"}),
+        ("no, the size", {"size"}),
+        ("quiero cambiar la ciudad", {"city"}),
+        ("I need to fix my budget", {"budget"}),
+        ("el presupuesto no es correcto", {"budget"}),
+        # Praise, a plain yes, or a value with no word of change ask for nothing.
+        ("no está mal el precio", set()),
+        ("yes, everything is correct, the size too", set()),
+        ("the size is 300 m2", set()),
+    ],
+)
+def test_a_value_said_to_be_wrong(signals: SignalFinder, text: str, keys: set[str]) -> None:
+    assert signals.find(Message.of(text), ParseContext()).to_change == keys

@@ -759,6 +759,7 @@ def _understood(work: _Turn) -> bool:
         or update.choice is not None
         or work.consumed
         or "start_over" in update.signals
+        or bool(_to_change(work))
     )
 
 
@@ -813,9 +814,13 @@ def _finish(work: _Turn, actions: list[Action], pending: Pending | None) -> Tran
             # The summary lists every value; only changes to earlier values are announced.
             actions = [a for a in actions if not _is_new_value(a)]
         actions.extend(follow)
+        # A value asked for again: a bare answer ("300") is that value.
+        asked = next((a.keys for a in follow if isinstance(a, AskFields)), ())
     else:
         noted = any(isinstance(a, NotedUnknown) for a in actions)
         ask = _ask_keys(work, missing, noted, pending)
+        if pending is None:
+            ask = _in_order(work.registry, [*_to_change(work), *ask])
         if ask:
             actions.append(AskFields(keys=ask))
         asked = _in_order(work.registry, [*work.clarified, *ask])
@@ -865,6 +870,9 @@ def _complete(work: _Turn, so_far: list[Action]) -> list[Action]:
             BriefCompleted(brief=brief),
         ]
     signals = work.update.signals
+    redo = _to_change(work)
+    if work.base.pending is None and redo:
+        return [AskFields(keys=redo)]  # "the size is wrong": what is it, then?
     if work.base.pending is None and "affirm" in signals and "deny" not in signals:
         work.brief = _confirm_all(work.brief)
         return [AlreadyConfirmed() if work.base.confirmed else Confirmed()]
@@ -873,6 +881,14 @@ def _complete(work: _Turn, so_far: list[Action]) -> list[Action]:
     if any(_renders(a) for a in so_far):
         return []
     return [Summary(brief=work.brief, changed=False)]
+
+
+def _to_change(work: _Turn) -> tuple[str, ...]:
+    """The values the message says are wrong without giving new ones ("the size is wrong",
+    "quiero cambiar la ciudad"), to ask for again."""
+    named = work.update.to_change
+    keys = [k for k in named if k in work.brief.slots and k not in work.touched]
+    return _in_order(work.registry, keys)
 
 
 def _is_new_value(action: Action) -> bool:

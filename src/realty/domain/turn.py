@@ -84,6 +84,8 @@ class Extraction(BaseModel):
     unknown_cities: tuple[UnknownCity, ...] = ()
     # The required fields a "don't know" names ("no sé el presupuesto"); empty: what was asked.
     unknown_about: frozenset[str] = frozenset()
+    # The required fields the message says are wrong or asks to change ("the size is wrong").
+    to_change: frozenset[str] = frozenset()
     coverage: float = 1.0
     # Answer to a pending choice the bot offered (index into its options), e.g. "the second one".
     choice: int | None = None
@@ -124,6 +126,7 @@ class TurnUpdate(BaseModel):
     language_confidence: float = 0.0
     unknown_cities: tuple[UnknownCity, ...] = ()
     unknown_about: frozenset[str] = frozenset()
+    to_change: frozenset[str] = frozenset()
     choice: int | None = None
 
 

@@ -77,6 +77,7 @@ def validate(extraction: Extraction, text: str, registry: FieldRegistry, today: 
         language_confidence=extraction.language_confidence,
         unknown_cities=extraction.unknown_cities,
         unknown_about=extraction.unknown_about,
+        to_change=extraction.to_change,
         choice=extraction.choice,
     )
 

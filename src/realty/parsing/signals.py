@@ -548,6 +548,7 @@ class SignalResult:
     language_confidence: float
     choice: int | None
     unknown_about: frozenset[str] = frozenset()
+    to_change: frozenset[str] = frozenset()
 
 
 class LanguageDetector:
@@ -656,6 +657,12 @@ class SignalFinder:
         choice = choice_index(msg, ctx.options)
         if choice is not None:
             spans.append((msg.words[0].start, msg.words[-1].end))
+        to_change: frozenset[str] = frozenset()
+        if "dont_know" not in signals and _asks_a_change(msg, signals):
+            to_change = _named_fields(msg)
+            if to_change and len(msg.words) <= _SHORT_REQUEST:
+                # "the size is wrong": a request, fully explained
+                spans.append((msg.words[0].start, msg.words[-1].end))
         return SignalResult(
             signals=frozenset(signals),
             spans=tuple(spans),
@@ -663,6 +670,7 @@ class SignalFinder:
             language_confidence=confidence,
             choice=choice,
             unknown_about=_named_fields(msg) if "dont_know" in signals else frozenset(),
+            to_change=to_change,
         )
 
     def _match(self, msg: Message) -> list[_Hit]:
@@ -745,6 +753,34 @@ _FIELD_WORDS: dict[str, frozenset[tuple[str, ...]]] = {
     ),
 }  # fmt: skip
 _FIELD_WORDS_LONGEST = max(len(p) for ps in _FIELD_WORDS.values() for p in ps)
+
+
+# Words saying a value is wrong or to be changed ("the size is wrong", "quiero cambiar la
+# ciudad"), folded.
+_CHANGE_WORDS = frozenset(
+    {"wrong", "incorrect", "change", "modify", "fix", "update", "edit"}
+    | {"mal", "incorrecto", "incorrecta", "equivocado", "equivocada", "erroneo", "erronea"}
+    | {"cambiar", "cambia", "cambialo", "cambiala", "cambien", "modificar", "modifica"}
+    | {"corregir", "corrige", "corrijo", "actualizar", "actualiza", "editar", "edita"}
+)
+_NOT_RIGHT = (("not", "right"), ("isn't", "right"), ("no", "es", "correcto"))
+_NOT_BAD = (("no", "esta", "mal"), ("nada", "mal"), ("not", "wrong"))  # praise, not a change
+# Words of a change request short enough to be nothing else ("quiero cambiar la ciudad").
+_SHORT_REQUEST = 6
+
+
+def _asks_a_change(msg: Message, signals: set[Signal]) -> bool:
+    """Whether the message says something is wrong or asks to change it."""
+    texts = [_apos(w.text) for w in msg.words]
+
+    def said(phrases: Sequence[tuple[str, ...]]) -> bool:
+        return any(tuple(texts[i : i + len(p)]) == p for p in phrases for i in range(len(texts)))
+
+    if said(_NOT_BAD):
+        return False
+    if signals & {"deny", "correction"}:
+        return True
+    return any(t in _CHANGE_WORDS for t in texts) or said(_NOT_RIGHT)
 
 
 def _named_fields(msg: Message) -> frozenset[str]:

@@ -153,6 +153,7 @@ class Parser:
             language_confidence=found.language_confidence,
             unknown_cities=tuple(unknown),
             unknown_about=found.unknown_about,
+            to_change=found.to_change,
             coverage=_coverage(msg, spans),
             choice=found.choice,
         )
