@@ -724,3 +724,23 @@ def test_a_figure_or_another_is_a_range(
 def test_a_count_or_another_is_no_range(parser: Parser) -> None:
     found = parser.parse("2 o 3 oficinas", ParseContext()).candidates
     assert [c.key for c in found] == ["property_type"]
+
+
+@pytest.mark.parametrize(
+    ("text", "docks"),
+    [
+        ("y que tenga andén de carga", 1),
+        ("with a loading dock", 1),
+        ("bodega en Monterrey de 1000 m2 con andén", 1),
+        ("con 2 andenes de carga", 2),  # counted: the number wins
+        ("sin andén de carga", None),  # ruled out
+        ("no loading dock needed", None),
+    ],
+)
+def test_a_countable_extra_named_with_no_number_is_one(
+    parser: Parser, text: str, docks: int | None
+) -> None:
+    found = [
+        c.value for c in parser.parse(text, ParseContext()).candidates if c.key == "loading_docks"
+    ]
+    assert found == ([Scalar(kind="int", value=docks)] if docks is not None else [])

@@ -34,11 +34,13 @@ class LexiconError(ConfigurationError):
 
 @dataclass(frozen=True, slots=True)
 class Count:
-    """A countable extra: the nouns after its number, the words that may lead the number."""
+    """A countable extra: the nouns after its number, the words that may lead the number,
+    and the phrases that name one of it with no number ("a loading dock", "andén de carga")."""
 
     key: str
     nouns: tuple[str, ...]
     lead: tuple[str, ...] = ()
+    single: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,10 +111,15 @@ def _counts(raw: Any) -> tuple[Count, ...]:
         raise LexiconError("vocabulary.yaml: counts must be a mapping")
     counts = []
     for key, spec in raw.items():
-        if not isinstance(spec, dict) or "nouns" not in spec or not set(spec) <= {"nouns", "lead"}:
-            raise LexiconError(f"vocabulary.yaml: counts.{key} needs nouns (and may have lead)")
+        allowed = {"nouns", "lead", "single"}
+        if not isinstance(spec, dict) or "nouns" not in spec or not set(spec) <= allowed:
+            raise LexiconError(
+                f"vocabulary.yaml: counts.{key} needs nouns (and may have lead and single)"
+            )
         lead = _phrases(spec.get("lead", []), f"counts.{key}.lead")
-        counts.append(Count(str(key), _phrases(spec["nouns"], f"counts.{key}.nouns"), lead))
+        single = _phrases(spec.get("single", []), f"counts.{key}.single")
+        nouns = _phrases(spec["nouns"], f"counts.{key}.nouns")
+        counts.append(Count(str(key), nouns, lead, single))
     return tuple(counts)
 
 

@@ -232,6 +232,8 @@ def _free(span: Span, taken: Iterable[Span]) -> bool:
     return not any(_overlaps(span, t) for t in taken)
 
 
+# Words before a countable extra named with no number that say there is none of it.
+_NOT_ONE = frozenset({"sin", "no", "ni", "without", "nor", "zero", "cero"})
 # How far a total computed across area units may be rounded: half a percent.
 _CONVERTED = 0.005
 
@@ -347,6 +349,18 @@ class QuantityFinder:
             r"\s*-?\s*(?:" + "|".join(f"(?P<{n.key}>{_alt(n.nouns)})" for n in counts) + ")" + _END
         )
         self._re_count_lead = {n.key: c(_START + _alt(n.lead) + r"\s*$") for n in counts if n.lead}
+        singles = [n for n in counts if n.single]
+        self._re_single = (
+            c(
+                _START
+                + "(?:"
+                + "|".join(f"(?P<{n.key}>{_alt(n.single)})" for n in singles)
+                + ")"
+                + _END
+            )
+            if singles
+            else None
+        )
         link = _alt(_COUNT_MIN_LINK)
         self._re_count_before = c(
             "(?:"
@@ -418,6 +432,7 @@ class QuantityFinder:
         found += self._heights(msg, numbers, used)
         found += self._lease_terms(msg, numbers, used)
         found += self._counts(msg, numbers, used)
+        found += self._singles(msg, found)
         groups = self._groups(msg, [n for i, n in enumerate(numbers) if i not in used])
         self._resolve(msg, ctx, groups, {c.key for c in found})
         taken = [
@@ -574,6 +589,25 @@ class QuantityFinder:
             used.add(i)
             start = self._count_start(f, numbers, used, i, noun.lastgroup)
             out.append(_extra(noun.lastgroup, _scalar(n.value, "int"), (start, noun.end())))
+        return out
+
+    def _singles(self, msg: Message, counted: list[Candidate]) -> list[Candidate]:
+        """One of a countable extra named with no number ("y que tenga andén de carga"), unless
+        it is counted elsewhere in the message or ruled out ("sin andén")."""
+        if self._re_single is None:
+            return []
+        f = msg.folded
+        out: list[Candidate] = []
+        keys = {c.key for c in counted}
+        for m in self._re_single.finditer(f):
+            key = m.lastgroup
+            if key is None or key in keys or any(_overlaps(m.span(), c.span) for c in counted):
+                continue
+            before = f[max(0, m.start() - 12) : m.start()].split()
+            if before and (before[-1] in _NOT_ONE or before[-1].isdigit()):
+                continue
+            keys.add(key)
+            out.append(_extra(key, _scalar(1, "int"), m.span()))
         return out
 
     def _count_before(self, f: str, n: Number) -> tuple[str, int] | None:
