@@ -219,6 +219,15 @@ def test_missing_and_invalid_replies_are_the_questions_and_problems() -> None:
     assert replier.reply(MissingInputs("lease", ("monthly_rent",)), "es") == (
         "¿Cuánto es la renta mensual?"
     )
+    # Asked for just now: what the questions are for comes first.
+    opening = MissingInputs("purchase", ("down_payment", "term_months"))
+    assert replier.reply(opening, "en", first=True) == (
+        "Happy to simulate the loan. How much would you put down (a percentage or an amount)? "
+        "Over how many years?"
+    )
+    assert replier.reply(MissingInputs(None, ("kind",)), "en", first=True) == (
+        "Would you like to simulate a purchase with a loan or the cost of a lease?"
+    )
     invalid = read_simulation("with 20% down over 50 years at 9%", BUYING)
     assert replier.reply(invalid, "en") == "The term must be 1 to 40 years (12 to 480 months)."
 

@@ -105,7 +105,8 @@ class Assistant:
         """The simulation ``text`` asks for: its answer (the figures, or the questions for
         what is missing), and whether inputs are still missing."""
         outcome = self._reader.read(text, state.brief)
-        answered = Answered(topic="simulation", text=self._replier.reply(outcome, state.language))
+        text = self._replier.reply(outcome, state.language, first=True)
+        answered = Answered(topic="simulation", text=text)
         return answered, isinstance(outcome, MissingInputs)
 
     def follow_up(

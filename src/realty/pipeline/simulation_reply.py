@@ -70,12 +70,14 @@ class SimulationReplier:
         """Keep the reply texts (default: the packaged ``finance.yaml``)."""
         self._texts: Mapping[str, Any] = (vocabulary or finance_vocabulary()).texts
 
-    def reply(self, outcome: SimulationOutcome, language: Language) -> str:
+    def reply(self, outcome: SimulationOutcome, language: Language, *, first: bool = False) -> str:
         """The answer to ``outcome`` in ``language``.
 
         Args:
             outcome: What :class:`~realty.pipeline.simulation.SimulationReader` read.
             language: The reply language.
+            first: The prospect just asked for the simulation: questions for missing inputs
+                open with what they are for ("Happy to simulate the loan.").
 
         Returns:
             The figures with any assumptions and the estimate reminder, the questions for
@@ -88,7 +90,10 @@ class SimulationReplier:
             body = self.lease(simulate_lease(outcome.inputs), language)
             return self._finish(body, outcome.assumed, outcome, language)
         if isinstance(outcome, MissingInputs):
-            return " ".join(outcome.questions(language))
+            questions = list(outcome.questions(language))
+            if first and outcome.kind is not None:  # what the questions are for
+                questions.insert(0, str(self._texts["asking"][language][outcome.kind]))
+            return " ".join(questions)
         if isinstance(outcome, InvalidInputs):
             return " ".join(outcome.messages(language))
         assert_never(outcome)
