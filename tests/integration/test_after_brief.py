@@ -403,3 +403,33 @@ def test_an_ok_before_a_request_for_a_broker_is_not_a_second_confirmation(
         "with you at +523312345678."
     )
     assert handed.state.confirmed
+
+
+def test_a_question_about_prices_beside_another_request_is_answered_too(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    (asked,) = asyncio.run(
+        _chat(
+            service,
+            "Hello! Two questions: do you have warehouses in Monterrey, and what's the typical "
+            "price per m2?",
+        )
+    )
+    prices = asyncio.run(matcher.prices(asked.brief))["en"]
+    assert asked.brief["fields"]["property_type"]["value"] == "warehouse"
+    assert prices in asked.reply
+    assert asked.reply.endswith(
+        "What is your budget (amount and currency) and the total size you need in m²?"
+    )
+
+
+def test_a_question_after_the_details_in_one_sentence_is_put_to_the_guides_alone(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    (asked,) = asyncio.run(
+        _chat(service, "I need an office in Mexico City, what documents do I need?")
+    )
+    assert "Source: Documents to lease commercial space" in asked.reply
+    assert asked.brief["fields"]["city"]["value"] == "Mexico City"

@@ -8,7 +8,7 @@ import pytest
 from realty.channels.whatsapp import MAX_BODY_CHARS, bodies
 from realty.domain.brief import Brief, Money, PropertyType, Scalar, Slot
 from realty.domain.turn import Candidate, TurnUpdate
-from realty.parsing.questions import asked_sentences
+from realty.parsing.questions import asked_clauses, asked_sentences
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.pick import (
     ListingPicker,
@@ -217,6 +217,29 @@ def test_a_budget_stated_beside_a_cost_question_stays() -> None:
 )
 def test_sentences_marked_as_questions(text: str, questions: list[str]) -> None:
     assert [text[a:b] for a, b in asked_sentences(text)] == questions
+
+
+@pytest.mark.parametrize(
+    ("text", "questions"),
+    [
+        (
+            "Hello! Two questions: do you have warehouses in Monterrey, and what's the price?",
+            ["do you have warehouses in Monterrey", "what's the price?"],
+        ),
+        (
+            "I need an office in Mexico City, what documents do I need?",
+            ["I need an office in Mexico City", "what documents do I need?"],
+        ),
+        ("busco oficina en Guadalajara, ¿y cuánto cuestan?", ["¿y cuánto cuestan?"]),
+        (
+            "¿Tienen bodegas en Monterrey y cuánto cuestan?",
+            ["¿Tienen bodegas en Monterrey", "cuánto cuestan?"],
+        ),
+        ("is there parking for trucks and vans?", ["is there parking for trucks and vans?"]),
+    ],
+)
+def test_questions_joined_in_one_sentence_are_read_apart(text: str, questions: list[str]) -> None:
+    assert asked_clauses(text) == questions
 
 
 @pytest.mark.parametrize(

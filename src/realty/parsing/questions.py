@@ -177,3 +177,25 @@ def asked_sentences(text: str) -> list[tuple[int, int]]:
         if end - start >= 2:
             spans.append((start, end))
     return spans
+
+
+# "…, and what's the typical price per m2?", "… y cuánto cuestan?", "I need an office in
+# Mexico City, what documents do I need?": a question joined to what comes before it.
+_JOINED_QUESTION = re.compile(
+    r"(?:,\s*|,?\s+(?:and|y|also|plus|además|ademas)\s+)(?=(?:what|what's|whats|how|which|is|"
+    r"are|do|does|can|could|qu[eé]|cu[aá]nt[oa]s?|c[oó]mo|cu[aá]l(?:es)?|d[oó]nde|hay|tienen)\b)",
+    re.IGNORECASE,
+)
+
+
+def asked_clauses(text: str) -> list[str]:
+    """The questions of ``text``: each asked sentence, split where a question is joined to what
+    comes before it, after a comma or "and" / "y" ("do you have warehouses in Monterrey, and
+    what's the typical price?" asks two; "I need an office in Mexico City, what documents do
+    I need?" states a need, then asks)."""
+    return [
+        clause.strip()
+        for start, end in asked_sentences(text)
+        for clause in _JOINED_QUESTION.split(text[start:end])
+        if clause.strip()
+    ]

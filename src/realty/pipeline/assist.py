@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from realty.domain.state import Answered, ConversationState
 from realty.knowledge.base import KnowledgeBase
-from realty.parsing.questions import asked_sentences
+from realty.parsing.questions import asked_clauses
 from realty.parsing.text import Message
 from realty.pipeline.intent import IntentClassifier, TurnIntent
 from realty.pipeline.simulation import MissingInputs, SimulationReader
@@ -66,12 +66,14 @@ class Assistant:
         if intent.confidence < MIN_CONFIDENCE:
             return None
         if intent.intent == "ask_question":
+            if filled and asked_clauses(text) not in ([], [text.strip()]):
+                # The details around it would mislead the guides ("I need an office in Mexico
+                # City, what documents do I need?"): its questions alone first.
+                aside = self.aside(text, state)
+                if aside is not None:
+                    return aside
             found = self._knowledge.ask(text, language)
             if not found.confident and filled:
-                # The details around it may hide what the guides know: its question alone.
-                sentences = asked_sentences(text)
-                if sentences and sentences != [(0, len(text))]:
-                    return self.aside(text, state)
                 return None
             return Answered(topic="knowledge", text=found.with_sources())
         if intent.intent == "simulate":
@@ -82,14 +84,15 @@ class Assistant:
         """The answer to a question written alongside the brief's details ("Necesito una
         oficina de 200 m2 en Monterrey. ¿Cuánto es el depósito normalmente?").
 
-        Only sentences marked as questions ("?", "¿") are read, each on its own: the guides
+        Only sentences marked as questions ("?", "¿") are read, each question of them on its
+        own ("I need an office in Mexico City, what documents do I need?" puts only its
+        second half to the guides): the guides
         answer when they cover it (no "I don't know" next to the details the message gave),
         the simulator when it asks a cost. A question of at most ``ASIDE_MIN_WORDS`` words
         that no intent claims ("¿Me podrías ayudar?", "can you help?") is a courtesy and is
         not put to the guides. ``None`` when no such question is answered.
         """
-        for start, end in asked_sentences(text):
-            question = text[start:end]
+        for question in asked_clauses(text):
             intent = self._intents.classify(question, state.language)
             if intent.intent == "off_topic":
                 if len(question.split()) <= ASIDE_MIN_WORDS:
@@ -100,6 +103,16 @@ class Assistant:
                 if answered is not None:
                     return answered
         return None
+
+    def asks_prices(self, text: str, state: ConversationState) -> bool:
+        """Whether one of the questions written in ``text`` asks what property costs ("do you
+        have warehouses in Monterrey, and what's the typical price per m2?"), for a message
+        whose intent is another."""
+        return any(
+            (intent := self._intents.classify(clause, state.language)).intent == "market"
+            and intent.confidence >= MIN_CONFIDENCE
+            for clause in asked_clauses(text)
+        )
 
     def simulate(self, text: str, state: ConversationState) -> tuple[Answered, bool]:
         """The simulation ``text`` asks for: its answer (the figures, or the questions for

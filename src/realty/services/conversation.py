@@ -716,7 +716,7 @@ class ConversationService:
             if intent is not None:
                 span.set_attribute("realty.intent", intent.intent)
         with self._stage("matches") as span:
-            if route.kind == "market":
+            if route.kind == "market" or self._prices_aside(verdict.text, route, transition):
                 transition = await self._priced(transition)
             else:
                 transition = await self._referenced(transition)
@@ -937,6 +937,16 @@ class ConversationService:
             logger.warning("no prices for a brief: %s", exc)
             return transition
         return answer(transition, Answered(topic="market", text=words[state.language]))
+
+    def _prices_aside(self, text: str, route: Route, transition: Transition) -> bool:
+        """A question about prices beside another request ("do you have warehouses in
+        Monterrey, and what's the typical price per m2?"), answered too."""
+        return (
+            route.kind in ("brief", "search")
+            and self._assistant is not None
+            and not any(isinstance(a, Answered) for a in transition.actions)
+            and self._assistant.asks_prices(text, transition.state)
+        )
 
     async def _referenced(self, transition: Transition) -> Transition:
         """A "no sé el presupuesto" once the kind and city are known: what the market asks for
