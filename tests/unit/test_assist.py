@@ -168,3 +168,33 @@ def test_a_question_beside_details_that_the_guides_do_not_cover_adds_nothing(
     assert "Source:" not in result.reply
     assert "don't know" not in result.reply
     assert result.brief["fields"]["size"]["m2"] == 500
+
+
+@pytest.mark.parametrize(
+    ("language", "texts", "estimate"),
+    [
+        (
+            "es",
+            ("necesito un coworking en cdmx para 5 personas", "¿cuántos metros serían?"),
+            "Para 5 personas son unos 40 a 50 m² en oficina abierta, o 60 a 75 m² con privados "
+            "y salas de juntas.",
+        ),
+        (
+            "en",
+            ("I need an office for 20 people in Guadalajara, how many m2 would that be?",),
+            "For 20 people that is about 160–200 m² in an open plan, or 240–300 m² with private "
+            "offices and meeting rooms.",
+        ),
+    ],
+)
+def test_a_size_question_with_the_people_known_is_answered_with_their_space(
+    parser: Parser, language: str, texts: tuple[str, ...], estimate: str
+) -> None:
+    asked = _chat(parser, language, *texts)[-1]
+    assert estimate in asked.reply
+    assert "Source:" in asked.reply or "Fuente:" in asked.reply  # the guide follows
+
+
+def test_a_size_question_for_a_warehouse_gets_no_per_person_estimate(parser: Parser) -> None:
+    *_, asked = _chat(parser, "en", "warehouse in Monterrey for 20 workers", "how much space?")
+    assert "For 20 people" not in asked.reply

@@ -814,6 +814,11 @@ def _asks_a_change(msg: Message, signals: set[Signal]) -> bool:
     return any(t in _CHANGE_WORDS for t in texts) or said(_NOT_RIGHT)
 
 
+def named_fields(msg: Message) -> frozenset[str]:
+    """The required fields the message names (a "how much space" names the size only)."""
+    return _named_fields(msg)
+
+
 def _named_fields(msg: Message) -> frozenset[str]:
     """The required fields the message names (a "how much space" names the size only)."""
     texts = [w.text for w in msg.words]

@@ -12,9 +12,15 @@ was built once per process.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Final
+
+from realty.domain.brief import Language
+from realty.domain.space import estimate_for
 from realty.domain.state import Answered, ConversationState
 from realty.knowledge.base import KnowledgeBase
 from realty.parsing.questions import asked_clauses
+from realty.parsing.signals import named_fields
 from realty.parsing.text import Message
 from realty.pipeline.intent import IntentClassifier, TurnIntent
 from realty.pipeline.simulation import MissingInputs, SimulationReader
@@ -24,6 +30,13 @@ from realty.pipeline.simulation_reply import SimulationReplier
 MIN_CONFIDENCE = 0.6
 # A question beside the details this short that no intent claims is a courtesy.
 ASIDE_MIN_WORDS = 4
+# The space the people of the brief need, before the guide's own words.
+_SPACE_FOR: Final[Mapping[Language, str]] = {
+    "en": "For {n} people that is about {low}–{high} m² in an open plan, or {plow}–{phigh} m² "
+    "with private offices and meeting rooms.",
+    "es": "Para {n} personas son unos {low} a {high} m² en oficina abierta, o {plow} a {phigh} "
+    "m² con privados y salas de juntas.",
+}
 
 
 class Assistant:
@@ -75,10 +88,28 @@ class Assistant:
             found = self._knowledge.ask(text, language)
             if not found.confident and filled:
                 return None
-            return Answered(topic="knowledge", text=found.with_sources())
+            answer = found.with_sources()
+            estimate = self._estimate(text, state)
+            return Answered(topic="knowledge", text=f"{estimate} {answer}" if estimate else answer)
         if intent.intent == "simulate":
             return self.simulate(text, state)[0]
         return None
+
+    def _estimate(self, text: str, state: ConversationState) -> str | None:
+        """A question about the size, when the brief says how many people: the space they
+        need, worked out ("For 20 people that is about 160–200 m² in an open plan…")."""
+        if "size" not in named_fields(Message.of(text)):
+            return None
+        estimate = estimate_for(state.brief)
+        if estimate is None:
+            return None
+        return _SPACE_FOR[state.language].format(
+            n=estimate.people,
+            low=f"{estimate.open_plan[0]:,}",
+            high=f"{estimate.open_plan[1]:,}",
+            plow=f"{estimate.private_offices[0]:,}",
+            phigh=f"{estimate.private_offices[1]:,}",
+        )
 
     def aside(self, text: str, state: ConversationState) -> Answered | None:
         """The answer to a question written alongside the brief's details ("Necesito una

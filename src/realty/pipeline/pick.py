@@ -70,7 +70,10 @@ _SUPERLATIVES: Final[dict[tuple[str, ...], Superlative]] = {
     ("mas", "chico"): "smallest",
 }
 # Question words a superlative choice may come with ("which one is the cheapest?").
-_ASKING: Final = frozenset({"which", "what", "whats", "is", "cual", "es", "de", "todas"})
+_ASKING: Final = frozenset(
+    {"which", "what", "whats", "what's", "which's", "is", "cual", "es", "de", "todas", "of"}
+    | {"them", "these", "those", "all", "out", "cuales", "estas", "estos", "ellas", "ellos"}
+)
 
 # Words that point at an item of the list without saying anything about the brief.
 _POINTING: Final = frozenset(
