@@ -340,6 +340,8 @@ def test_bad_today_gives_no_date(facts: FactFinder) -> None:
 
 SIGNAL_CASES = [
     ("Hola", {"greeting"}),
+    ("ola", {"greeting"}),  # as chats spell it
+    ("holi", {"greeting"}),
     ("buenos días", {"greeting"}),
     ("Hi there!", {"greeting"}),
     ("good morning", {"greeting"}),

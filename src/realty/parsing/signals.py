@@ -38,6 +38,12 @@ Where = Literal["any", "lead", "clause", "punct", "alone"]
 _PHRASES: dict[Signal, tuple[tuple[str, Where], ...]] = {
     "greeting": (
         ("hola", "lead"),
+        # Chat spellings of "hola" ("ola", "holi", "holaa"), at the start only.
+        ("ola", "lead"),
+        ("holi", "lead"),
+        ("holis", "lead"),
+        ("holaa", "lead"),
+        ("holaaa", "lead"),
         ("buenas", "lead"),
         ("buen dia", "lead"),
         ("buenos dias", "lead"),
@@ -304,6 +310,7 @@ _VOTE_ES = _STOP_ES | frozenset(
     | {"renta", "rentar", "comprar", "compra", "venta", "presupuesto", "metros", "cuadrados"}
     # ("pesos" is no vote: English speakers in Mexico say it too, "20k pesos a month".)
     | {"ciudad", "zona", "hola", "gracias", "claro", "perfecto", "correcto", "ayuda"}
+    | {"ola", "holi", "holis", "holaa", "holaaa"}
     | {"dolares", "mensual", "mensuales", "al mes", "casa", "departamento", "nave", "puedo"}
     | {"gastar", "pagar", "estacionamiento", "mascotas", "amueblado", "empezar", "nuevo"}
     | {"todavia", "aun", "se", "si", "buenos", "dias", "buenas", "tardes", "noches", "mes"}
