@@ -433,3 +433,33 @@ def test_a_question_after_the_details_in_one_sentence_is_put_to_the_guides_alone
     )
     assert "Source: Documents to lease commercial space" in asked.reply
     assert asked.brief["fields"]["city"]["value"] == "Mexico City"
+
+
+def test_when_the_listings_shown_are_available_is_answered_from_them(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    _, confirmed, opened, available = asyncio.run(
+        _chat(
+            service,
+            "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month",
+            "yes",
+            "can I see the first one?",
+            "are they available in March?",
+        )
+    )
+    shown = [m.listing for m in confirmed.matches.listings[:3]]
+    assert opened.reply.startswith("1. ")
+    lines = available.reply.splitlines()
+    assert len(lines) == len(shown)
+    for n, (line, listing) in enumerate(zip(lines, shown, strict=True), start=1):
+        assert line.startswith(f"{n}. ")
+        if listing.available_from is None:
+            assert line.endswith("availability not stated")
+        elif listing.available_from <= TODAY:
+            assert line.endswith("available now")
+        else:
+            assert line.endswith(f"available from {listing.available_from.isoformat()}")
+    # A question about the listings: no move-in date for the brief, no new summary.
+    assert available.brief == confirmed.brief
+    assert "Here is your updated brief" not in available.reply

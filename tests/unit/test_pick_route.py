@@ -35,6 +35,10 @@ from realty.pipeline.route import Route, Router
         ("dos", 2),
         ("el último", 3),
         ("the last one", 3),
+        ("can I see the first one?", 1),
+        ("could you show me number 2?", 2),
+        ("¿puedo ver la primera?", 1),
+        ("¿me puedes mostrar la 2?", 2),
     ],
 )
 def test_a_choice_from_the_list_is_read(text: str, position: int) -> None:
@@ -55,6 +59,8 @@ def test_a_choice_from_the_list_is_read(text: str, position: int) -> None:
         "show me number 2 with 10 parking spaces and a loading dock in the north",
         "I want something cheaper in Polanco",
         "the cheapest and the biggest",
+        "can I get 2 parking spaces?",
+        "puedo pagar 2",
     ],
 )
 def test_a_message_that_says_more_than_a_choice_is_not_a_pick(text: str) -> None:
@@ -71,6 +77,8 @@ def test_a_message_that_says_more_than_a_choice_is_not_a_pick(text: str) -> None
         ("show me the biggest", "largest"),
         ("the smallest one", "smallest"),
         ("¿cuál es la más chica?", "smallest"),
+        ("what's the cheapest one?", "cheapest"),
+        ("which of them is the biggest?", "largest"),
     ],
 )
 def test_a_listing_asked_for_by_what_it_is_is_a_pick_the_service_resolves(

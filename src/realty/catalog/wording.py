@@ -249,15 +249,24 @@ class MatchWords:
         return self.say("place_city", language, **where)
 
     def features(
-        self, listing: Listing, position: int, keys: Sequence[str], language: Language
+        self,
+        listing: Listing,
+        position: int,
+        keys: Sequence[str],
+        language: Language,
+        today: dt.date,
     ) -> str:
-        """What one listing of a list states about ``keys`` (amenity keys), on one line:
-        ``1. warehouse in Arcos Vallarta, Guadalajara: 3 parking spaces, not furnished``."""
+        """What one listing of a list states about ``keys`` (amenity keys, ``size``,
+        ``available_from``), on one line: ``1. warehouse in Arcos Vallarta, Guadalajara: 3
+        parking spaces, not furnished``."""
         stated = listing.amenities.stated()
         items = []
         for key in keys:
             if key == "size":
                 items.append(f"{number(listing.size_m2)} m²")
+                continue
+            if key == "available_from":
+                items.append(self._availability(listing, language, today))
                 continue
             value = stated.get(key)
             if value is None:
@@ -266,6 +275,14 @@ class MatchWords:
                 items.append(self._amenity(key, value, language))
         place = self.place(listing, language)
         return self.say("features_line", language, n=position, place=place, items=", ".join(items))
+
+    def _availability(self, listing: Listing, language: Language, today: dt.date) -> str:
+        """``available now``, ``available from 2027-02-15`` or ``availability not stated``."""
+        if listing.available_from is None:
+            return self.say("detail_available_unknown", language)
+        if listing.available_from <= today:
+            return self.say("detail_available_now", language)
+        return self.say("detail_available_from", language, date=listing.available_from.isoformat())
 
     def listing(self, listing: Listing, position: int, language: Language, today: dt.date) -> str:
         """One listing in detail, for a chat: where, price, size and price per m², when it is
@@ -282,14 +299,7 @@ class MatchWords:
                 currency=listing.currency,
             ),
         ]
-        if listing.available_from is None:
-            facts.append(self.say("detail_available_unknown", language))
-        elif listing.available_from <= today:
-            facts.append(self.say("detail_available_now", language))
-        else:
-            facts.append(
-                self.say("detail_available_from", language, date=listing.available_from.isoformat())
-            )
+        facts.append(self._availability(listing, language, today))
         lines = [self.say("detail_head", language, n=position, place=place)]
         if listing.title and listing.source != SOURCE:  # a synthetic title restates the head
             lines.append(f"“{listing.title}”")

@@ -166,6 +166,18 @@ _REMOVABLE: dict[str, tuple[str, ...]] = {
 _ASKED_AS: dict[str, str] = {"parking": "parking_spaces"}
 # Words that ask about a listing's size without naming a unit ("how big is it?").
 _ASKED_SIZE = _Cues.of(("how", "big"), ("que", "tan", "grande"), ("cuanto", "mide"), ("tamano",))
+# When a listing can be moved into ("is it available in March?", "¿desde cuándo está
+# disponible?"): asked as ``available_from``.
+_ASKED_AVAILABLE = _Cues.of(
+    ("available",),
+    ("availability",),
+    ("disponible",),
+    ("disponibles",),
+    ("disponibilidad",),
+    ("when", "can", "we", "move"),
+    ("when", "can", "i", "move"),
+    ("desde", "cuando"),
+)
 
 _NEED_VERBS = (
     "need",
@@ -522,7 +534,8 @@ class FactFinder:
         andenes tiene?"), by key and in order: what :meth:`find` leaves unread there.
 
         Yes/no facts and the counted extras (parking spaces, docks, heights…) are read;
-        "parking" is asked as ``parking_spaces``.
+        "parking" is asked as ``parking_spaces``, the size as ``size`` and when it can be moved
+        into as ``available_from``.
         """
         texts = _texts(msg)
         if not texts:
@@ -537,6 +550,9 @@ class FactFinder:
             if (tokens := self._removable_cues.at(texts, pos)) is not None
         ]
         found += [(pos, "size") for pos in asked if _ASKED_SIZE.at(texts, pos) is not None]
+        found += [
+            (pos, "available_from") for pos in asked if _ASKED_AVAILABLE.at(texts, pos) is not None
+        ]
         return tuple(dict.fromkeys(_ASKED_AS.get(k, k) for _, k in sorted(found)))
 
     # ---- yes/no extras -------------------------------------------------------------------

@@ -120,6 +120,12 @@ _POINTING: Final = frozenset(
         "ok",
         "okay",
         "yes",
+        # asked as a question ("can I see the first one?", "could you show me number 2?")
+        "can",
+        "could",
+        "may",
+        "you",
+        "we",
         # Spanish
         "ver",
         "veo",
@@ -160,6 +166,14 @@ _POINTING: Final = frozenset(
         "si",
         "va",
         "y",
+        # asked as a question ("¿puedo ver la primera?", "¿me puedes mostrar la 2?")
+        "puedo",
+        "podemos",
+        "puedes",
+        "podrias",
+        "pueden",
+        "mostrarme",
+        "ensenarme",
     }
 )
 

@@ -706,6 +706,13 @@ class ConversationService:
             span.set_attribute("realty.llm.deferred", pending is not None)
         with self._stage("advance") as span:
             update = self._bounds.check(state.brief, update)
+            if state.shown and "available_from" in self._parser.facts.asked(
+                Message.of(verdict.text)
+            ):
+                # "is it available in March?" asks about the listings shown, not for a move-in
+                # date of the brief.
+                kept = tuple(c for c in update.accepted if c.key != "move_in_date")
+                update = update.model_copy(update={"accepted": kept})
             transition = advance(state, update, self._registry, market=self._market)
             intent = None
             if self._assistant is not None:
@@ -728,15 +735,22 @@ class ConversationService:
                 and wants_more(verdict.text)
             )
             cheaper = route.kind == "search" and wants_cheaper(verdict.text)
-            transition, found = await self._listed(
-                transition,
-                search=route.kind == "search" or more,
-                changed=bool(update.accepted),
-                more=more and not cheaper,
-                cheaper=cheaper,
-            )
+            # A question about the listings shown ("¿tienen andenes?", "is it available in
+            # March?") is answered from them, instead of the list again.
+            featured = transition
             if state.shown and not update.accepted and route.kind != "handoff":
-                transition = await self._featured(transition, state.shown, verdict.text)
+                featured = await self._featured(transition, state.shown, verdict.text)
+            found = None
+            if featured is not transition:
+                transition = featured
+            else:
+                transition, found = await self._listed(
+                    transition,
+                    search=route.kind == "search" or more,
+                    changed=bool(update.accepted),
+                    more=more and not cheaper,
+                    cheaper=cheaper,
+                )
             if found is not None:
                 span.set_attribute("realty.matches.count", len(found.listings))
         with self._stage("respond"):
@@ -906,7 +920,7 @@ class ConversationService:
         language = transition.state.language
         position = named_position(text, len(shown))
         try:
-            words = await self._matcher.features(shown, keys, language, position)
+            words = await self._matcher.features(shown, keys, language, position, self._today())
         except RealtyError as exc:
             logger.warning("no features for a list: %s", exc)
             return transition

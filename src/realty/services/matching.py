@@ -437,16 +437,18 @@ class MatchService:
         keys: Sequence[str],
         language: Language,
         position: int | None = None,
+        today: dt.date | None = None,
     ) -> str | None:
         """What the listings of a list shown (``listing_ids``, in order) state about the
-        amenities ``keys`` (``size`` too), one line each (only the one at 1-based ``position``
-        when given); ``None`` when no key is one a listing states or the catalog has none of
-        them any more."""
-        keys = [k for k in keys if k in AMENITY_KEYS or k == "size"]
+        amenities ``keys`` (``size`` and ``available_from`` too, the latter against ``today``),
+        one line each (only the one at 1-based ``position`` when given); ``None`` when no key
+        is one a listing states or the catalog has none of them any more."""
+        keys = [k for k in keys if k in AMENITY_KEYS or k in ("size", "available_from")]
         if not keys:
             return None
         present = await self._present(listing_ids, position)
-        lines = [self._words.features(listing, n, keys, language) for n, listing in present]
+        day = today or dt.date.today()
+        lines = [self._words.features(listing, n, keys, language, day) for n, listing in present]
         return "\n".join(lines) or None
 
     async def _present(
