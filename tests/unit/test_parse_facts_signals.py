@@ -242,6 +242,10 @@ DATE_CASES = [
     ("ASAP", "2026-03-10"),
     ("lo antes posible", "2026-03-10"),
     ("we need to move in 2 months", "2026-05-01"),
+    # "next" / "próximo" before a month name: that month ahead.
+    ("starting next March", "2027-03-01"),
+    ("nos mudamos el próximo marzo", "2027-03-01"),
+    ("we plan to move in this coming June", "2026-06-01"),
 ]
 
 

@@ -52,6 +52,17 @@ _DAY_REWRITES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# "next March", "el próximo marzo", "this coming June": the month itself (dates resolve into
+# the future), which the date library does not read with those words before it.
+_NEXT_MONTH_NAME = re.compile(
+    r"^(?:(?:in|en|on|for|para|by)\s+)?(?:(?:el|la|the)\s+)?"
+    r"(?:next|this coming|coming|this|proximo|proxima|siguiente|este)\s+"
+    r"(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|"
+    r"diciembre)\b"
+)
+
+
 def read_date(phrase: str, today: dt.date, *, days: bool = True) -> dt.date | None:
     """The date ``phrase`` names, relative to ``today``; ``None`` when it names none.
 
@@ -80,6 +91,7 @@ def _calendar(phrase: str, today: dt.date) -> dt.date | None:
     for old, new in _DATE_REWRITES:
         phrase = phrase.replace(old, new)
     phrase = _LEADING_ARTICLE.sub("", phrase.strip())
+    phrase = _NEXT_MONTH_NAME.sub(r"\1", phrase)
     settings = {**_SETTINGS, "RELATIVE_BASE": dt.datetime.combine(today, dt.time())}
     try:
         parsed = dateparser.parse(phrase, languages=_LANGUAGES, settings=settings)

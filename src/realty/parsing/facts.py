@@ -309,6 +309,9 @@ _STRONG_DATE_CUES = _Cues.of(
     ("mudarnos",),
     ("mudarse",),
     ("mudanza",),
+    ("mudamos",),
+    ("mudaremos",),
+    ("mudariamos",),
     ("a", "partir", "de"),
     ("a", "partir", "del"),
     ("starting",),
@@ -358,7 +361,7 @@ _RELATIVE_UNITS = frozenset(
 _DATE_GLUE = frozenset(
     {"de", "del", "of", "the", "el", "la", "next", "proximo", "proxima", "siguiente", "que"}
     | {"viene", "in", "en", "dentro", "this", "este", "esta", "on", "principios", "inicios"}
-    | {"comienzos", "early", "beginning", "mediados", "mid", "finales", "end", "fin"}
+    | {"comienzos", "early", "beginning", "mediados", "mid", "finales", "end", "fin", "coming"}
 )
 _TRAILING_GLUE = frozenset({"de", "del", "of", "the", "el", "la", "in", "en", "on", "this"})
 _DATE_SKIP_AFTER_CUE = 3
