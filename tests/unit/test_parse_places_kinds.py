@@ -254,6 +254,8 @@ def test_small_gazetteer_prefers_large_home_city() -> None:
 # ---- property types ----------------------------------------------------------------------
 
 TYPE_CASES = [
+    ("Buscamos un terreno para construir una nave", [("land", "terreno")]),
+    ("land to build a warehouse", [("land", "land")]),
     ("I want to buy an office building in Monterrey", [("office", "office building")]),
     ("necesitamos un edificio corporativo", [("office", "edificio corporativo")]),
     ("I need an office in Mexico City.", [("office", "office")]),

@@ -744,3 +744,33 @@ def test_a_countable_extra_named_with_no_number_is_one(
         c.value for c in parser.parse(text, ParseContext()).candidates if c.key == "loading_docks"
     ]
     assert found == ([Scalar(kind="int", value=docks)] if docks is not None else [])
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "low", "high"),
+    [
+        ("at least 3,000 sq ft but no more than 4,000", "size", 278.71, 371.61),
+        ("mínimo 300 m2 y máximo 400", "size", 300, 400),
+        ("at least 20k and no more than 30k USD a month", "budget", 20_000, 30_000),
+    ],
+)
+def test_a_lower_and_an_upper_bound_of_one_quantity_are_one_range(
+    parser: Parser, text: str, key: str, low: float, high: float
+) -> None:
+    (found,) = parser.parse(text, ParseContext()).candidates
+    assert found.key == key
+    value = found.value
+    bounds = (value.min_m2, value.max_m2) if isinstance(value, Area) else None
+    if isinstance(value, Money):
+        bounds = (value.min, value.max)
+    assert bounds == (low, high)
+
+
+def test_bounds_of_different_quantities_stay_apart(parser: Parser) -> None:
+    found = parser.parse(
+        "at least 3,000 sq ft but no more than 4,000 and my max is 15k", ParseContext()
+    ).candidates
+    assert [c.key for c in found] == ["size", "budget"]
+    budget = found[1].value
+    assert isinstance(budget, Money)
+    assert (budget.amount, budget.max) == (15_000, 15_000)

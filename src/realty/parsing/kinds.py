@@ -390,13 +390,23 @@ _CLAUSE_END = re.compile(r"[.;:!?\n]|,\s*(?:no|not|actually|mejor|bueno|perd[oó
 
 def _purpose(texts: Sequence[str], first: int) -> bool:
     """Whether the kind at ``first`` follows "for (a)" / "para (un)": the place's use (not
-    "looking for a warehouse", which names the place)."""
+    "looking for a warehouse", which names the place); or "to build (a)" / "para construir
+    (una)": what will be built on it ("un terreno para construir una nave")."""
     before = first - 1
     if before >= 0 and texts[before] in _PURPOSE_ARTICLES:
         before -= 1
+    if before >= 0 and texts[before] in _BUILD:
+        return True
     if before < 0 or texts[before] not in _PURPOSE:
         return False
     return before == 0 or texts[before - 1] not in _SEEKING
+
+
+# What is built on a plot: the kind after these verbs is its purpose.
+_BUILD = frozenset(
+    {"build", "building", "construct", "develop", "construir", "construccion", "edificar"}
+    | {"levantar", "desarrollar", "erect"}
+)
 
 
 _WITH = frozenset({"with", "con", "including", "incluye", "incluyendo", "plus", "mas"})

@@ -652,7 +652,7 @@ class QuantityFinder:
         for group in merged:
             self._bounds(msg.folded, group)
             self._lead(msg.folded, group)
-        return merged
+        return _bounded_ranges(msg.folded, merged)
 
     def _annotate(self, msg: Message, n: Number) -> _Group:
         """A number with the unit, currency and period written right around it."""
@@ -976,6 +976,43 @@ def _extra(key: str, value: Scalar, span: Span) -> Candidate:
 
 def _merge(money: Money, span: Span) -> Candidate:
     return Candidate(key="budget", op="merge", value=money, span=span, confidence=_HINTED)
+
+
+# Between a lower and an upper bound of one range ("at least 3,000 sq ft but no more than
+# 4,000", "mínimo 300 m2 y máximo 400").
+_BOUND_GAP = re.compile(r"\s*,?\s*(?:(?:and|but|y|pero|e)\s*,?\s*)?$")
+
+
+def _same_quantity(left: str | None, right: str | None) -> bool:
+    """Two expressions that may be ends of one area or amount (one of them may be bare)."""
+    if (left or right) not in ("area", "money"):
+        return False
+    return left is None or right is None or left == right
+
+
+def _bounded_ranges(f: str, groups: list[_Group]) -> list[_Group]:
+    """A lower bound followed by an upper one of the same quantity (or a bare figure) is one
+    range: "at least 3,000 sq ft but no more than 4,000" is 3,000–4,000 sq ft, not a size and
+    a budget of 4,000."""
+    out: list[_Group] = []
+    for group in groups:
+        left = out[-1] if out else None
+        if (
+            left is not None
+            and left.bound == "min"
+            and group.bound == "max"
+            and _same_quantity(left.kind, group.kind)
+            and len(left.numbers) == len(group.numbers) == 1
+            and _BOUND_GAP.match(f[left.end : group.start]) is not None
+            and group.numbers[0].value > left.numbers[0].value
+        ):
+            joined = _range(left, group)
+            joined.kind, joined.unit = left.kind or group.kind, group.unit or left.unit
+            joined.confidence = left.confidence
+            out[-1] = joined
+        else:
+            out.append(group)
+    return out
 
 
 def _range(left: _Group, right: _Group) -> _Group:
