@@ -1032,3 +1032,14 @@ def test_a_wrong_value_while_collecting_is_asked_with_what_is_missing() -> None:
     assert first.state.asked == ("budget", "size")
     assert wrong.actions == (AskFields(keys=("city", "budget", "size")),)
     assert wrong.state.asked == ("city", "budget", "size")
+
+
+def test_a_city_withdrawn_by_name_goes_only_when_it_is_the_briefs() -> None:
+    monterrey = City(value="Monterrey", country="MX", lat=25.68, lon=-100.32)
+    other = Candidate(key="city", value=monterrey, op="remove", span=(0, 16))
+    (kept,) = run(upd(other), state=complete_state())  # "forget Monterrey" about Mexico City
+    assert value(kept, "city") == CDMX
+    state = run(upd(office(), city(monterrey), language="en"))[-1].state
+    (gone,) = run(upd(other), state=state)
+    assert value(gone, "city") is None
+    assert "removed" in kinds(gone)

@@ -443,3 +443,23 @@ def test_the_outskirts_of_a_city_are_that_city(
 ) -> None:
     assert _cities(cities, text, ctx) == [(city, "MX")]
     assert cities.find(Message.of(text), ctx)[1] == []  # no unknown place
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("forget Monterrey, budget 20k USD", [("remove", "Monterrey")]),
+        ("olvídate de Monterrey", [("remove", "Monterrey")]),
+        # Withdrawn and replaced in one breath: the new city, and no choice to ask about.
+        (
+            "forget Monterrey, Guadalajara instead",
+            [("remove", "Monterrey"), ("set", "Guadalajara")],
+        ),
+    ],
+)
+def test_a_city_withdrawn_by_name(
+    cities: CityFinder, text: str, found: list[tuple[str, str]]
+) -> None:
+    candidates, unknown = cities.find(Message.of(text), CTX)
+    assert [(c.op, getattr(c.value, "value", None)) for c in candidates] == found
+    assert unknown == []

@@ -402,6 +402,11 @@ def _answer_city(work: _Turn, pending: PendingCity) -> None:
 def _apply(work: _Turn, candidate: Candidate) -> None:
     op = candidate.op
     if op == "remove":
+        held = work.brief.get(candidate.key)
+        if candidate.value is not None and (
+            held is None or not same_meaning(held.value, candidate.value)
+        ):
+            return  # "forget Monterrey" withdraws Monterrey only, not another city
         work.brief = work.brief.without(candidate.key)
         work.touch(candidate.key)
     elif op == "merge":

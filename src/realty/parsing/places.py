@@ -169,6 +169,19 @@ _RULED_OUT = (
     ("except",),
     ("excepto",),
 )
+# Words before a city that withdraw it ("forget Monterrey", "olvídate de Monterrey").
+_WITHDRAWN = (
+    ("forget",),
+    ("forget", "about"),
+    ("scratch",),
+    ("drop",),
+    ("olvida",),
+    ("olvidate", "de"),
+    ("olvida", "lo", "de"),
+    ("olvidemos",),
+    ("descarta",),
+    ("quita",),
+)
 _ARTICLES = frozenset({"la", "el", "los", "las", "the"})
 # Words that may surround a bare answer to "in which city?".
 _ANSWER_FILLERS = frozenset(
@@ -595,6 +608,12 @@ class CityFinder:
                 if _ruled_out(msg, texts, pos):
                     return pos + size
                 confidence = _SURE if match.via == "alias" or size > 1 else _PLAIN
+                if _after(msg, texts, pos, _WITHDRAWN):
+                    # "forget Monterrey": that city withdrawn, when it is the brief's
+                    scan.cities.append(
+                        Candidate(key="city", value=match.city, span=span, op="remove")
+                    )
+                    return pos + size
                 scan.cities.append(_city(match.city, span, confidence))
                 return pos + size
         if texts[pos] in _ARTICLES:  # "en la CDMX": the name starts after the article
@@ -797,7 +816,7 @@ _CHOICE_FILLERS = frozenset(
 def _alternatives(msg: Message, scan: _Scan) -> None:
     """Two or more cities named as a choice ("Guadalajara o Monterrey", "in Austin and
     Dallas") are not a city yet: they become one place to ask about, which one first."""
-    cities = sorted(scan.cities, key=lambda c: c.span)
+    cities = sorted((c for c in scan.cities if c.op != "remove"), key=lambda c: c.span)
     run = cities[:1]
     for city in cities[1:]:
         gap = set(re.findall(r"[a-z]+|[,/]", msg.folded[run[-1].span[1] : city.span[0]]))
@@ -819,7 +838,12 @@ def _alternatives(msg: Message, scan: _Scan) -> None:
 
 def _ruled_out(msg: Message, texts: Sequence[str], pos: int) -> bool:
     """A city right after "not"/"no en"/"instead of" is the one the prospect rules out."""
-    for cue in _RULED_OUT:
+    return _after(msg, texts, pos, _RULED_OUT)
+
+
+def _after(msg: Message, texts: Sequence[str], pos: int, cues: Sequence[tuple[str, ...]]) -> bool:
+    """Whether word ``pos`` comes right after one of ``cues`` (words and spaces between)."""
+    for cue in cues:
         first = pos - len(cue)
         if first < 0 or tuple(texts[first:pos]) != cue:
             continue
