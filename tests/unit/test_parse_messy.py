@@ -165,6 +165,9 @@ PRICE_CASES = [
     # "psf": the link and the unit in one word.
     ("Chicago, 40k sf, $1.20 psf/month", (12.92, None, "month"), 48000),
     ("Phoenix, 2,500 SF, $28 PSF per year NNN", (25.08, None, "month"), 5833.33),
+    # A lease rate per sq ft with no period is quoted per year; a purchase price is a total.
+    ("Class A office, 10k RSF, Midtown Manhattan, up to $80 psf", (71.8, None, "month"), 66666.67),
+    ("buy a warehouse, 20,000 sf at $90 psf", (968.75, None, "total"), 1_800_000),
     # A price per sq ft for a size in m²: the total as prices are said, not to the cent.
     ("5000 sqm warehouse in Tijuana. Budget: USD 0.55/sqft/month.", (5.92, "USD", "month"), 29600),
     ("Terreno para compra, 5,000 m2, a 1,800 pesos el metro", (1800, "MXN", "total"), 9_000_000),

@@ -900,6 +900,10 @@ class QuantityFinder:
         The total is the rate times the size, both in the units written, so "$0.85/sf for
         50,000 sf" is exactly 42,500 whatever the rounding of the per-m² figure.
         """
+        buying = bits.modality is not None and _modality(bits.modality[0]) == "buy"
+        if group.per_area == "ft2" and group.period is None and not bits.period and not buying:
+            # "$80 psf": a lease rate per square foot is quoted per year where feet are used.
+            group.period = "year"
         said = self._money(msg, group, bits)
         assert isinstance(said.value, Money)
         rate = said.value
