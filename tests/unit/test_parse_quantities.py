@@ -430,6 +430,7 @@ EXTRA_CASES: list[tuple[str, str, Scalar]] = [
     ("contrato de 2 años", "lease_term_months", Scalar(kind="int", value=24)),
     ("18 months lease", "lease_term_months", Scalar(kind="int", value=18)),
     ("plazo de 36 meses", "lease_term_months", Scalar(kind="int", value=36)),
+    ("contrato de un año", "lease_term_months", Scalar(kind="int", value=12)),
     ("for 50 people", "employees", Scalar(kind="int", value=50)),
     ("for 50 employees", "employees", Scalar(kind="int", value=50)),
     ("para 30 personas", "employees", Scalar(kind="int", value=30)),

@@ -337,6 +337,14 @@ class QuantityFinder:
         self._re_term_after = c(
             r"\s*-?\s*" + self._term.body + r"\s*-?\s*" + _alt(_LEASE_AFTER) + _END
         )
+        # "contrato de un año", "a lease of a year": one unit, named with an article.
+        self._re_term_one = c(
+            _START
+            + _alt(_LEASE_NOUNS)
+            + r"\s+(?:de|a|por|of|for)\s+(?:un|una|a|an)\s+"
+            + self._term.body
+            + _END
+        )
         self._re_term_before = c(_START + _alt(_LEASE_BEFORE) + r"\s*$")
         # "el lease tiene que ser de 3 years", "lease de 5 años": a lease noun up to five
         # words before a number that a term unit follows.
@@ -571,6 +579,9 @@ class QuantityFinder:
                 continue
             used.add(i)
             out.append(_extra("lease_term_months", _scalar(n.value * months, "int"), (start, end)))
+        if not out and (one := self._re_term_one.search(f)) is not None:
+            months = int(self._term.value(one.group(1)))
+            out.append(_extra("lease_term_months", _scalar(months, "int"), one.span()))
         return out
 
     def _counts(self, msg: Message, numbers: list[Number], used: set[int]) -> list[Candidate]:
