@@ -84,6 +84,7 @@ class TrainingData:
     labels: npt.NDArray[np.str_]
     weights: npt.NDArray[np.float64]
     langs: list[str]
+    shared: npt.NDArray[np.bool_]  # the row comes from the shared set (not the project's own)
 
     @classmethod
     def of(
@@ -96,6 +97,7 @@ class TrainingData:
             labels=np.array([r.label for r in rows]),
             weights=np.array([1.0] * len(shared) + [own_weight] * len(own)),
             langs=[r.lang for r in rows],
+            shared=np.array([True] * len(shared) + [False] * len(own)),
         )
 
 
@@ -140,6 +142,7 @@ def out_of_fold_scores(data: TrainingData, config: TrainConfig) -> npt.NDArray[n
             labels=data.labels[train_idx],
             weights=data.weights[train_idx],
             langs=[data.langs[i] for i in train_idx],
+            shared=data.shared[train_idx],
         )
         model = fit(part, config)
         for i in test_idx:
@@ -150,10 +153,12 @@ def out_of_fold_scores(data: TrainingData, config: TrainConfig) -> npt.NDArray[n
 def choose_threshold(
     scores: npt.NDArray[np.float64], data: TrainingData, target_fpr: float
 ) -> CvResult:
-    """The lowest threshold whose out-of-fold FPR (all benign rows, and Spanish benign rows)
+    """The lowest threshold whose out-of-fold FPR (all benign rows, Spanish benign rows, and
+    the shared set's benign rows, which the project's easier own rows would otherwise dilute)
     stays at or below ``target_fpr``; with its out-of-fold TPR and the ROC AUC."""
     benign = data.labels == BENIGN
     spanish = np.array([lang == "es" for lang in data.langs])
+    shared = data.shared
 
     def rate(mask: npt.NDArray[np.bool_], threshold: float) -> float:
         return float((scores[mask] >= threshold).mean()) if mask.any() else 0.0
@@ -161,7 +166,9 @@ def choose_threshold(
     candidates = np.unique(np.concatenate([scores, [1.0]]))
     threshold = 1.0
     for value in candidates:
-        fine = rate(benign, value) <= target_fpr and rate(benign & spanish, value) <= target_fpr
+        fine = all(
+            rate(mask, value) <= target_fpr for mask in (benign, benign & spanish, benign & shared)
+        )
         if fine:
             threshold = float(value)
             break
