@@ -88,6 +88,8 @@ def test_hyphenated_units_and_the_international_acre(parser: Parser, text: str, 
         ("we're a mid-size 3PL", "warehouse"),
         ("Mi hermana es nutrióloga", "medical"),
         ("Tenemos una ferretería y queremos una segunda", "retail"),
+        ("un espacio para una escuela de idiomas", "office"),
+        ("we run a language school", "office"),
     ],
 )
 def test_more_businesses_propose_a_type(parser: Parser, text: str, kind: str) -> None:

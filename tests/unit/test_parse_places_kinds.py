@@ -254,6 +254,7 @@ def test_small_gazetteer_prefers_large_home_city() -> None:
 # ---- property types ----------------------------------------------------------------------
 
 TYPE_CASES = [
+    ("I need a 5,000 m2 lot in Querétaro for an industrial park", [("land", "lot")]),
     ("Buscamos un terreno para construir una nave", [("land", "terreno")]),
     ("land to build a warehouse", [("land", "land")]),
     ("I want to buy an office building in Monterrey", [("office", "office building")]),

@@ -423,6 +423,26 @@ def _one_clause(msg: Message, last: int, first: int) -> bool:
     return not _CLAUSE_END.search(msg.folded[msg.words[last].end : msg.words[first].start])
 
 
+# A size between a determiner and its noun ("a 5,000 m2 lot", "un 300 m2 local").
+_MEASURE_WORDS = frozenset(
+    {"m2", "mts", "mts2", "m", "sqm", "sqft", "sf", "sq", "ft", "ft2", "acre", "acres"}
+    | {"hectare", "hectares", "ha", "hectarea", "hectareas", "metros", "meters", "square"}
+    | {"feet", "foot", "cuadrados", "k"}
+)
+
+
+def _words_back(texts: Sequence[str], pos: int, reach: int) -> list[str]:
+    """Up to ``reach`` words before ``pos``, a size written between them not counted."""
+    out: list[str] = []
+    index = pos - 1
+    while index >= 0 and len(out) < reach:
+        word = texts[index]
+        if not (word.isdigit() or word in _MEASURE_WORDS):
+            out.append(word)
+        index -= 1
+    return out
+
+
 def _guard_ok(texts: Sequence[str], pos: int) -> bool:
     guard = _GUARDS.get(texts[pos])
     if guard is None:
@@ -432,7 +452,7 @@ def _guard_ok(texts: Sequence[str], pos: int) -> bool:
     if before in guard.not_before or after in guard.not_after:
         return False
     if guard.determiner:
-        window = texts[max(0, pos - guard.reach) : pos]
+        window = _words_back(texts, pos, guard.reach)
         # "5 locales", "dos oficinas": a count stands in for a determiner too.
         counted = before.isdigit() or (before in number_vocabulary() and before not in ("y", "and"))
         opened = counted or (guard.opens and (pos == 0 or before in _OPENERS))
