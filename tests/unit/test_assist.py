@@ -198,3 +198,13 @@ def test_a_size_question_with_the_people_known_is_answered_with_their_space(
 def test_a_size_question_for_a_warehouse_gets_no_per_person_estimate(parser: Parser) -> None:
     *_, asked = _chat(parser, "en", "warehouse in Monterrey for 20 workers", "how much space?")
     assert "For 20 people" not in asked.reply
+
+
+def test_no_size_yet_with_the_people_known_gets_their_space_worked_out(parser: Parser) -> None:
+    _, unsure = _chat(parser, "es", "oficina en Monterrey para 12 personas", "no sé cuántos metros")
+    assert unsure.reply == (
+        "Sin problema, podemos definir la superficie total más adelante. Para 12 personas son "
+        "unos 96 a 120 m² en oficina abierta, o 144 a 180 m² con privados y salas de juntas. "
+        "¿Cuál es tu presupuesto (monto y moneda)?"
+    )
+    assert "size" not in unsure.brief["fields"]

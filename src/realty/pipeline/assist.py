@@ -100,6 +100,11 @@ class Assistant:
         need, worked out ("For 20 people that is about 160–200 m² in an open plan…")."""
         if "size" not in named_fields(Message.of(text)):
             return None
+        return self.space_for(state)
+
+    def space_for(self, state: ConversationState) -> str | None:
+        """The space the people of the brief need, in words; ``None`` when the brief does not
+        say how many people, or its kind is not sized per person."""
         estimate = estimate_for(state.brief)
         if estimate is None:
             return None

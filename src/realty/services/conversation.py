@@ -41,6 +41,7 @@ from realty.domain.machine import (
     BUDGET,
     DEFAULT_MARKET,
     LOCK_CONFIDENCE,
+    SIZE,
     advance,
     answer,
     refine,
@@ -727,6 +728,7 @@ class ConversationService:
                 transition = await self._priced(transition)
             else:
                 transition = await self._referenced(transition)
+            transition = self._sized(transition)
             # After a list, "more" / "¿tienes otros?" pages it, whatever the intent read.
             more = (
                 bool(state.shown)
@@ -961,6 +963,26 @@ class ConversationService:
             and not any(isinstance(a, Answered) for a in transition.actions)
             and self._assistant.asks_prices(text, transition.state)
         )
+
+    def _sized(self, transition: Transition) -> Transition:
+        """A "not sure about the size" from a prospect whose brief says how many people: the
+        space they need, worked out, right after the "no problem"."""
+        noted = next(
+            (
+                i
+                for i, a in enumerate(transition.actions)
+                if isinstance(a, NotedUnknown) and SIZE in a.keys
+            ),
+            None,
+        )
+        if noted is None or self._assistant is None:
+            return transition
+        text = self._assistant.space_for(transition.state)
+        if text is None:
+            return transition
+        actions = list(transition.actions)
+        actions.insert(noted + 1, Answered(topic="knowledge", text=text))
+        return transition.model_copy(update={"actions": tuple(actions)})
 
     async def _referenced(self, transition: Transition) -> Transition:
         """A "no sé el presupuesto" once the kind and city are known: what the market asks for
