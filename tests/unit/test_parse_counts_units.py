@@ -90,6 +90,8 @@ def test_hyphenated_units_and_the_international_acre(parser: Parser, text: str, 
         ("Tenemos una ferretería y queremos una segunda", "retail"),
         ("un espacio para una escuela de idiomas", "office"),
         ("we run a language school", "office"),
+        ("Es para almacenar mercancía de mi tienda en línea", "warehouse"),
+        ("we run an online store", "warehouse"),
     ],
 )
 def test_more_businesses_propose_a_type(parser: Parser, text: str, kind: str) -> None:

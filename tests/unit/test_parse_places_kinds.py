@@ -99,6 +99,8 @@ NO_CITY_CASES = [
     "I can spend 20,000 USD for 500m².",
     "la reforma fiscal",
     "reading the listing",
+    "mi tienda en línea",
+    "we sell online",
     "",
 ]
 

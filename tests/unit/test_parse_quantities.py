@@ -736,6 +736,8 @@ def test_a_count_or_another_is_no_range(parser: Parser) -> None:
         ("con 2 andenes de carga", 2),  # counted: the number wins
         ("sin andén de carga", None),  # ruled out
         ("no loading dock needed", None),
+        ("¿tiene andén?", None),  # asked about a place: nothing wanted yet
+        ("does it have a loading dock?", None),
     ],
 )
 def test_a_countable_extra_named_with_no_number_is_one(

@@ -217,6 +217,8 @@ _NOT_PLACES = frozenset(
     # "whichever is cheaper", "cualquiera", "me da igual": no place is named.
     | {"whichever", "either", "any", "anywhere", "cualquiera", "cualquier", "igual", "importa"}
     | {"cheaper", "cheapest", "barata", "barato", "both", "ambas", "ambos", "all", "todas"}
+    # "en línea", "online": on the internet, no place.
+    | {"linea", "online", "internet", "web"}
 )
 _PHRASE_STOPS = frozenset(
     {"for", "para", "con", "with", "and", "y", "or", "o", "por", "to", "que", "that"}

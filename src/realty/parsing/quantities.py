@@ -29,6 +29,7 @@ from realty.domain.figures import roundest
 from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.lexicon import Lexicon, lexicon
 from realty.parsing.numbers import Number, find_numbers
+from realty.parsing.questions import question_words
 from realty.parsing.text import Message
 
 Span = tuple[int, int]
@@ -604,16 +605,20 @@ class QuantityFinder:
 
     def _singles(self, msg: Message, counted: list[Candidate]) -> list[Candidate]:
         """One of a countable extra named with no number ("y que tenga andén de carga"), unless
-        it is counted elsewhere in the message or ruled out ("sin andén")."""
+        it is counted elsewhere in the message, ruled out ("sin andén") or asked about a place
+        ("¿tiene andén?")."""
         if self._re_single is None:
             return []
         f = msg.folded
         out: list[Candidate] = []
         keys = {c.key for c in counted}
+        asked = question_words(msg, [w.text.replace("’", "'") for w in msg.words])
         for m in self._re_single.finditer(f):
             key = m.lastgroup
             if key is None or key in keys or any(_overlaps(m.span(), c.span) for c in counted):
                 continue
+            if any(i in asked for i in msg.within(m.span())):
+                continue  # "¿tiene andén?" asks about a place, it wants nothing yet
             before = f[max(0, m.start() - 12) : m.start()].split()
             if before and (before[-1] in _NOT_ONE or before[-1].isdigit()):
                 continue
