@@ -93,10 +93,12 @@ CASES = [
     ),
     pytest.param(
         Case(
-            "Necesito una bodega en Querétaro con andén de carga y patio de maniobras",
+            # (A loading dock, "andén de carga", is the parser's own since it reads one named
+            # with no number; the yard is left to the model.)
+            "Necesito una bodega en Querétaro con patio de maniobras",
             "warehouse",
             "Santiago de Querétaro",
-            ("andén", "patio", "carga", "maniobras"),
+            ("patio", "maniobras"),
         ),
         id="es-docks",
     ),
