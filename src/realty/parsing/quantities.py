@@ -612,11 +612,13 @@ class QuantityFinder:
         f = msg.folded
         out: list[Candidate] = []
         keys = {c.key for c in counted}
-        asked = question_words(msg, [w.text.replace("’", "'") for w in msg.words])
+        asked: frozenset[int] | None = None
         for m in self._re_single.finditer(f):
             key = m.lastgroup
             if key is None or key in keys or any(_overlaps(m.span(), c.span) for c in counted):
                 continue
+            if asked is None:
+                asked = question_words(msg, [w.text.replace("’", "'") for w in msg.words])
             if any(i in asked for i in msg.within(m.span())):
                 continue  # "¿tiene andén?" asks about a place, it wants nothing yet
             before = f[max(0, m.start() - 12) : m.start()].split()
