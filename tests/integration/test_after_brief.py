@@ -463,3 +463,36 @@ def test_when_the_listings_shown_are_available_is_answered_from_them(
     # A question about the listings: no move-in date for the brief, no new summary.
     assert available.brief == confirmed.brief
     assert "Here is your updated brief" not in available.reply
+
+
+def test_asked_for_something_bigger_the_listings_that_fit_come_largest_first(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    *_, larger = asyncio.run(
+        _chat(
+            service,
+            "I need a warehouse in Guadalajara, 1000 m2, 90k MXN a month",
+            "yes",
+            "anything bigger?",
+        )
+    )
+    shown = larger.matches.listings[:3]
+    assert larger.reply.startswith(f"The {len(shown)} largest that fit your brief:")
+    sizes = [m.listing.size_m2 for m in shown]
+    assert sizes == sorted(sizes, reverse=True)
+    fits = asyncio.run(matcher.matches(larger.brief, limit=30)).listings
+    assert sizes[0] == max(m.listing.size_m2 for m in fits)
+
+
+def test_asked_for_something_bigger_with_nothing_to_show_is_no_question_for_the_guides(
+    make_service: Callable[..., ConversationService], matcher: MatchService
+) -> None:
+    service = make_service(matcher=matcher)
+    *_, larger = asyncio.run(
+        _chat(
+            service, "I need an office in Oaxaca, 80 m2, 12,000 pesos a month", "yes", "and bigger?"
+        )
+    )
+    assert "Source:" not in larger.reply
+    assert larger.reply.startswith("I have no listings that fit this brief yet")

@@ -250,6 +250,32 @@ _CHEAPER: Final = frozenset(
 )
 
 
+# "anything bigger?", "¿y más grande?", "something with more space": the listings that fit,
+# largest first.
+_LARGER: Final = frozenset(
+    {
+        ("bigger",),
+        ("larger",),
+        ("more", "space"),
+        ("more", "room"),
+        ("mas", "grande"),
+        ("mas", "grandes"),
+        ("mas", "amplio"),
+        ("mas", "amplia"),
+        ("mas", "amplios"),
+        ("mas", "amplias"),
+        ("mas", "espacio"),
+        ("mas", "metros"),
+    }
+)
+
+
+def wants_larger(text: str) -> bool:
+    """Whether ``text`` asks for larger listings than those shown ("anything bigger?", "¿y
+    más grande?")."""
+    return contains_phrase([w.text for w in Message.of(text).words], _LARGER)
+
+
 def wants_cheaper(text: str) -> bool:
     """Whether ``text`` asks for cheaper listings than those shown ("any cheaper?", "¿algo
     más barato?")."""

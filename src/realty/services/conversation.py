@@ -72,7 +72,14 @@ from realty.pipeline.guard import Guard, GuardVerdict
 from realty.pipeline.intent import TurnIntent
 from realty.pipeline.llm_extract import LLMExtractor, LLMOutcome
 from realty.pipeline.parse import Parser
-from realty.pipeline.pick import ListingPicker, Pick, named_position, wants_cheaper, wants_more
+from realty.pipeline.pick import (
+    ListingPicker,
+    Pick,
+    named_position,
+    wants_cheaper,
+    wants_larger,
+    wants_more,
+)
 from realty.pipeline.respond import Responder
 from realty.pipeline.route import Route, Router
 from realty.pipeline.validate import Validator
@@ -706,14 +713,7 @@ class ConversationService:
             span.set_attribute("realty.llm.calls", calls)
             span.set_attribute("realty.llm.deferred", pending is not None)
         with self._stage("advance") as span:
-            update = self._bounds.check(state.brief, update)
-            if state.shown and "available_from" in self._parser.facts.asked(
-                Message.of(verdict.text)
-            ):
-                # "is it available in March?" asks about the listings shown, not for a move-in
-                # date of the brief.
-                kept = tuple(c for c in update.accepted if c.key != "move_in_date")
-                update = update.model_copy(update={"accepted": kept})
+            update = self._about_listings(state, self._bounds.check(state.brief, update))
             transition = advance(state, update, self._registry, market=self._market)
             intent = None
             if self._assistant is not None:
@@ -736,7 +736,9 @@ class ConversationService:
                 and not update.accepted
                 and wants_more(verdict.text)
             )
-            cheaper = route.kind == "search" and wants_cheaper(verdict.text)
+            cheaper, larger = _reordered(state, route, update, verdict.text)
+            if cheaper or larger:  # a request for listings, not a question for the guides
+                transition = _without_knowledge(transition)
             # A question about the listings shown ("¿tienen andenes?", "is it available in
             # March?") is answered from them, instead of the list again.
             featured = transition
@@ -748,10 +750,11 @@ class ConversationService:
             else:
                 transition, found = await self._listed(
                     transition,
-                    search=route.kind == "search" or more,
+                    search=route.kind == "search" or more or cheaper or larger,
                     changed=bool(update.accepted),
-                    more=more and not cheaper,
+                    more=more and not (cheaper or larger),
                     cheaper=cheaper,
+                    larger=larger,
                 )
             if found is not None:
                 span.set_attribute("realty.matches.count", len(found.listings))
@@ -773,6 +776,16 @@ class ConversationService:
         )
         record = self._record(result, kind="message", text=update.text, update=update)
         return _Outcome(transition, reply, record, result, pending)
+
+    def _about_listings(self, state: ConversationState, update: TurnUpdate) -> TurnUpdate:
+        """``update`` without the move-in date of a question about when the listings shown
+        can be moved into ("is it available in March?"), which sets none for the brief."""
+        if not state.shown or "available_from" not in self._parser.facts.asked(
+            Message.of(update.text)
+        ):
+            return update
+        kept = tuple(c for c in update.accepted if c.key != "move_in_date")
+        return update.model_copy(update={"accepted": kept})
 
     async def _picked(
         self,
@@ -929,13 +942,7 @@ class ConversationService:
         if words is None:
             return transition
         # About the listings shown, not the guides' general advice ("¿qué tamaño tiene?").
-        kept = tuple(
-            a
-            for a in transition.actions
-            if not (isinstance(a, Answered) and a.topic == "knowledge")
-        )
-        transition = transition.model_copy(update={"actions": kept})
-        return answer(transition, Answered(topic="listings", text=words))
+        return answer(_without_knowledge(transition), Answered(topic="listings", text=words))
 
     async def _priced(self, transition: Transition) -> Transition:
         """A question about prices: the catalog's medians for the brief's kind and city, and
@@ -1019,6 +1026,7 @@ class ConversationService:
         changed: bool,
         more: bool = False,
         cheaper: bool = False,
+        larger: bool = False,
     ) -> tuple[Transition, MatchResult | None]:
         """The listings that fit the brief after this turn, and the turn with them.
 
@@ -1027,8 +1035,8 @@ class ConversationService:
         the answer of the turn (a preview while the brief fills), or the answer says what a
         search needs; asked for ``more`` after a list, the answer is the next listings of the
         ranking (up to :data:`PAGED` in all), or that there are no more; asked for something
-        ``cheaper``, the cheapest of them. Matching only reads: a failure leaves the turn as
-        it was (logged).
+        ``cheaper`` or ``larger``, the cheapest or the largest of them. Matching only reads:
+        a failure leaves the turn as it was (logged).
         """
         state = transition.state
         confirmed = any(isinstance(a, Confirmed) for a in transition.actions)
@@ -1039,7 +1047,7 @@ class ConversationService:
                 text = self._router.search_needs(state.language)
                 transition = answer(transition, Answered(topic="listings", text=text))
             return transition, None
-        limit = PAGED if more or cheaper else LISTED
+        limit = PAGED if more or cheaper or larger else LISTED
         try:
             found = await self._matcher.matches(state.brief, limit=limit, modality=state.modality)
         except RealtyError as exc:
@@ -1056,7 +1064,11 @@ class ConversationService:
             preview = bool(state.brief.missing(self._registry.required))
             if cheaper:
                 found = self._matcher.cheapest_first(found)
-            text = found.chat_text(state.language, preview=preview, cheapest=cheaper)
+            elif larger:
+                found = self._matcher.largest_first(found)
+            text = found.chat_text(
+                state.language, preview=preview, cheapest=cheaper, largest=larger
+            )
             transition = answer(transition, Answered(topic="listings", text=text))
             transition = _with_state(transition, shown=_ids(found))
         elif (
@@ -1405,6 +1417,28 @@ def _contact(brief: Brief) -> str | None:
             if len(text) <= CONTACT_MAX_CHARS:  # a longer one stays in the brief only
                 return text
     return None
+
+
+def _reordered(
+    state: ConversationState, route: Route, update: TurnUpdate, text: str
+) -> tuple[bool, bool]:
+    """Whether ``text`` asks for the listings that fit cheapest first ("any cheaper?") or
+    largest first ("¿y más grande?"): as a search, or after a list or a completed brief."""
+    asking = route.kind == "search" or (
+        bool(state.shown or state.completed_once)
+        and route.kind != "handoff"
+        and not update.accepted
+    )
+    cheaper = asking and wants_cheaper(text)
+    return cheaper, asking and not cheaper and wants_larger(text)
+
+
+def _without_knowledge(transition: Transition) -> Transition:
+    """``transition`` without an answer from the guides."""
+    kept = tuple(
+        a for a in transition.actions if not (isinstance(a, Answered) and a.topic == "knowledge")
+    )
+    return transition.model_copy(update={"actions": kept})
 
 
 def _unnoted_contact(transition: Transition) -> Transition:

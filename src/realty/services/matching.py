@@ -122,6 +122,14 @@ _CHAT: Mapping[str, Words] = {
         "en": "The only one that fits your brief:",
         "es": "El único que coincide con tu búsqueda:",
     },
+    "largest_first": {
+        "en": "The {n} largest that fit your brief:",
+        "es": "Los {n} más grandes que coinciden con tu búsqueda:",
+    },
+    "largest_first_one": {
+        "en": "The only one that fits your brief:",
+        "es": "El único que coincide con tu búsqueda:",
+    },
     "no_more": {
         "en": "Those are all the listings that fit this brief; changing a requirement (the "
         "size, the budget or the zone) would show others.",
@@ -263,6 +271,7 @@ class MatchResult(BaseModel):
         market: bool = True,
         more: bool = False,
         cheapest: bool = False,
+        largest: bool = False,
     ) -> str:
         """The matches as a chat message: a numbered list (a reply of "2" opens the second),
         what was relaxed when nothing fitted exactly, and the market check.
@@ -275,6 +284,7 @@ class MatchResult(BaseModel):
             more: The listings are a next page (:meth:`after`): "3 more that fit", or that
                 there are no more.
             cheapest: The listings are sorted by price (:meth:`MatchService.cheapest_first`).
+            largest: The listings are sorted by size (:meth:`MatchService.largest_first`).
         """
         shown = self.listings[:limit]
         lines: list[str] = []
@@ -286,6 +296,7 @@ class MatchResult(BaseModel):
                 lines.append(self.relaxation_text[language])
         else:
             lead = "relaxed" if self.relaxed is not None else "preview" if preview else "found"
+            lead = "largest_first" if largest else lead
             lead = "more" if more else "cheapest_first" if cheapest else lead
             one = "_one" if len(shown) == 1 else ""
             zone = self.want.zone
@@ -461,6 +472,11 @@ class MatchService:
             numbered = numbered[position - 1 : position]
         found = [(n, await self._catalog.get(lid)) for n, lid in numbered]
         return [(n, listing) for n, listing in found if listing is not None]
+
+    def largest_first(self, found: MatchResult) -> MatchResult:
+        """``found`` with its listings largest first (equal sizes keep their rank)."""
+        ordered = sorted(found.listings, key=lambda m: -m.listing.size_m2)
+        return found.model_copy(update={"listings": tuple(ordered)})
 
     def cheapest_first(self, found: MatchResult) -> MatchResult:
         """``found`` with its listings cheapest first (prices compared in the home currency;
