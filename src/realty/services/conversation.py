@@ -974,37 +974,19 @@ class ConversationService:
     def _sized(self, transition: Transition) -> Transition:
         """A "not sure about the size" from a prospect whose brief says how many people: the
         space they need, worked out, right after the "no problem"."""
-        noted = next(
-            (
-                i
-                for i, a in enumerate(transition.actions)
-                if isinstance(a, NotedUnknown) and SIZE in a.keys
-            ),
-            None,
-        )
-        if noted is None or self._assistant is None:
+        if not _noted(transition, SIZE) or self._assistant is None:
             return transition
         text = self._assistant.space_for(transition.state)
         if text is None:
             return transition
-        actions = list(transition.actions)
-        actions.insert(noted + 1, Answered(topic="knowledge", text=text))
-        return transition.model_copy(update={"actions": tuple(actions)})
+        return _after_noted(transition, SIZE, Answered(topic="knowledge", text=text))
 
     async def _referenced(self, transition: Transition) -> Transition:
         """A "no sé el presupuesto" once the kind and city are known: what the market asks for
         them, right after the "no problem", so that a figure is easier to name. Nothing more
         when the brief cannot be priced yet or the catalog cannot be read (logged)."""
         state = transition.state
-        noted = next(
-            (
-                i
-                for i, a in enumerate(transition.actions)
-                if isinstance(a, NotedUnknown) and BUDGET in a.keys
-            ),
-            None,
-        )
-        if noted is None or self._matcher is None:
+        if not _noted(transition, BUDGET) or self._matcher is None:
             return transition
         try:
             words = await self._matcher.prices(state.brief, modality=state.modality)
@@ -1014,9 +996,7 @@ class ConversationService:
             logger.warning("no prices for a brief: %s", exc)
             return transition
         text = self._router.budget_reference(words[state.language], state.language)
-        actions = list(transition.actions)
-        actions.insert(noted + 1, Answered(topic="market", text=text))
-        return transition.model_copy(update={"actions": tuple(actions)})
+        return _after_noted(transition, BUDGET, Answered(topic="market", text=text))
 
     async def _listed(
         self,
@@ -1417,6 +1397,19 @@ def _contact(brief: Brief) -> str | None:
             if len(text) <= CONTACT_MAX_CHARS:  # a longer one stays in the brief only
                 return text
     return None
+
+
+def _noted(transition: Transition, key: str) -> bool:
+    """Whether the turn notes that the prospect does not know ``key`` yet."""
+    return any(isinstance(a, NotedUnknown) and key in a.keys for a in transition.actions)
+
+
+def _after_noted(transition: Transition, key: str, answered: Answered) -> Transition:
+    """``transition`` with ``answered`` right after the note that ``key`` is not known yet."""
+    actions = list(transition.actions)
+    at = next(i for i, a in enumerate(actions) if isinstance(a, NotedUnknown) and key in a.keys)
+    actions.insert(at + 1, answered)
+    return transition.model_copy(update={"actions": tuple(actions)})
 
 
 def _reordered(
