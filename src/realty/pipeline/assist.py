@@ -122,11 +122,11 @@ class Assistant:
 
         Only sentences marked as questions ("?", "¿") are read, each question of them on its
         own ("I need an office in Mexico City, what documents do I need?" puts only its
-        second half to the guides): the guides
-        answer when they cover it (no "I don't know" next to the details the message gave),
-        the simulator when it asks a cost. A question of at most ``ASIDE_MIN_WORDS`` words
-        that no intent claims ("¿Me podrías ayudar?", "can you help?") is a courtesy and is
-        not put to the guides. ``None`` when no such question is answered.
+        second half to the guides): the guides answer when they cover it (no "I don't know"
+        next to the details the message gave), the simulator when it asks a cost. A question
+        of at most ``ASIDE_MIN_WORDS`` words that no intent claims ("¿Me podrías ayudar?",
+        "can you help?") is a courtesy and is not put to the guides. ``None`` when no such
+        question is answered.
         """
         for question in asked_clauses(text):
             intent = self._intents.classify(question, state.language)
