@@ -29,7 +29,7 @@ from realty.domain.figures import roundest
 from realty.domain.turn import Candidate, ParseContext
 from realty.parsing.lexicon import Lexicon, lexicon
 from realty.parsing.numbers import Number, find_numbers
-from realty.parsing.questions import question_words
+from realty.parsing.questions import asked_about
 from realty.parsing.text import Message
 
 Span = tuple[int, int]
@@ -612,14 +612,11 @@ class QuantityFinder:
         f = msg.folded
         out: list[Candidate] = []
         keys = {c.key for c in counted}
-        asked: frozenset[int] | None = None
         for m in self._re_single.finditer(f):
             key = m.lastgroup
             if key is None or key in keys or any(_overlaps(m.span(), c.span) for c in counted):
                 continue
-            if asked is None:
-                asked = question_words(msg, [w.text.replace("’", "'") for w in msg.words])
-            if any(i in asked for i in msg.within(m.span())):
+            if asked_about(msg, m.span()):
                 continue  # "¿tiene andén?" asks about a place, it wants nothing yet
             before = f[max(0, m.start() - 12) : m.start()].split()
             if before and (before[-1] in _NOT_ONE or before[-1].isdigit()):
