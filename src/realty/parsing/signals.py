@@ -697,7 +697,7 @@ class SignalFinder:
             spans.append((msg.words[0].start, msg.words[-1].end))
         to_change: frozenset[str] = frozenset()
         if "dont_know" not in signals and _asks_a_change(msg, signals):
-            to_change = _named_fields(msg)
+            to_change = named_fields(msg)
             if to_change and len(msg.words) <= _SHORT_REQUEST:
                 # "the size is wrong": a request, fully explained
                 spans.append((msg.words[0].start, msg.words[-1].end))
@@ -707,7 +707,7 @@ class SignalFinder:
             language=language,
             language_confidence=confidence,
             choice=choice,
-            unknown_about=_named_fields(msg) if "dont_know" in signals else frozenset(),
+            unknown_about=named_fields(msg) if "dont_know" in signals else frozenset(),
             to_change=to_change,
         )
 
@@ -822,11 +822,6 @@ def _asks_a_change(msg: Message, signals: set[Signal]) -> bool:
 
 
 def named_fields(msg: Message) -> frozenset[str]:
-    """The required fields the message names (a "how much space" names the size only)."""
-    return _named_fields(msg)
-
-
-def _named_fields(msg: Message) -> frozenset[str]:
     """The required fields the message names (a "how much space" names the size only)."""
     texts = [w.text for w in msg.words]
     found: set[str] = set()
