@@ -713,7 +713,9 @@ class ConversationService:
             span.set_attribute("realty.llm.calls", calls)
             span.set_attribute("realty.llm.deferred", pending is not None)
         with self._stage("advance") as span:
-            update = self._about_listings(state, self._bounds.check(state.brief, update))
+            # What a question about the listings shown asks of them, read once for the turn.
+            asked = self._parser.facts.asked(Message.of(verdict.text)) if state.shown else ()
+            update = _about_listings(asked, self._bounds.check(state.brief, update))
             transition = advance(state, update, self._registry, market=self._market)
             intent = None
             if self._assistant is not None:
@@ -743,7 +745,7 @@ class ConversationService:
             # March?") is answered from them, instead of the list again.
             featured = transition
             if state.shown and not update.accepted and route.kind != "handoff":
-                featured = await self._featured(transition, state.shown, verdict.text)
+                featured = await self._featured(transition, state.shown, verdict.text, asked)
             found = None
             if featured is not transition:
                 transition = featured
@@ -776,16 +778,6 @@ class ConversationService:
         )
         record = self._record(result, kind="message", text=update.text, update=update)
         return _Outcome(transition, reply, record, result, pending)
-
-    def _about_listings(self, state: ConversationState, update: TurnUpdate) -> TurnUpdate:
-        """``update`` without the move-in date of a question about when the listings shown
-        can be moved into ("is it available in March?"), which sets none for the brief."""
-        if not state.shown or "available_from" not in self._parser.facts.asked(
-            Message.of(update.text)
-        ):
-            return update
-        kept = tuple(c for c in update.accepted if c.key != "move_in_date")
-        return update.model_copy(update={"accepted": kept})
 
     async def _picked(
         self,
@@ -922,14 +914,13 @@ class ConversationService:
         return _with_state(transition, handoff=route.handoff)
 
     async def _featured(
-        self, transition: Transition, shown: Sequence[str], text: str
+        self, transition: Transition, shown: Sequence[str], text: str, keys: Sequence[str]
     ) -> Transition:
-        """A question about the features of the listings shown ("does the first one have
-        parking?", "¿tienen andenes?"): what each of them (or the one it names) states, from
-        the catalog. A failure to read it leaves the turn as it was (logged)."""
+        """A question about the features ``keys`` of the listings shown ("does the first one
+        have parking?", "¿tienen andenes?"): what each of them (or the one it names) states,
+        from the catalog. A failure to read it leaves the turn as it was (logged)."""
         if self._matcher is None:
             return transition
-        keys = self._parser.facts.asked(Message.of(text))
         if not keys:
             return transition
         language = transition.state.language
@@ -1397,6 +1388,16 @@ def _contact(brief: Brief) -> str | None:
             if len(text) <= CONTACT_MAX_CHARS:  # a longer one stays in the brief only
                 return text
     return None
+
+
+def _about_listings(asked: Sequence[str], update: TurnUpdate) -> TurnUpdate:
+    """``update`` without the move-in date of a question about when the listings shown can be
+    moved into (``asked`` holds ``available_from``: "is it available in March?"), which sets
+    none for the brief."""
+    if "available_from" not in asked:
+        return update
+    kept = tuple(c for c in update.accepted if c.key != "move_in_date")
+    return update.model_copy(update={"accepted": kept})
 
 
 def _noted(transition: Transition, key: str) -> bool:
