@@ -492,10 +492,7 @@ class MatchWords:
         dollars), converted at the rate the check itself used.
         """
         per_m2 = "per_m2_rent" if check.offer == "rent" else "per_m2_sale"
-        # Home-currency units per unit of the budget's currency (1 when they are the same).
-        rate = check.implied_m2 * check.size_m2 / check.budget if check.budget > 0 else 1.0
-        currency = check.budget_currency if rate > 0 else check.currency
-        rate = rate if rate > 0 else 1.0
+        rate, currency = check.rate, check.budget_currency
         text = self.say(
             "check",
             language,

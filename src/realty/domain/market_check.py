@@ -43,7 +43,9 @@ class BudgetCheck(BaseModel):
     """The budget against median × size.
 
     ``implied_m2`` is the budget per m² and ``expected`` the median × size, both in
-    ``currency`` (the home currency); ``ratio`` is budget / expected.
+    ``currency`` (the home currency); ``ratio`` is budget / expected; ``rate`` is what one
+    unit of ``budget_currency`` is worth in the home currency (the rate the budget was
+    compared at), to quote the figures in the prospect's currency.
     """
 
     model_config = _FROZEN
@@ -61,6 +63,7 @@ class BudgetCheck(BaseModel):
     ratio: float
     count: int
     currency: str
+    rate: float = Field(default=1.0, gt=0)
 
 
 class OfferQuestion(BaseModel):
@@ -189,6 +192,7 @@ def check_budget(
         ratio=ratio,
         count=benchmark.count,
         currency=benchmark.currency,
+        rate=want.budget_home / want.budget,
     )
 
 
