@@ -717,9 +717,8 @@ def _awaits_yes(work: _Turn) -> bool:
     slot = work.brief.get(PROPERTY_TYPE)
     return (
         PROPERTY_TYPE not in work.touched
+        and _proposed(work, PROPERTY_TYPE)
         and slot is not None
-        and isinstance(slot.value, PropertyType)
-        and slot.value.proposed
         and slot.meta.status == "unconfirmed"
     )
 
